@@ -1,0 +1,278 @@
+"""Every event a negotiation can record: explicit, past-tense, versioned pydantic classes.
+
+Stored topics are this module's path plus the class name: never rename or move a class
+without a topic alias, and never change a field without a `class_version` upcast.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal, Protocol
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from ledger.domain import moves as k
+from ledger.domain.moves import Move
+from ledger.domain.values import PartyCode, Slug, Split, ValidTime
+
+Confidence = Literal["confirmed", "reported"]
+Text = str
+
+
+class Mutable(Protocol):
+    """What an event needs of the aggregate it mutates."""
+
+    version: int
+    modified_on: datetime
+
+    def _on_event(self, event: LedgerEvent) -> None: ...
+
+
+class LedgerEvent(BaseModel):
+    """Base of every stored event: who recorded it and when (transaction time)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    class_version: ClassVar[int] = 1
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: AwareDatetime = Field(description="recorded_at: when the ledger learned of it")
+    recorded_by: str
+
+    @property
+    def recorded_at(self) -> datetime:
+        """Transaction time: when the ledger recorded this event."""
+        return self.timestamp
+
+    def mutate(self, aggregate: Any) -> Any:
+        """Evolve the aggregate (the library's CanMutateProtocol)."""
+        aggregate._on_event(self)
+        aggregate.version = self.originator_version
+        aggregate.modified_on = self.timestamp
+        return aggregate
+
+
+class MoveEvent(LedgerEvent):
+    """A move: it has an id, a valid time, a source and a confidence."""
+
+    kind: ClassVar[str] = ""
+    move_id: str
+    occurred_on: ValidTime
+    source: Text | None = None
+    note: Text | None = None
+    confidence: Confidence = "confirmed"
+
+    def to_move(self, seq: int | None = None) -> Move:
+        """The move as the rules function sees it."""
+        return Move(
+            move_id=self.move_id,
+            kind=self.kind,
+            on=self.occurred_on,
+            seq=self.originator_version if seq is None else seq,
+            source=self.source,
+            note=self.note,
+            confidence=self.confidence,
+            recorded_at=self.timestamp,
+            recorded_by=self.recorded_by,
+            **self._move_fields(),
+        )
+
+    def _move_fields(self) -> dict[str, Any]:
+        return {}
+
+
+class NegotiationOpened(MoveEvent):
+    """Talks over a pool of seats opened with some parties at the table."""
+
+    kind: ClassVar[str] = k.OPENED
+    negotiation: Slug
+    title: str
+    region: str
+    seats: int = Field(ge=0, le=100_000)
+    parties: list[PartyCode]
+    alliance: Slug | None = None
+
+    def creates(self) -> bool:
+        """This event creates its aggregate."""
+        return True
+
+    def _move_fields(self) -> dict[str, Any]:
+        return {
+            "parties": tuple(self.parties),
+            "title": self.title,
+            "region": self.region,
+            "seats": self.seats,
+            "alliance": self.alliance,
+        }
+
+
+class MeetingHeld(MoveEvent):
+    """Talks were held; no seats changed."""
+
+    kind: ClassVar[str] = k.MEETING
+    parties: list[PartyCode] = []
+    venue: str | None = None
+
+    def _move_fields(self) -> dict[str, Any]:
+        return {"parties": tuple(self.parties), "venue": self.venue}
+
+
+class _Offer(MoveEvent):
+    by: PartyCode
+    split: Split
+
+    def _move_fields(self) -> dict[str, Any]:
+        return {"by": self.by, "split": self.split}
+
+
+class ProposalMade(_Offer):
+    """A party put a split on the table."""
+
+    kind: ClassVar[str] = k.PROPOSAL
+
+
+class CounterOfferMade(_Offer):
+    """A party answered another's open proposal with a split of its own."""
+
+    kind: ClassVar[str] = k.COUNTER_OFFER
+    in_reply_to: str | None = None
+
+    def _move_fields(self) -> dict[str, Any]:
+        return {"by": self.by, "split": self.split, "target": self.in_reply_to}
+
+
+class _Answer(MoveEvent):
+    by: PartyCode
+    of: str | None = None
+
+    def _move_fields(self) -> dict[str, Any]:
+        return {"by": self.by, "target": self.of}
+
+
+class ProposalAccepted(_Answer):
+    """A party accepted another party's open proposal."""
+
+    kind: ClassVar[str] = k.ACCEPTANCE
+
+
+class ProposalRejected(_Answer):
+    """A party turned another party's open proposal down."""
+
+    kind: ClassVar[str] = k.REJECTION
+
+
+class ProposalWithdrawn(_Answer):
+    """A party took back its own open proposal."""
+
+    kind: ClassVar[str] = k.WITHDRAWAL
+
+
+class PartyJoined(MoveEvent):
+    """A party came to the table."""
+
+    kind: ClassVar[str] = k.PARTY_JOINED
+    party: PartyCode
+
+    def _move_fields(self) -> dict[str, Any]:
+        return {"party": self.party}
+
+
+class PartyWithdrew(PartyJoined):
+    """A party walked out of these talks; its open proposals lapsed."""
+
+    kind: ClassVar[str] = k.PARTY_WITHDREW
+
+
+class AgreementReached(MoveEvent):
+    """Everyone at the table signed a split."""
+
+    kind: ClassVar[str] = k.AGREEMENT
+    split: Split
+    signatories: list[PartyCode] = []
+
+    def _move_fields(self) -> dict[str, Any]:
+        return {"split": self.split, "parties": tuple(self.signatories)}
+
+
+class AgreementAmended(MoveEvent):
+    """An agreed split was changed."""
+
+    kind: ClassVar[str] = k.AMENDMENT
+    split: Split
+
+    def _move_fields(self) -> dict[str, Any]:
+        return {"split": self.split}
+
+
+class TalksEnded(MoveEvent):
+    """The talks ended without a deal."""
+
+    kind: ClassVar[str] = k.TALKS_ENDED
+
+
+class NoteRecorded(MoveEvent):
+    """A statement was recorded; no seats changed."""
+
+    kind: ClassVar[str] = k.NOTE
+    by: PartyCode | None = None
+
+    def _move_fields(self) -> dict[str, Any]:
+        return {"by": self.by}
+
+
+class AllianceMembershipMirrored(MoveEvent):
+    """A party joined or left the alliance these talks belong to (copied from the alliance)."""
+
+    party: PartyCode
+    joined: bool
+    mirror_of: str
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        """Joined or left, as the alliance recorded it."""
+        return k.PARTY_JOINED_ALLIANCE if self.joined else k.PARTY_LEFT_ALLIANCE
+
+    def _move_fields(self) -> dict[str, Any]:
+        return {"party": self.party}
+
+
+class Changes(BaseModel):
+    """The fields a correction replaces; unset fields stay as they were."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    on: ValidTime | None = None
+    split: Split | None = None
+    by: PartyCode | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+class MoveCorrected(LedgerEvent):
+    """An earlier move was retracted or corrected; the original stays in the log."""
+
+    move_id: str
+    of: str
+    retract: bool = False
+    changes: Changes = Changes()
+    reason: str | None = None
+    mirror: bool = False
+
+
+NEGOTIATION_MOVES: dict[str, type[MoveEvent]] = {
+    cls.kind: cls
+    for cls in (
+        MeetingHeld,
+        ProposalMade,
+        CounterOfferMade,
+        ProposalAccepted,
+        ProposalRejected,
+        ProposalWithdrawn,
+        PartyJoined,
+        PartyWithdrew,
+        AgreementReached,
+        AgreementAmended,
+        TalksEnded,
+        NoteRecorded,
+    )
+}

@@ -1,0 +1,64 @@
+"""The fold's input: one move, already resolved, as the rules function sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from ledger.domain.values import Split, ValidTime, valid_instant
+
+# Move kinds are the timeline format's `type` names, plus the negotiation's opening
+# and the two alliance-membership effects mirrored into each negotiation.
+OPENED: Final = "opened"
+MEETING: Final = "meeting"
+PROPOSAL: Final = "proposal"
+COUNTER_OFFER: Final = "counter_offer"
+ACCEPTANCE: Final = "acceptance"
+REJECTION: Final = "rejection"
+WITHDRAWAL: Final = "withdrawal"
+PARTY_JOINED: Final = "party_joined"
+PARTY_WITHDREW: Final = "party_withdrew"
+AGREEMENT: Final = "agreement"
+AMENDMENT: Final = "amendment"
+TALKS_ENDED: Final = "talks_ended"
+NOTE: Final = "note"
+CORRECTION: Final = "correction"
+PARTY_JOINED_ALLIANCE: Final = "party_joined_alliance"
+PARTY_LEFT_ALLIANCE: Final = "party_left_alliance"
+
+ANSWERS: Final = frozenset({COUNTER_OFFER, ACCEPTANCE, REJECTION, WITHDRAWAL})
+WITH_SPLIT: Final = frozenset({PROPOSAL, COUNTER_OFFER, AGREEMENT, AMENDMENT})
+WITH_BY: Final = frozenset({PROPOSAL, COUNTER_OFFER, ACCEPTANCE, REJECTION, WITHDRAWAL, NOTE})
+ALLIANCE_MEMBERSHIP: Final = frozenset({PARTY_JOINED_ALLIANCE, PARTY_LEFT_ALLIANCE})
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One move of a negotiation (or an alliance) with every default resolved."""
+
+    move_id: str
+    kind: str
+    on: ValidTime
+    seq: int
+    by: str | None = None
+    split: Split | None = None
+    target: str | None = None
+    parties: tuple[str, ...] = ()
+    party: str | None = None
+    venue: str | None = None
+    source: str | None = None
+    note: str | None = None
+    confidence: str = "confirmed"
+    recorded_at: datetime | None = None
+    recorded_by: str | None = None
+    # Only for OPENED:
+    title: str | None = None
+    region: str | None = None
+    seats: int | None = None
+    alliance: str | None = None
+
+    @property
+    def key(self) -> tuple[datetime, int]:
+        """Valid-time order: the date it happened, then recording order."""
+        return (valid_instant(self.on), self.seq)

@@ -1,0 +1,335 @@
+"""The one rules function: what a move does to a negotiation, or why it may not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Final
+
+from ledger.domain import moves as k
+from ledger.domain.errors import (
+    AgreementStateError,
+    MoveBeforeOpeningError,
+    NoOpenProposalError,
+    OwnProposalError,
+    PartyLeftAllianceError,
+    PartyNotAtTableError,
+    RuleError,
+    SignatoriesError,
+    TalksEndedError,
+)
+from ledger.domain.moves import Move
+from ledger.domain.values import Split, check_split, valid_instant
+
+UNOPENED: Final = "unopened"
+OPENED: Final = "opened"
+NEGOTIATING: Final = "negotiating"
+AGREED: Final = "agreed"
+NO_DEAL: Final = "no_deal"
+
+_EMPTY: Final[MappingProxyType[str, Split]] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """An open proposal or counter-offer."""
+
+    move_id: str
+    maker: str
+    split: Split
+
+
+@dataclass(frozen=True, slots=True)
+class NegotiationState:
+    """Where a negotiation stands after some prefix of its valid-time story."""
+
+    negotiation: str = ""
+    status: str = UNOPENED
+    title: str = ""
+    region: str = ""
+    seats: int = 0
+    alliance: str | None = None
+    opened_on: object = None
+    at_table: frozenset[str] = frozenset()
+    departed: frozenset[str] = frozenset()
+    offers: tuple[Offer, ...] = ()
+    agreed: Split | None = None
+    positions: MappingProxyType[str, Split] = field(default_factory=lambda: _EMPTY)
+
+    @property
+    def split(self) -> Split:
+        """The agreed split once agreed, else the split of the latest open offer."""
+        if self.status == AGREED and self.agreed is not None:
+            return self.agreed
+        if self.status == NEGOTIATING and self.offers:
+            return self.offers[-1].split
+        return {}
+
+    @property
+    def maker(self) -> str | None:
+        """Who made the split on the table; None once agreed or with nothing open."""
+        if self.status == NEGOTIATING and self.offers:
+            return self.offers[-1].maker
+        return None
+
+    def offer(self, move_id: str) -> Offer | None:
+        """The open offer with this id, if it is still open."""
+        for offer in self.offers:
+            if offer.move_id == move_id:
+                return offer
+        return None
+
+
+def default_target(state: NegotiationState, move: Move) -> str | None:
+    """The offer a move answers when it names none: see the timeline format."""
+    if move.kind == k.WITHDRAWAL:
+        own = [o for o in state.offers if o.maker == move.by]
+        return own[-1].move_id if own else None
+    others = [o for o in state.offers if o.maker != move.by]
+    return others[-1].move_id if others else None
+
+
+def resolve(state: NegotiationState, move: Move) -> Move:
+    """Fill in the defaults a move left out, against the state just before it."""
+    if move.kind in k.ANSWERS and move.target is None:
+        target = default_target(state, move)
+        if target is None:
+            what = "of its own" if move.kind == k.WITHDRAWAL else "from another party"
+            raise NoOpenProposalError(
+                f"move {move.move_id}: {move.by} has no open proposal {what} to answer on {move.on}"
+            )
+        return replace(move, target=target)
+    if move.kind == k.AGREEMENT and not move.parties:
+        return replace(move, parties=tuple(sorted(state.at_table)))
+    return move
+
+
+def _require_at_table(state: NegotiationState, party: str | None, move: Move) -> None:
+    if party is None:
+        raise RuleError(f"move {move.move_id}: a {move.kind} needs a party ('by')")
+    if party in state.departed:
+        raise PartyLeftAllianceError(
+            f"move {move.move_id}: {party} left the {state.alliance} alliance and may make "
+            f"no move in these talks"
+        )
+    if party not in state.at_table:
+        raise PartyNotAtTableError(
+            f"move {move.move_id}: {party} is not at the {state.negotiation} table on {move.on}"
+        )
+
+
+def _by(move: Move) -> str:
+    if move.by is None:
+        raise RuleError(f"move {move.move_id}: a {move.kind} needs a party ('by')")
+    return move.by
+
+
+def _split(move: Move) -> Split:
+    if move.split is None:
+        raise RuleError(f"move {move.move_id}: a {move.kind} needs a split")
+    return move.split
+
+
+def _lapse(offers: tuple[Offer, ...], maker: str) -> tuple[Offer, ...]:
+    return tuple(o for o in offers if o.maker != maker)
+
+
+def _with_position(
+    state: NegotiationState, party: str, split: Split
+) -> MappingProxyType[str, Split]:
+    positions = dict(state.positions)
+    positions[party] = split
+    return MappingProxyType(positions)
+
+
+def _answered(state: NegotiationState, move: Move) -> Offer:
+    target = move.target or default_target(state, move)
+    offer = state.offer(target) if target else None
+    if offer is None:
+        raise NoOpenProposalError(
+            f"move {move.move_id}: proposal {target} is not open on {move.on} "
+            f"(it was answered, withdrawn, superseded or never made)"
+        )
+    if move.kind == k.WITHDRAWAL and offer.maker != move.by:
+        raise OwnProposalError(
+            f"move {move.move_id}: {move.by} cannot withdraw {offer.move_id}, made by {offer.maker}"
+        )
+    if move.kind != k.WITHDRAWAL and offer.maker == move.by:
+        raise OwnProposalError(
+            f"move {move.move_id}: {move.by} cannot answer its own proposal {offer.move_id}"
+        )
+    return offer
+
+
+def apply(state: NegotiationState, move: Move) -> NegotiationState:
+    """Return the state after `move`, or raise a RuleError that names the move."""
+    kind = move.kind
+    if kind == k.OPENED:
+        return _open(state, move)
+    if kind in k.ALLIANCE_MEMBERSHIP:
+        return _membership(state, move)
+    if state.status == UNOPENED:
+        raise MoveBeforeOpeningError(
+            f"move {move.move_id}: dated {move.on}, before the talks opened"
+        )
+    if valid_instant(move.on) < valid_instant(state.opened_on):  # type: ignore[arg-type]
+        raise MoveBeforeOpeningError(
+            f"move {move.move_id}: dated {move.on}, before the talks opened on {state.opened_on}"
+        )
+    if kind == k.NOTE:
+        return state
+    if state.status == NO_DEAL:
+        raise TalksEndedError(
+            f"move {move.move_id}: the {state.negotiation} talks had ended by {move.on}; "
+            f"only notes and corrections may follow"
+        )
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        raise RuleError(f"move {move.move_id}: {kind!r} is not a negotiation move")
+    return handler(state, move)
+
+
+def _open(state: NegotiationState, move: Move) -> NegotiationState:
+    if state.status != UNOPENED:
+        raise RuleError(f"move {move.move_id}: the talks are already open")
+    parties = frozenset(move.parties)
+    gone = parties & state.departed
+    if gone:
+        raise PartyLeftAllianceError(
+            f"move {move.move_id}: {', '.join(sorted(gone))} had left the {move.alliance} "
+            f"alliance before the talks opened on {move.on}"
+        )
+    return replace(
+        state,
+        status=OPENED,
+        title=move.title or "",
+        region=move.region or "",
+        seats=move.seats or 0,
+        alliance=move.alliance,
+        opened_on=move.on,
+        at_table=parties,
+    )
+
+
+def _membership(state: NegotiationState, move: Move) -> NegotiationState:
+    party = move.party or ""
+    if move.kind == k.PARTY_JOINED_ALLIANCE:
+        return replace(state, departed=state.departed - {party})
+    if state.status in (UNOPENED, AGREED, NO_DEAL) or party not in state.at_table:
+        return replace(state, departed=state.departed | {party})
+    return replace(
+        state,
+        departed=state.departed | {party},
+        at_table=state.at_table - {party},
+        offers=_lapse(state.offers, party),
+    )
+
+
+def _not_after_agreement(state: NegotiationState, move: Move) -> None:
+    if state.status == AGREED:
+        raise AgreementStateError(
+            f"move {move.move_id}: the {state.negotiation} talks were agreed before {move.on}; "
+            f"record an amendment to change the agreed split"
+        )
+
+
+def _meeting(state: NegotiationState, move: Move) -> NegotiationState:
+    for party in move.parties:
+        _require_at_table(state, party, move)
+    return state
+
+
+def _proposal(state: NegotiationState, move: Move) -> NegotiationState:
+    _not_after_agreement(state, move)
+    _require_at_table(state, move.by, move)
+    by, split = _by(move), _split(move)
+    check_split(split, seats=state.seats, at_table=state.at_table, move=move.move_id)
+    offers = _lapse(state.offers, by)
+    if move.kind == k.COUNTER_OFFER:
+        answered = _answered(state, move)
+        offers = tuple(o for o in offers if o.move_id != answered.move_id)
+    return replace(
+        state,
+        status=NEGOTIATING,
+        offers=(*offers, Offer(move.move_id, by, split)),
+        positions=_with_position(state, by, split),
+    )
+
+
+def _answer(state: NegotiationState, move: Move) -> NegotiationState:
+    _not_after_agreement(state, move)
+    _require_at_table(state, move.by, move)
+    offer = _answered(state, move)
+    if move.kind == k.ACCEPTANCE:
+        return replace(state, positions=_with_position(state, _by(move), offer.split))
+    return replace(state, offers=tuple(o for o in state.offers if o.move_id != offer.move_id))
+
+
+def _joined(state: NegotiationState, move: Move) -> NegotiationState:
+    party = move.party or ""
+    if party in state.departed:
+        raise PartyLeftAllianceError(
+            f"move {move.move_id}: {party} left the {state.alliance} alliance; it must rejoin "
+            f"the alliance before it can come back to the table"
+        )
+    if party in state.at_table:
+        raise RuleError(f"move {move.move_id}: {party} is already at the table")
+    return replace(state, at_table=state.at_table | {party})
+
+
+def _withdrew(state: NegotiationState, move: Move) -> NegotiationState:
+    _require_at_table(state, move.party, move)
+    party = move.party or ""
+    return replace(state, at_table=state.at_table - {party}, offers=_lapse(state.offers, party))
+
+
+def _agreement(state: NegotiationState, move: Move) -> NegotiationState:
+    _not_after_agreement(state, move)
+    split = _split(move)
+    signatories = frozenset(move.parties) if move.parties else state.at_table
+    for party in sorted(signatories):
+        _require_at_table(state, party, move)
+    missing = state.at_table - signatories
+    if missing:
+        raise SignatoriesError(
+            f"move {move.move_id}: every party at the table must sign; "
+            f"{', '.join(sorted(missing))} did not"
+        )
+    check_split(split, seats=state.seats, at_table=state.at_table, move=move.move_id)
+    positions = dict(state.positions)
+    for party in signatories:
+        positions[party] = split
+    return replace(
+        state, status=AGREED, agreed=split, offers=(), positions=MappingProxyType(positions)
+    )
+
+
+def _amendment(state: NegotiationState, move: Move) -> NegotiationState:
+    if state.status != AGREED:
+        raise AgreementStateError(
+            f"move {move.move_id}: an amendment needs an agreement first, and the "
+            f"{state.negotiation} talks had none by {move.on}"
+        )
+    split = _split(move)
+    check_split(split, seats=state.seats, at_table=state.at_table, move=move.move_id)
+    return replace(state, agreed=split)
+
+
+def _ended(state: NegotiationState, move: Move) -> NegotiationState:
+    _not_after_agreement(state, move)
+    return replace(state, status=NO_DEAL, offers=())
+
+
+_HANDLERS = {
+    k.MEETING: _meeting,
+    k.PROPOSAL: _proposal,
+    k.COUNTER_OFFER: _proposal,
+    k.ACCEPTANCE: _answer,
+    k.REJECTION: _answer,
+    k.WITHDRAWAL: _answer,
+    k.PARTY_JOINED: _joined,
+    k.PARTY_WITHDREW: _withdrew,
+    k.AGREEMENT: _agreement,
+    k.AMENDMENT: _amendment,
+    k.TALKS_ENDED: _ended,
+}

@@ -1,0 +1,133 @@
+"""A valid-time story: moves in (date, recording order) with the state after each.
+
+In-order moves cost one `apply`. A late fact or a correction re-folds only from the
+nearest checkpoint before its date, and is refused if any later move no longer holds.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from ledger.domain.errors import LateMoveConflictError, RuleError
+from ledger.domain.moves import Move
+
+S = TypeVar("S")
+CHECKPOINT_EVERY = 64
+
+Resolver = Callable[[S, Move], Move]
+
+
+@dataclass(frozen=True)
+class Plan(Generic[S]):
+    """The outcome of admitting a move, checked but not yet committed."""
+
+    move: Move | None
+    final: S
+    moves: list[Move] | None = None  # None: a plain append of `move`
+    checkpoints: dict[int, S] | None = None
+
+
+class Story(Generic[S]):
+    """Moves ordered on the valid-time axis, folded by one rules function."""
+
+    def __init__(self, initial: S, apply: Callable[[S, Move], S]) -> None:
+        self.initial = initial
+        self.apply = apply
+        self.moves: list[Move] = []
+        self.final: S = initial
+        self._checkpoints: dict[int, S] = {0: initial}
+
+    def __len__(self) -> int:
+        return len(self.moves)
+
+    def find(self, move_id: str) -> Move | None:
+        """The move with this id in the current story, if any."""
+        for move in reversed(self.moves):
+            if move.move_id == move_id:
+                return move
+        return None
+
+    def plan_add(self, move: Move, resolve: Resolver[S] | None = None) -> Plan[S]:
+        """Check a new move, in order or late; raise a RuleError naming what it breaks."""
+        if not self.moves or move.key >= self.moves[-1].key:
+            resolved = resolve(self.final, move) if resolve else move
+            return Plan(resolved, self.apply(self.final, resolved))
+        index = bisect_right(self._keys(), move.key)
+        return self._refold(self.moves[:index], move, self.moves[index:], resolve, index)
+
+    def plan_replace(self, move_id: str, replacement: Move | None) -> Plan[S]:
+        """Check a story where one move is retracted (None) or replaced."""
+        index = next((i for i, m in enumerate(self.moves) if m.move_id == move_id), None)
+        if index is None:
+            raise RuleError(f"move {move_id} is not in this story")
+        rest = self.moves[:index] + self.moves[index + 1 :]
+        if replacement is None:
+            return self._refold(rest[:index], None, rest[index:], None, index)
+        new_index = bisect_right([m.key for m in rest], replacement.key)
+        start = min(index, new_index)
+        return self._refold(rest[:new_index], replacement, rest[new_index:], None, start)
+
+    def commit(self, plan: Plan[S]) -> None:
+        """Make a checked plan the current story."""
+        if plan.moves is None:
+            if plan.move is not None:
+                self.moves.append(plan.move)
+                if len(self.moves) % CHECKPOINT_EVERY == 0:
+                    self._checkpoints[len(self.moves)] = plan.final
+        else:
+            self.moves = plan.moves
+            self._checkpoints = plan.checkpoints or {0: self.initial}
+        self.final = plan.final
+
+    def state_before(self, index: int) -> S:
+        """The state before moves[index], from the nearest checkpoint."""
+        start = max((c for c in self._checkpoints if c <= index), default=0)
+        state = self._checkpoints.get(start, self.initial)
+        for move in self.moves[start:index]:
+            state = self.apply(state, move)
+        return state
+
+    def _keys(self) -> list[tuple[datetime, int]]:
+        return [m.key for m in self.moves]
+
+    def _refold(
+        self,
+        before: list[Move],
+        new: Move | None,
+        after: list[Move],
+        resolve: Resolver[S] | None,
+        changed_from: int,
+    ) -> Plan[S]:
+        start = max(
+            (c for c in self._checkpoints if c <= min(changed_from, len(before))), default=0
+        )
+        checkpoints = {c: s for c, s in self._checkpoints.items() if c <= start}
+        state = checkpoints.get(start, self.initial)
+        for i in range(start, len(before)):
+            state = self.apply(state, before[i])
+            if (i + 1) % CHECKPOINT_EVERY == 0:
+                checkpoints[i + 1] = state
+        moves = list(before)
+        if new is not None:
+            new = resolve(state, new) if resolve else new
+            state = self.apply(state, new)
+            moves.append(new)
+            if len(moves) % CHECKPOINT_EVERY == 0:
+                checkpoints[len(moves)] = state
+        for later in after:
+            try:
+                state = self.apply(state, later)
+            except RuleError as error:
+                cause = f"{new.move_id} (dated {new.on})" if new else "that change"
+                raise LateMoveConflictError(
+                    f"{cause} would break later move {later.move_id}: {error}",
+                    broken_move=later.move_id,
+                ) from error
+            moves.append(later)
+            if len(moves) % CHECKPOINT_EVERY == 0:
+                checkpoints[len(moves)] = state
+        return Plan(new, state, moves, checkpoints)

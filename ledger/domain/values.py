@@ -1,0 +1,91 @@
+"""Values of the negotiation domain: party codes, slugs, splits and the two time axes."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime
+
+from ledger.domain.errors import InputError
+
+SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+PARTY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_().&+-]{0,31}$")
+MAX_SEATS = 100_000
+
+
+def check_slug(value: str) -> str:
+    """Refuse ids that are empty, too long or carry spaces and punctuation."""
+    if not SLUG_RE.match(value):
+        raise ValueError(
+            f"{value[:60]!r} is not a valid id: use 1-128 letters, digits, '.', '_', ':' or '-'"
+        )
+    return value
+
+
+def check_party(value: str) -> str:
+    """Refuse party codes that could not be typed on a command line."""
+    if not PARTY_RE.match(value):
+        raise ValueError(
+            f"{value[:60]!r} is not a valid party code: use 1-32 letters, digits or _().&+-"
+        )
+    return value
+
+
+Slug = Annotated[str, AfterValidator(check_slug)]
+PartyCode = Annotated[str, AfterValidator(check_party)]
+ValidTime = AwareDatetime | date
+"""When a move happened: a calendar date, or a timezone-aware instant."""
+
+Split = dict[str, int]
+
+
+def valid_instant(on: ValidTime) -> datetime:
+    """Order key on the valid-time axis: a bare date counts from its start, UTC."""
+    if isinstance(on, datetime):
+        return on.astimezone(UTC)
+    return datetime.combine(on, time.min, tzinfo=UTC)
+
+
+def end_of(on: ValidTime) -> datetime:
+    """The last instant a query date covers: a bare date means the whole day, UTC."""
+    if isinstance(on, datetime):
+        return on.astimezone(UTC)
+    return datetime.combine(on + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(
+        microseconds=1
+    )
+
+
+def parse_when(text: str, *, what: str) -> ValidTime:
+    """Parse an ISO date or an ISO datetime with an offset, as users type them."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"{what}: {text[:40]!r} is not a date; use YYYY-MM-DD or an ISO datetime with offset"
+        ) from None
+    if parsed.tzinfo is None:
+        raise InputError(f"{what}: {text[:40]!r} has a time but no UTC offset (add e.g. +05:30)")
+    return parsed
+
+
+def check_split(split: Split, *, seats: int, at_table: frozenset[str], move: str) -> None:
+    """A split gives whole, non-negative seats to parties at the table, within the pool."""
+    from ledger.domain.errors import PartyNotAtTableError, SplitError
+
+    for party, n in split.items():
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise SplitError(f"move {move}: {party} gets {n!r} seats; seats are whole numbers >= 0")
+        if party not in at_table:
+            raise PartyNotAtTableError(
+                f"move {move}: the split names {party}, which is not at the table"
+            )
+    total = sum(split.values())
+    if total > seats:
+        raise SplitError(
+            f"move {move}: the split gives {total} seats but only {seats} are in the pool"
+        )
