@@ -7,6 +7,7 @@ without a topic alias, and never change a field without a `class_version` upcast
 from __future__ import annotations
 
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal, Protocol
 from uuid import UUID
 
@@ -29,6 +30,10 @@ class Mutable(Protocol):
     def _on_event(self, event: LedgerEvent) -> None: ...
 
 
+CREATORS: dict[type[LedgerEvent], Callable[[Any], Any]] = {}
+"""Which aggregate a first event creates; filled in by the aggregate modules."""
+
+
 class LedgerEvent(BaseModel):
     """Base of every stored event: who recorded it and when (transaction time)."""
 
@@ -46,7 +51,9 @@ class LedgerEvent(BaseModel):
         return self.timestamp
 
     def mutate(self, aggregate: Any) -> Any:
-        """Evolve the aggregate (the library's CanMutateProtocol)."""
+        """Evolve the aggregate (the library's CanMutateProtocol); a first event creates it."""
+        if aggregate is None:
+            aggregate = CREATORS[type(self)](self)
         aggregate._on_event(self)
         aggregate.version = self.originator_version
         aggregate.modified_on = self.timestamp

@@ -1,0 +1,387 @@
+"""NegotiationLedger: the eventsourcing Application; each command is load, decide, save."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+from ledger.commands import (
+    ALLIANCE_ONLY,
+    EVENT_FOR_TYPE,
+    event_fields,
+    parties_named,
+    same_move,
+    spec_move,
+)
+from ledger.domain import moves as k
+from ledger.domain.alliance import Alliance, AllianceFormed, AllianceState, PartyRoster, alliance_id
+from ledger.domain.errors import (
+    ConcurrencyError,
+    DuplicateMoveError,
+    InputError,
+    NotFoundError,
+    UnknownPartyError,
+)
+from ledger.domain.events import AllianceMembershipMirrored, Changes, LedgerEvent
+from ledger.domain.negotiation import Negotiation, mirror_id, negotiation_id
+from ledger.domain.rules import NegotiationState
+from ledger.domain.snapshot import StorySnapshot
+from ledger.domain.storied import Storied
+from ledger.mapper import PydanticMapper
+from ledger.persistence.recorders import DuplicateMoveIdError, SqlApplicationRecorder
+from ledger.timeline import AllianceSpec, AnyMove, CorrectionSpec, NegotiationSpec, move_id_for
+
+A = TypeVar("A")
+MAX_ATTEMPTS = 5
+SNAPSHOT_EVERY = 200
+
+
+def default_recorder_name() -> str:
+    """Who is recording: SEATLEDGER_USER, else the operating-system user."""
+    try:
+        return os.environ.get("SEATLEDGER_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: the move id, and where the talks stand afterwards."""
+
+    move_id: str
+    status: str  # "recorded", "unchanged" or "checked" (a dry run)
+    negotiation: str | None = None
+    state: NegotiationState | AllianceState | None = None
+
+
+class NegotiationLedger(Application[UUID]):
+    """Records negotiation moves as events; decides each with the one rules function."""
+
+    name = "seatledger"
+    env: ClassVar[dict[str, str]] = {
+        "PERSISTENCE_MODULE": "ledger.persistence.factory",
+        "MAPPER_TOPIC": get_topic(PydanticMapper),
+        "IS_SNAPSHOTTING_ENABLED": "y",
+    }
+    snapshot_class = StorySnapshot  # type: ignore[assignment]
+
+    def __init__(
+        self, url: str, *, recorded_by: str | None = None, env: dict[str, str] | None = None
+    ) -> None:
+        super().__init__({**(env or {}), "SEATLEDGER_DB_URL": url})
+        self.url = url
+        self.recorded_by = recorded_by or default_recorder_name()
+
+    @property
+    def store(self) -> SqlApplicationRecorder:
+        """The recorder, with the ledger's own queries (move index, notifications)."""
+        recorder = self.recorder
+        assert isinstance(recorder, SqlApplicationRecorder)
+        return recorder
+
+    # -- loading --------------------------------------------------------------
+
+    def load(self, aggregate_id: UUID) -> Any:
+        """Load any aggregate by id."""
+        return self.repository.get(aggregate_id)
+
+    def negotiation(self, slug: str) -> Negotiation:
+        """Load a negotiation by slug, or say it does not exist."""
+        try:
+            found = self.repository.get(negotiation_id(slug))
+        except AggregateNotFoundError:
+            raise NotFoundError(f"no negotiation {slug!r} in this ledger (open it first)") from None
+        assert isinstance(found, Negotiation)
+        return found
+
+    def alliance(self, slug: str) -> Alliance:
+        """Load an alliance by slug, or say it does not exist."""
+        try:
+            found = self.repository.get(alliance_id(slug))
+        except AggregateNotFoundError:
+            raise NotFoundError(f"no alliance {slug!r} in this ledger") from None
+        assert isinstance(found, Alliance)
+        return found
+
+    def roster(self) -> PartyRoster:
+        """The ledger's known parties (empty before the first registration)."""
+        try:
+            found = self.repository.get(PartyRoster().id)
+        except AggregateNotFoundError:
+            return PartyRoster()
+        assert isinstance(found, PartyRoster)
+        return found
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        """True if any event of this aggregate is stored."""
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def alliance_slugs(self) -> list[str]:
+        """Every alliance formed in this ledger."""
+        topic = get_topic(AllianceFormed)
+        slugs: list[str] = []
+        start: int | None = None
+        while True:
+            page = self.recorder.select_notifications(start, 500, topics=[topic])
+            if not page:
+                return slugs
+            slugs.extend(self.mapper.to_domain_event(n).alliance for n in page)  # type: ignore[attr-defined]
+            start = page[-1].id + 1
+
+    def locate(self, move_id: str) -> Storied[Any] | None:
+        """The aggregate that holds a recorded move, via the ledger-wide move index."""
+        found = self.store.find_moves([move_id])
+        if move_id not in found:
+            return None
+        aggregate = self.load(found[move_id][0])
+        assert isinstance(aggregate, Storied)
+        return aggregate
+
+    # -- commands -------------------------------------------------------------
+
+    def register_parties(self, parties: dict[str, str]) -> None:
+        """Make party codes known (names optional)."""
+        self._retrying(lambda: self._register(parties), dry_run=False)
+
+    def form_alliance(self, spec: AllianceSpec, *, dry_run: bool = False) -> Outcome:
+        """Form an alliance (unchanged if it already exists)."""
+        move_id = f"{spec.id}/formed"
+        if self.exists(alliance_id(spec.id)):
+            return Outcome(move_id, "unchanged", state=self.alliance(spec.id).state)
+
+        def decide() -> list[Any]:
+            roster = self.roster()
+            roster.register({p: "" for p in spec.members}, self.recorded_by)
+            alliance = Alliance.form(
+                alliance=spec.id, name=spec.name, members=spec.members, move_id=move_id,
+                occurred_on=spec.formed_on, recorded_by=self.recorded_by,
+            )  # fmt: skip
+            return [alliance, roster]
+
+        saved = self._retrying(decide, dry_run)
+        return Outcome(move_id, _status(dry_run), state=saved[0].state)
+
+    def open(
+        self, spec: NegotiationSpec, *, alliance: str | None = None, dry_run: bool = False
+    ) -> Outcome:
+        """Open talks; the opening's move id is `<negotiation>/opened`."""
+        move_id = f"{spec.id}/opened"
+        if self.exists(negotiation_id(spec.id)):
+            current = self.negotiation(spec.id).state
+            if current.seats == spec.seats and current.alliance == alliance:
+                return Outcome(move_id, "unchanged", spec.id, current)
+            raise DuplicateMoveError(
+                f"negotiation {spec.id!r} already exists ({current.seats} seats, alliance "
+                f"{current.alliance}); it cannot be opened again with other terms"
+            )
+
+        def decide() -> list[Any]:
+            roster = self.roster()
+            roster.register({p: "" for p in spec.parties}, self.recorded_by)
+            negotiation = Negotiation.open(
+                negotiation=spec.id, title=spec.title or spec.id, region=spec.region,
+                seats=spec.seats, parties=spec.parties, alliance=alliance, move_id=move_id,
+                occurred_on=spec.opened_on, source=spec.source, note=spec.note,
+                recorded_by=self.recorded_by,
+            )  # fmt: skip
+            touched: list[Any] = [negotiation, roster]
+            if alliance is not None:
+                coalition = self.alliance(alliance)
+                for move in coalition.membership_moves():
+                    mirror_move(
+                        negotiation,
+                        move.move_id,
+                        move.kind,
+                        move.party or "",
+                        move.on,
+                        self.recorded_by,
+                    )
+                coalition.register_talks(spec.id, self.recorded_by)
+                touched.append(coalition)
+            return touched
+
+        saved = self._retrying(decide, dry_run)
+        return Outcome(move_id, _status(dry_run), spec.id, saved[0].state)
+
+    def record(
+        self, spec: AnyMove, *, alliance: str | None = None, dry_run: bool = False
+    ) -> Outcome:
+        """Record one move (or correction); re-recording the same move changes nothing."""
+        move_id = move_id_for(spec)
+        existing = self.locate(move_id) if spec.id else None
+        if existing is not None:
+            recorded = existing.recorded.get(move_id)
+            given = spec_move(spec, move_id)
+            if (
+                (recorded is not None
+                and same_move(given, recorded))
+                or (
+                    isinstance(spec, CorrectionSpec)
+                    and existing.corrections.get(move_id) == spec.of
+                )
+            ):
+                return Outcome(move_id, "unchanged", existing.slug, existing.state)
+            raise DuplicateMoveError(
+                f"move id {move_id} is already recorded (in {existing.slug}) with other content"
+            )
+        if isinstance(spec, CorrectionSpec):
+            return self._correct(spec, move_id, dry_run)
+        self._check_known(spec)
+
+        def decide() -> list[Any]:
+            if spec.negotiation is None or spec.type in ALLIANCE_ONLY:
+                return self._alliance_move(spec, move_id, alliance)
+            negotiation = self.negotiation(spec.negotiation)
+            negotiation.record(
+                EVENT_FOR_TYPE[spec.type], **event_fields(spec, move_id, self.recorded_by)
+            )
+            return [negotiation]
+
+        saved = self._retrying(decide, dry_run)
+        return Outcome(move_id, _status(dry_run), saved[0].slug, saved[0].state)
+
+    # -- internals ------------------------------------------------------------
+
+    def _register(self, parties: dict[str, str]) -> list[Any]:
+        roster = self.roster()
+        roster.register(parties, self.recorded_by)
+        return [roster]
+
+    def _check_known(self, spec: AnyMove) -> None:
+        known = self.roster().parties
+        for code in parties_named(spec):
+            if code not in known:
+                raise UnknownPartyError(
+                    f"move {spec.id or spec.type}: unknown party {code!r} "
+                    "(not in the ledger's party list; open or import talks that name it)"
+                )
+
+    def _alliance_move(self, spec: AnyMove, move_id: str, slug: str | None) -> list[Any]:
+        slug = slug or self._alliance_for(spec)
+        alliance = self.alliance(slug)
+        alliance.record(EVENT_FOR_TYPE[spec.type], **event_fields(spec, move_id, self.recorded_by))
+        touched: list[Any] = [alliance]
+        if spec.type in ALLIANCE_ONLY:
+            for talks in alliance.talks:
+                negotiation = self.negotiation(talks)
+                mirror_move(
+                    negotiation,
+                    move_id,
+                    spec.type,
+                    getattr(spec, "party", ""),
+                    spec.on,
+                    self.recorded_by,
+                )
+                touched.append(negotiation)
+        return touched
+
+    def _alliance_for(self, spec: AnyMove) -> str:
+        if spec.negotiation is not None:
+            state = self.negotiation(spec.negotiation).state
+            if state.alliance is None:
+                raise InputError(
+                    f"move {spec.id or spec.type}: {spec.negotiation} belongs to no alliance"
+                )
+            return state.alliance
+        slugs = self.alliance_slugs()
+        if len(slugs) != 1:
+            raise InputError(
+                f"move {spec.id or spec.type}: an alliance-level move needs exactly one alliance "
+                f"in the ledger (found {len(slugs)}); give the move a negotiation of that alliance"
+            )
+        return slugs[0]
+
+    def _correct(self, spec: CorrectionSpec, move_id: str, dry_run: bool) -> Outcome:
+        holder = self.locate(spec.of)
+        if holder is None:
+            raise NotFoundError(f"correction {move_id}: no recorded move {spec.of!r}")
+        changes = Changes(
+            on=spec.on, split=spec.split, by=spec.by, source=spec.source, note=spec.note
+        )
+        for code in [*(spec.split or {}), *([spec.by] if spec.by else [])]:
+            if code not in self.roster().parties:
+                raise UnknownPartyError(f"correction {move_id}: unknown party {code!r}")
+
+        def decide() -> list[Any]:
+            target = self.load(holder.id)
+            target.correct(
+                move_id=move_id, of=spec.of, retract=spec.retract, changes=changes,
+                reason=spec.reason, recorded_by=self.recorded_by,
+            )  # fmt: skip
+            touched = [target]
+            if (
+                isinstance(target, Alliance)
+                and target.recorded[spec.of].kind in k.ALLIANCE_MEMBERSHIP
+            ):
+                for talks in target.talks:
+                    negotiation = self.negotiation(talks)
+                    negotiation.correct(
+                        move_id=mirror_id(move_id, talks), of=mirror_id(spec.of, talks),
+                        retract=spec.retract, changes=changes, reason=spec.reason,
+                        recorded_by=self.recorded_by, mirror=True,
+                    )  # fmt: skip
+                    touched.append(negotiation)
+            return touched
+
+        saved = self._retrying(decide, dry_run)
+        return Outcome(move_id, _status(dry_run), saved[0].slug, saved[0].state)
+
+    def _retrying(self, decide: Callable[[], list[Any]], dry_run: bool) -> list[Any]:
+        """Load, decide, save; on a version conflict reload and decide again."""
+        for _ in range(MAX_ATTEMPTS):
+            touched = decide()
+            if dry_run:
+                return touched
+            try:
+                self.save(*touched)
+            except DuplicateMoveIdError as error:
+                raise DuplicateMoveError(
+                    f"move id(s) {', '.join(error.move_ids)} already recorded by another writer"
+                ) from None
+            except IntegrityError:
+                continue
+            return touched
+        raise ConcurrencyError(
+            f"gave up after {MAX_ATTEMPTS} attempts: other writers kept changing the same talks; "
+            "nothing was recorded, try again"
+        )
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        # The library reloads each aggregate to snapshot it; ours are in memory already.
+        if self.snapshots is None:
+            return
+        for aggregate in processing_event.aggregates.values():
+            if not isinstance(aggregate, Storied):
+                continue
+            crossed = [
+                e for e in processing_event.events
+                if e.originator_id == aggregate.id and e.originator_version % SNAPSHOT_EVERY == 0
+            ]  # fmt: skip
+            if crossed:
+                self.snapshots.put([StorySnapshot.take(aggregate)])  # type: ignore[list-item]
+
+
+def mirror_move(
+    negotiation: Negotiation, move_id: str, kind: str, party: str, on: Any, recorded_by: str
+) -> None:
+    """Copy an alliance membership move into one negotiation of the alliance."""
+    negotiation.record(
+        AllianceMembershipMirrored, move_id=mirror_id(move_id, negotiation.slug), party=party,
+        joined=kind == k.PARTY_JOINED_ALLIANCE, mirror_of=move_id, occurred_on=on,
+        recorded_by=recorded_by,
+    )  # fmt: skip
+
+
+def _status(dry_run: bool) -> str:
+    return "checked" if dry_run else "recorded"
+
+
+__all__ = ["LedgerEvent", "NegotiationLedger", "Outcome", "Sequence"]

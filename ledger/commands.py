@@ -1,0 +1,104 @@
+"""From a move as users write it (timeline spec or command line) to the event that records it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ledger.domain import moves as k
+from ledger.domain.alliance import PartyJoinedAlliance, PartyLeftAlliance
+from ledger.domain.events import (
+    AgreementAmended,
+    AgreementReached,
+    CounterOfferMade,
+    MeetingHeld,
+    MoveEvent,
+    NoteRecorded,
+    PartyJoined,
+    PartyWithdrew,
+    ProposalAccepted,
+    ProposalMade,
+    ProposalRejected,
+    ProposalWithdrawn,
+    TalksEnded,
+)
+from ledger.domain.moves import Move
+from ledger.timeline import AnyMove, CorrectionSpec
+
+EVENT_FOR_TYPE: dict[str, type[MoveEvent]] = {
+    k.MEETING: MeetingHeld,
+    k.PROPOSAL: ProposalMade,
+    k.COUNTER_OFFER: CounterOfferMade,
+    k.ACCEPTANCE: ProposalAccepted,
+    k.REJECTION: ProposalRejected,
+    k.WITHDRAWAL: ProposalWithdrawn,
+    k.PARTY_JOINED: PartyJoined,
+    k.PARTY_WITHDREW: PartyWithdrew,
+    k.AGREEMENT: AgreementReached,
+    k.AMENDMENT: AgreementAmended,
+    k.TALKS_ENDED: TalksEnded,
+    k.NOTE: NoteRecorded,
+    k.PARTY_JOINED_ALLIANCE: PartyJoinedAlliance,
+    k.PARTY_LEFT_ALLIANCE: PartyLeftAlliance,
+}
+ALLIANCE_ONLY = frozenset({k.PARTY_JOINED_ALLIANCE, k.PARTY_LEFT_ALLIANCE})
+ALLIANCE_OR_NEGOTIATION = frozenset({k.MEETING, k.NOTE})
+
+
+def event_fields(spec: AnyMove, move_id: str, recorded_by: str) -> dict[str, Any]:
+    """The fields of the event that records `spec` (defaults are resolved by the aggregate)."""
+    assert not isinstance(spec, CorrectionSpec)
+    fields: dict[str, Any] = {
+        "move_id": move_id,
+        "occurred_on": spec.on,
+        "source": spec.source,
+        "note": spec.note,
+        "confidence": spec.confidence,
+        "recorded_by": recorded_by,
+    }
+    data = spec.model_dump(exclude={"id", "negotiation", "type", "on", "source", "note"})
+    data.pop("confidence", None)
+    if "in_reply_to" in data:
+        fields["in_reply_to"] = data.pop("in_reply_to")
+    if spec.type == k.AGREEMENT:
+        data["signatories"] = data.get("signatories") or []
+    fields.update(data)
+    return fields
+
+
+def spec_move(spec: AnyMove, move_id: str) -> Move:
+    """The move a spec describes, unresolved: used to compare with what is recorded."""
+    if isinstance(spec, CorrectionSpec):
+        return Move(move_id=move_id, kind=k.CORRECTION, on=spec.on or _EPOCH, seq=0, target=spec.of)
+    event_class = EVENT_FOR_TYPE[spec.type]
+    fields = event_fields(spec, move_id, recorded_by="")
+    event = event_class.model_construct(originator_version=0, timestamp=None, **fields)
+    return event.to_move()
+
+
+def same_move(given: Move, recorded: Move) -> bool:
+    """True if re-recording `given` would change nothing about `recorded`."""
+    if given.kind != recorded.kind or given.on != recorded.on:
+        return False
+    for attr in ("by", "split", "party", "venue", "source", "note", "confidence"):
+        if getattr(given, attr) != getattr(recorded, attr):
+            return False
+    if given.target is not None and given.target != recorded.target:
+        return False
+    return not (given.parties and set(given.parties) != set(recorded.parties))
+
+
+def parties_named(spec: AnyMove) -> Iterator[str]:
+    """Every party code a move names, for the unknown-party check."""
+    for attr in ("by", "party"):
+        value = getattr(spec, attr, None)
+        if value:
+            yield value
+    yield from getattr(spec, "parties", None) or []
+    yield from getattr(spec, "signatories", None) or []
+    yield from (getattr(spec, "split", None) or {}).keys()
+
+
+from datetime import date as _date  # noqa: E402
+
+_EPOCH = _date(1970, 1, 1)

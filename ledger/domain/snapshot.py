@@ -1,0 +1,89 @@
+"""Snapshots of story-keeping aggregates, so long negotiations load fast."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.utils import get_topic, resolve_topic
+from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter
+
+from ledger.domain.aggregate import now
+from ledger.domain.moves import Move
+from ledger.domain.storied import Storied
+from ledger.domain.values import ValidTime
+
+_VALID_TIME: TypeAdapter[ValidTime] = TypeAdapter(ValidTime)  # type: ignore[arg-type]
+_MOVE_FIELDS = [f.name for f in fields(Move)]
+
+
+def move_to_json(move: Move) -> dict[str, Any]:
+    """A move as plain JSON values."""
+    data = asdict(move)
+    data["on"] = move.on.isoformat()
+    data["recorded_at"] = move.recorded_at.isoformat() if move.recorded_at else None
+    data["parties"] = list(move.parties)
+    return {k: v for k, v in data.items() if v is not None and v != []}
+
+
+def move_from_json(data: dict[str, Any]) -> Move:
+    """The inverse of move_to_json."""
+    values = {k: data[k] for k in _MOVE_FIELDS if k in data}
+    values["on"] = _VALID_TIME.validate_python(data["on"])
+    if data.get("recorded_at"):
+        values["recorded_at"] = datetime.fromisoformat(data["recorded_at"])
+    values["parties"] = tuple(data.get("parties", ()))
+    return Move(**values)
+
+
+class StorySnapshot(BaseModel):
+    """The state of a Negotiation or Alliance at one version."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    class_version: ClassVar[int] = 1
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: AwareDatetime
+    topic: str
+    state: dict[str, Any]
+
+    @classmethod
+    def take(cls, aggregate: Storied[Any]) -> StorySnapshot:
+        """Capture the aggregate's moves; checkpoints are rebuilt on load."""
+        state = {
+            "slug": aggregate.slug,
+            "story": [move_to_json(m) for m in aggregate.story.moves],
+            "recorded": [move_to_json(m) for m in aggregate.recorded.values()],
+            "corrections": aggregate.corrections,
+            "retracted": sorted(aggregate.retracted),
+            "created_on": aggregate.created_on.isoformat() if aggregate.created_on else None,
+            "extra": aggregate.snapshot_extra(),
+        }
+        return cls(
+            originator_id=aggregate.id,
+            originator_version=aggregate.version,
+            timestamp=now(),
+            topic=get_topic(type(aggregate)),
+            state=state,
+        )
+
+    def mutate(self, _: Any) -> Storied[Any]:
+        """Rebuild the aggregate by folding its stored story once."""
+        cls = resolve_topic(self.topic)
+        state = self.state
+        aggregate: Storied[Any] = cls(self.originator_id, state["slug"])
+        for data in state["story"]:
+            move = move_from_json(data)
+            aggregate.story.commit(aggregate.story.plan_add(move))
+        aggregate.recorded = {d["move_id"]: move_from_json(d) for d in state["recorded"]}
+        aggregate.corrections = dict(state["corrections"])
+        aggregate.retracted = set(state["retracted"])
+        aggregate.version = self.originator_version
+        created = state.get("created_on")
+        aggregate.created_on = datetime.fromisoformat(created) if created else None
+        aggregate.modified_on = self.timestamp
+        aggregate.restore_extra(state.get("extra") or {})
+        return aggregate

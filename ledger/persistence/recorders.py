@@ -1,0 +1,294 @@
+"""Event recorders on SQLAlchemy Core: hash-chained events and the index of move ids."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    IntegrityError,
+    Notification,
+    ProcessRecorder,
+    StoredEvent,
+    Subscription,
+    Tracking,
+)
+from sqlalchemy import Connection, and_, func, insert, select
+from sqlalchemy import exc as sa_exc
+
+from ledger.persistence.base import SqlRecorderBase, chunks, select_stored_events
+from ledger.persistence.chain import GENESIS_HASH, as_uuid, chain_hash, link_events
+from ledger.persistence.engine import read_transaction, write_transaction
+from ledger.persistence.snapshots import SqlSnapshotRecorder
+from ledger.persistence.subscription import PollingSubscription
+from ledger.persistence.tracking import SqlTrackingRecorder
+
+__all__ = [
+    "GENESIS_HASH",
+    "DuplicateMoveIdError",
+    "IndexedStoredEvent",
+    "SqlAggregateRecorder",
+    "SqlApplicationRecorder",
+    "SqlProcessRecorder",
+    "SqlSnapshotRecorder",
+    "SqlTrackingRecorder",
+    "chain_hash",
+]
+
+
+class DuplicateMoveIdError(IntegrityError):
+    """A move id is already recorded in the ledger (or repeated in one batch)."""
+
+    def __init__(self, move_ids: Sequence[str]) -> None:
+        self.move_ids = list(move_ids)
+        super().__init__(f"Move id(s) already recorded: {', '.join(self.move_ids)}")
+
+
+@dataclass(frozen=True)
+class IndexedStoredEvent(StoredEvent):
+    """A stored event that also records the id of the move it made."""
+
+    move_id: str | None = None
+
+
+class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
+    """Records hash-chained events and their move ids in the ledger's events table."""
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Record events atomically (an aggregate recorder returns no notification ids)."""
+        self._insert_events(stored_events)
+        return None
+
+    def _insert_events(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        if not stored_events:
+            return []
+        with write_transaction(self.engine) as conn:
+            return self.insert_events_in(conn, stored_events)
+
+    def insert_events_in(self, conn: Connection, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """Record events in the caller's write transaction; return their notification ids."""
+        if not stored_events:
+            return []
+        events = self.tables.events
+        if conn.dialect.name == "postgresql":
+            # Serialize inserts so notification ids commit in the order they are
+            # issued: a reader tailing the log must never skip an id that a
+            # slower transaction commits later. EXCLUSIVE still lets SELECTs run.
+            table = conn.dialect.identifier_preparer.quote(events.name)
+            conn.exec_driver_sql(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        moves = self._check_move_ids(conn, stored_events)
+        hashes = link_events(stored_events, self._heads(conn, stored_events))
+        rows: list[dict[str, Any]] = [
+            {
+                "originator_id": as_uuid(e.originator_id),
+                "originator_version": e.originator_version,
+                "topic": e.topic,
+                "state": e.state,
+                "hash": h,
+            }
+            for e, h in zip(stored_events, hashes, strict=True)
+        ]
+        notification_ids = self._insert_rows(conn, rows)
+        if moves:
+            try:
+                conn.execute(insert(self.tables.moves), moves)
+            except sa_exc.IntegrityError:
+                # Only reachable if a move was written outside insert_events_in,
+                # which holds the write lock from the check above until commit.
+                raise DuplicateMoveIdError([m["move_id"] for m in moves]) from None
+        return notification_ids
+
+    def _insert_rows(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        events = self.tables.events
+        notification_id = events.c.notification_id
+        if conn.dialect.name == "sqlite":
+            # The transaction holds SQLite's only write lock, so the ids after
+            # the current maximum are ours. Numbering rows here keeps a plain
+            # executemany: SQLite cannot return ids in parameter order without
+            # falling back to one statement per row.
+            last = conn.execute(select(func.max(notification_id))).scalar() or 0
+            ids = list(range(last + 1, last + 1 + len(rows)))
+            for row, row_id in zip(rows, ids, strict=True):
+                row["notification_id"] = row_id
+            conn.execute(insert(events), rows)
+            return ids
+        statement = insert(events).returning(notification_id, sort_by_parameter_order=True)
+        return [int(i) for i in conn.execute(statement, rows).scalars()]
+
+    def _check_move_ids(
+        self, conn: Connection, stored_events: Sequence[StoredEvent]
+    ) -> list[dict[str, Any]]:
+        move_ids: list[str] = []
+        moves: list[dict[str, Any]] = []
+        for e in stored_events:
+            if isinstance(e, IndexedStoredEvent) and e.move_id is not None:
+                move_ids.append(e.move_id)
+                moves.append(
+                    {
+                        "move_id": e.move_id,
+                        "originator_id": as_uuid(e.originator_id),
+                        "originator_version": e.originator_version,
+                    }
+                )
+        repeated = sorted(m for m, count in Counter(move_ids).items() if count > 1)
+        if repeated:
+            raise DuplicateMoveIdError(repeated)
+        recorded = self._find_moves(conn, move_ids)
+        if recorded:
+            raise DuplicateMoveIdError(sorted(recorded))
+        return moves
+
+    def _heads(
+        self, conn: Connection, stored_events: Sequence[StoredEvent]
+    ) -> dict[UUID, tuple[int, str]]:
+        events = self.tables.events
+        originator_ids = list({as_uuid(e.originator_id) for e in stored_events})
+        heads: dict[UUID, tuple[int, str]] = {}
+        for chunk in chunks(originator_ids):
+            latest = (
+                select(
+                    events.c.originator_id,
+                    func.max(events.c.originator_version).label("version"),
+                )
+                .where(events.c.originator_id.in_(chunk))
+                .group_by(events.c.originator_id)
+                .subquery()
+            )
+            query = select(
+                events.c.originator_id, events.c.originator_version, events.c.hash
+            ).join_from(
+                events,
+                latest,
+                and_(
+                    events.c.originator_id == latest.c.originator_id,
+                    events.c.originator_version == latest.c.version,
+                ),
+            )
+            for originator_id, version, hash_ in conn.execute(query):
+                heads[originator_id] = (int(version), str(hash_))
+        return heads
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[StoredEvent]:
+        """Return an aggregate's events in version order (plain StoredEvent objects)."""
+        return select_stored_events(
+            self.engine,
+            self.tables.events,
+            originator_id,
+            gt=gt,
+            lte=lte,
+            desc=desc,
+            limit=limit,
+        )
+
+    def find_moves(self, move_ids: Sequence[str]) -> dict[str, tuple[UUID, int]]:
+        """Return the (aggregate id, version) of each recorded move among the ids."""
+        with read_transaction(self.engine) as conn:
+            return self._find_moves(conn, move_ids)
+
+    def _find_moves(self, conn: Connection, move_ids: Sequence[str]) -> dict[str, tuple[UUID, int]]:
+        moves = self.tables.moves
+        found: dict[str, tuple[UUID, int]] = {}
+        for chunk in chunks(list(dict.fromkeys(move_ids))):
+            query = select(
+                moves.c.move_id, moves.c.originator_id, moves.c.originator_version
+            ).where(moves.c.move_id.in_(chunk))
+            for move_id, originator_id, version in conn.execute(query):
+                found[str(move_id)] = (originator_id, int(version))
+        return found
+
+
+class SqlApplicationRecorder(SqlAggregateRecorder, ApplicationRecorder):
+    """Records events in aggregate sequences and in the application sequence."""
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> list[int]:
+        """Record events atomically; return their notification ids in order."""
+        return self._insert_events(stored_events)
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> list[Notification]:
+        """Return up to `limit` notifications from `start` (optionally to `stop`)."""
+        events = self.tables.events
+        notification_id = events.c.notification_id
+        query = select(
+            notification_id,
+            events.c.originator_id,
+            events.c.originator_version,
+            events.c.topic,
+            events.c.state,
+        )
+        if start is not None:
+            query = query.where(
+                notification_id >= start if inclusive_of_start else notification_id > start
+            )
+        if stop is not None:
+            query = query.where(notification_id <= stop)
+        if topics:
+            query = query.where(events.c.topic.in_(list(topics)))
+        query = query.order_by(notification_id).limit(limit)
+        with read_transaction(self.engine) as conn:
+            rows = conn.execute(query).all()
+        return [
+            Notification(
+                id=int(row[0]),
+                originator_id=row[1],
+                originator_version=int(row[2]),
+                topic=row[3],
+                state=bytes(row[4]),
+            )
+            for row in rows
+        ]
+
+    def max_notification_id(self) -> int | None:
+        """Return the last notification id, or None if nothing is recorded."""
+        notification_id = self.tables.events.c.notification_id
+        with read_transaction(self.engine) as conn:
+            value = conn.execute(select(func.max(notification_id))).scalar()
+        return None if value is None else int(value)
+
+    def subscribe(
+        self, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> Subscription[ApplicationRecorder]:
+        """Return a polling subscription to notifications after `gt`."""
+        return PollingSubscription(self, gt=gt, topics=topics)
+
+
+class SqlProcessRecorder(SqlApplicationRecorder, SqlTrackingRecorder, ProcessRecorder):
+    """Records events together with the tracking object of the notification processed."""
+
+    def insert_events(
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        tracking: Tracking | None = None,
+        **kwargs: Any,
+    ) -> list[int]:
+        """Record events and the optional tracking object in one transaction."""
+        if not stored_events and tracking is None:
+            return []
+        with write_transaction(self.engine) as conn:
+            notification_ids = self.insert_events_in(conn, stored_events)
+            if tracking is not None:
+                self.insert_tracking_in(conn, tracking)
+        return notification_ids

@@ -1,0 +1,189 @@
+"""The ledger's tables, portable to SQLite and PostgreSQL, and their append-only triggers."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+
+from ledger.persistence.engine import write_transaction
+
+EVENTS_APPEND_ONLY = "seatledger: events are append-only"
+MOVES_APPEND_ONLY = "seatledger: moves are append-only"
+_PG_FUNCTION = "seatledger_refuse_change"
+
+
+def events_table(metadata: MetaData, name: str = "seatledger_events") -> Table:
+    """Build the stored events table: the application sequence with a hash chain."""
+    return Table(
+        name,
+        metadata,
+        Column(
+            "notification_id",
+            BigInteger().with_variant(Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        Column("originator_id", Uuid(as_uuid=True), nullable=False),
+        Column("originator_version", BigInteger, nullable=False),
+        Column("topic", Text, nullable=False),
+        Column("state", LargeBinary, nullable=False),
+        Column("hash", String(64), nullable=False),
+        UniqueConstraint("originator_id", "originator_version", name=f"{name}_version_key"),
+    )
+
+
+def snapshots_table(metadata: MetaData, name: str = "seatledger_snapshots") -> Table:
+    """Build the snapshots table, a cache of aggregate state."""
+    return Table(
+        name,
+        metadata,
+        Column("originator_id", Uuid(as_uuid=True), nullable=False),
+        Column("originator_version", BigInteger, nullable=False),
+        Column("topic", Text, nullable=False),
+        Column("state", LargeBinary, nullable=False),
+        PrimaryKeyConstraint("originator_id", "originator_version", name=f"{name}_pkey"),
+    )
+
+
+def moves_table(metadata: MetaData, name: str = "seatledger_moves") -> Table:
+    """Build the global index of move ids, each pointing at the event that made it."""
+    return Table(
+        name,
+        metadata,
+        Column("move_id", Text, primary_key=True),
+        Column("originator_id", Uuid(as_uuid=True), nullable=False),
+        Column("originator_version", BigInteger, nullable=False),
+    )
+
+
+def tracking_table(metadata: MetaData, name: str = "seatledger_tracking") -> Table:
+    """Build the table of positions reached by downstream processes."""
+    return Table(
+        name,
+        metadata,
+        Column("application_name", String(100), nullable=False),
+        Column("notification_id", BigInteger, nullable=False),
+        PrimaryKeyConstraint("application_name", "notification_id", name=f"{name}_pkey"),
+    )
+
+
+@dataclass(frozen=True)
+class LedgerTables:
+    """The four tables of one ledger, on one MetaData."""
+
+    metadata: MetaData
+    events: Table
+    snapshots: Table
+    moves: Table
+    tracking: Table
+
+
+def ledger_tables(prefix: str = "seatledger", metadata: MetaData | None = None) -> LedgerTables:
+    """Build a ledger's tables named <prefix>_events, <prefix>_snapshots and so on."""
+    md = MetaData() if metadata is None else metadata
+    return LedgerTables(
+        metadata=md,
+        events=events_table(md, f"{prefix}_events"),
+        snapshots=snapshots_table(md, f"{prefix}_snapshots"),
+        moves=moves_table(md, f"{prefix}_moves"),
+        tracking=tracking_table(md, f"{prefix}_tracking"),
+    )
+
+
+TABLES = ledger_tables()
+metadata = TABLES.metadata
+events = TABLES.events
+snapshots = TABLES.snapshots
+moves = TABLES.moves
+tracking = TABLES.tracking
+
+
+def advisory_lock_key(name: str) -> int:
+    """Return a stable signed 64-bit key for a PostgreSQL advisory lock on a name."""
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big", signed=True)
+
+
+def create_schema(engine: Engine, tables: LedgerTables = TABLES) -> None:
+    """Create the tables and the append-only triggers unless they exist."""
+    append_only = ((tables.events, EVENTS_APPEND_ONLY), (tables.moves, MOVES_APPEND_ONLY))
+    with write_transaction(engine) as conn:
+        is_postgres = conn.dialect.name == "postgresql"
+        if is_postgres:
+            # Concurrent DDL (two processes starting at once) would otherwise race.
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"),
+                {"key": advisory_lock_key("seatledger:create_schema")},
+            )
+        tables.metadata.create_all(
+            conn,
+            tables=[tables.events, tables.snapshots, tables.moves, tables.tracking],
+        )
+        for table, message in append_only:
+            if is_postgres:
+                _create_postgres_triggers(conn, table, message)
+            else:
+                _create_sqlite_triggers(conn, table, message)
+
+
+def _quote(conn: Connection, name: str) -> str:
+    return conn.dialect.identifier_preparer.quote(name)
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _create_sqlite_triggers(conn: Connection, table: Table, message: str) -> None:
+    for operation in ("UPDATE", "DELETE"):
+        trigger = _quote(conn, f"{table.name}_no_{operation.lower()}")
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER IF NOT EXISTS {trigger} BEFORE {operation} "
+            f"ON {_quote(conn, table.name)} "
+            f"BEGIN SELECT RAISE(ABORT, {_sql_string(message)}); END"
+        )
+
+
+def _create_postgres_triggers(conn: Connection, table: Table, message: str) -> None:
+    # restrict_violation (SQLSTATE 23001) makes drivers raise an IntegrityError,
+    # as SQLite's RAISE(ABORT) does.
+    conn.exec_driver_sql(
+        f"CREATE OR REPLACE FUNCTION {_PG_FUNCTION}() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION USING MESSAGE = TG_ARGV[0], ERRCODE = 'restrict_violation'; "
+        "END $$"
+    )
+    existing = set(
+        conn.execute(
+            text("SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(:table)"),
+            {"table": _quote(conn, table.name)},
+        ).scalars()
+    )
+    wanted = {
+        f"{table.name}_no_change": "BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW",
+        f"{table.name}_no_truncate": "BEFORE TRUNCATE ON {table} FOR EACH STATEMENT",
+    }
+    for name, timing in wanted.items():
+        if name in existing:
+            continue
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER {_quote(conn, name)} "
+            + timing.format(table=_quote(conn, table.name))
+            + f" EXECUTE FUNCTION {_PG_FUNCTION}({_sql_string(message)})"
+        )

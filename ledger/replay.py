@@ -1,0 +1,63 @@
+"""Fold the event log itself to any (as of D, as known on K): the reference for projections.
+
+"As known on K" is the longest prefix of an aggregate's events (in version order) recorded
+at or before K; "as of D" folds the resulting valid-time story up to the end of D. Both use
+the aggregates' own code, so the rules cannot disagree.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from ledger.domain.events import LedgerEvent
+from ledger.domain.moves import Move
+from ledger.domain.rules import NegotiationState
+from ledger.domain.storied import Storied
+from ledger.domain.story import Story
+
+
+def as_known(events: Iterable[LedgerEvent], known_on: datetime | None) -> Any | None:
+    """The aggregate built from its events recorded by `known_on` (None: everything)."""
+    aggregate: Any = None
+    for event in events:
+        if known_on is not None and event.timestamp > known_on:
+            break
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+def state_on(story: Story[Any], as_of: datetime | None) -> Any:
+    """The state after every move of the story dated up to `as_of` (None: all of them)."""
+    if as_of is None:
+        return story.final
+    keys = [m.key for m in story.moves]
+    index = bisect_right(keys, (as_of, 1 << 62))
+    return story.state_before(index)
+
+
+def intervals(story: Story[NegotiationState]) -> list[tuple[datetime, NegotiationState, Move]]:
+    """The valid-time story as (valid_from, state, last move) runs; same-instant moves collapse."""
+    runs: list[tuple[datetime, NegotiationState, Move]] = []
+    state = story.initial
+    for move in story.moves:
+        state = story.apply(state, move)
+        start = move.key[0]
+        if runs and runs[-1][0] == start:
+            runs[-1] = (start, state, move)
+        else:
+            runs.append((start, state, move))
+    return runs
+
+
+def negotiation_state(
+    events: Iterable[LedgerEvent], as_of: datetime | None, known_on: datetime | None
+) -> NegotiationState | None:
+    """Where a negotiation stood on `as_of`, as the ledger knew it on `known_on`."""
+    aggregate = as_known(events, known_on)
+    if not isinstance(aggregate, Storied):
+        return None
+    state = state_on(aggregate.story, as_of)
+    return state if isinstance(state, NegotiationState) else None

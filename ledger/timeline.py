@@ -1,0 +1,358 @@
+"""The timeline file (`seatledger/timeline@1`): pydantic models and safe parsing."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import orjson
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ledger.domain.errors import InputError
+from ledger.domain.values import PartyCode, Slug, ValidTime
+
+FORMAT = "seatledger/timeline@1"
+MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_TEXT = 10_000
+
+
+class Spec(BaseModel):
+    """Strict input: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+Seats = Annotated[int, Field(strict=True, ge=0, le=100_000)]
+SplitIn = dict[PartyCode, Seats]
+
+
+class PartySpec(Spec):
+    """A party the file uses."""
+
+    code: PartyCode
+    name: Text = ""
+
+
+class AllianceSpec(Spec):
+    """The coalition the file's talks belong to."""
+
+    id: Slug
+    name: Text = ""
+    members: list[PartyCode] = []
+    formed_on: ValidTime
+
+
+class NegotiationSpec(Spec):
+    """Talks over one pool of seats."""
+
+    id: Slug
+    title: Text = ""
+    region: Text = ""
+    seats: Seats
+    parties: list[PartyCode] = Field(min_length=1)
+    opened_on: ValidTime
+    source: Text | None = None
+    note: Text | None = None
+
+
+class _Move(Spec):
+    id: Slug | None = None
+    negotiation: Slug | None = None
+    on: ValidTime
+    source: Text | None = None
+    note: Text | None = None
+    confidence: Literal["confirmed", "reported"] = "confirmed"
+
+
+class MeetingSpec(_Move):
+    """Talks held."""
+
+    type: Literal["meeting"]
+    parties: list[PartyCode] = []
+    venue: Text | None = None
+
+
+class ProposalSpec(_Move):
+    """A split put on the table."""
+
+    type: Literal["proposal"]
+    by: PartyCode
+    split: SplitIn
+
+
+class CounterOfferSpec(_Move):
+    """An answer to another party's open proposal, with a split."""
+
+    type: Literal["counter_offer"]
+    by: PartyCode
+    split: SplitIn
+    in_reply_to: Slug | None = None
+
+
+class AnswerSpec(_Move):
+    """An acceptance, rejection or withdrawal of an open proposal."""
+
+    type: Literal["acceptance", "rejection", "withdrawal"]
+    by: PartyCode
+    of: Slug | None = None
+
+
+class PartySpecMove(_Move):
+    """A party joining or walking out of talks, or joining or leaving the alliance."""
+
+    type: Literal["party_joined", "party_withdrew", "party_joined_alliance", "party_left_alliance"]
+    party: PartyCode
+
+
+class AgreementSpec(_Move):
+    """The deal."""
+
+    type: Literal["agreement"]
+    split: SplitIn
+    signatories: list[PartyCode] | None = None
+
+
+class AmendmentSpec(_Move):
+    """A change to an agreed split."""
+
+    type: Literal["amendment"]
+    split: SplitIn
+
+
+class TalksEndedSpec(_Move):
+    """Talks ended without a deal."""
+
+    type: Literal["talks_ended"]
+    note: Text
+
+
+class NoteSpec(_Move):
+    """A recorded statement."""
+
+    type: Literal["note"]
+    note: Text
+    by: PartyCode | None = None
+
+
+class CorrectionSpec(Spec):
+    """A fix to an earlier move: retract it, or give the fields that were wrong."""
+
+    type: Literal["correction"]
+    id: Slug | None = None
+    negotiation: Slug | None = None
+    of: Slug
+    retract: bool = False
+    on: ValidTime | None = None
+    split: SplitIn | None = None
+    by: PartyCode | None = None
+    source: Text | None = None
+    note: Text | None = None
+    confidence: Literal["confirmed", "reported"] = "confirmed"
+    reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _says_what(self) -> CorrectionSpec:
+        changed = [self.on, self.split, self.by, self.source, self.note]
+        if self.retract and any(v is not None for v in changed):
+            raise ValueError("a correction either retracts or replaces fields, not both")
+        if not self.retract and all(v is None for v in changed):
+            raise ValueError("a correction needs retract: true or a field to correct")
+        return self
+
+
+MoveSpec = Annotated[
+    MeetingSpec
+    | ProposalSpec
+    | CounterOfferSpec
+    | AnswerSpec
+    | PartySpecMove
+    | AgreementSpec
+    | AmendmentSpec
+    | TalksEndedSpec
+    | NoteSpec
+    | CorrectionSpec,
+    Field(discriminator="type"),
+]
+AnyMove = (
+    MeetingSpec
+    | ProposalSpec
+    | CounterOfferSpec
+    | AnswerSpec
+    | PartySpecMove
+    | AgreementSpec
+    | AmendmentSpec
+    | TalksEndedSpec
+    | NoteSpec
+    | CorrectionSpec
+)
+
+
+class TimelineFile(Spec):
+    """A whole timeline file."""
+
+    format: Literal["seatledger/timeline@1"]
+    alliance: AllianceSpec | None = None
+    parties: list[PartySpec] = []
+    negotiations: list[NegotiationSpec] = []
+    moves: list[MoveSpec] = []
+
+
+def move_id_for(move: AnyMove, occurrence: int = 0) -> str:
+    """A stable id for a move given without one: the same content gives the same id."""
+    if move.id:
+        return move.id
+    content = move.model_dump_json(exclude={"id"})
+    digest = hashlib.sha256(content.encode()).hexdigest()[:10]
+    on = getattr(move, "on", None)
+    day = on.strftime("%Y%m%d") if isinstance(on, date) else "x"
+    suffix = f".{occurrence + 1}" if occurrence else ""
+    return f"{move.negotiation or 'alliance'}.{move.type}.{day}.{digest}{suffix}"
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors/aliases: no YAML bombs, no shared nodes."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "YAML aliases (*name) are not allowed in timeline files",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
+# YAML 1.2 booleans: only true/false (YAML 1.1 would read the key `on:` as True), and
+# dates stay strings so that pydantic checks them and names the field that is wrong.
+_DROPPED_TAGS = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"}
+_NoAliasLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_NoAliasLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def _load(text: str) -> Any:
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        return orjson.loads(text)
+    return yaml.load(text, Loader=_NoAliasLoader)
+
+
+def _where(loc: tuple[Any, ...], raw: Any) -> str:
+    if len(loc) >= 2 and loc[0] == "moves" and isinstance(loc[1], int):
+        index = loc[1]
+        move = raw.get("moves", [])[index] if isinstance(raw, dict) else None
+        mid = move.get("id") if isinstance(move, dict) else None
+        label = f"move {mid!r} (#{index + 1})" if mid else f"move #{index + 1}"
+        rest = [str(p) for p in loc[2:] if not str(p).endswith(("Spec", "Move"))]
+        if rest and rest[0] in _TYPES:
+            rest = rest[1:]
+        return f"{label}: {'.'.join(rest) or 'type'}"
+    return ".".join(str(p) for p in loc) or "file"
+
+
+_TYPES = {
+    "meeting", "proposal", "counter_offer", "acceptance", "rejection", "withdrawal",
+    "party_joined", "party_withdrew", "party_joined_alliance", "party_left_alliance",
+    "agreement", "amendment", "talks_ended", "note", "correction",
+}  # fmt: skip
+
+
+def explain(error: ValidationError, raw: Any, limit: int = 5) -> str:
+    """Turn pydantic's errors into lines that name the move and the field."""
+    lines = []
+    for item in error.errors()[:limit]:
+        lines.append(f"{_where(tuple(item['loc']), raw)}: {item['msg']}")
+    more = error.error_count() - limit
+    if more > 0:
+        lines.append(f"... and {more} more problem(s)")
+    return "\n".join(lines)
+
+
+def parse_timeline(text: str, *, name: str = "timeline") -> TimelineFile:
+    """Parse and validate a timeline; raise InputError naming the move and field."""
+    try:
+        raw = _load(text)
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as error:
+        first = str(error).strip().splitlines()
+        raise InputError(f"{name}: not valid YAML or JSON: {' '.join(first[:3])[:300]}") from None
+    if not isinstance(raw, dict):
+        raise InputError(f"{name}: a timeline is a mapping with 'format' and 'moves'")
+    if raw.get("format") != FORMAT:
+        raise InputError(f"{name}: format must be {FORMAT!r}, got {str(raw.get('format'))[:60]!r}")
+    try:
+        timeline = TimelineFile.model_validate(raw)
+    except ValidationError as error:
+        raise InputError(f"{name}: {explain(error, raw)}") from None
+    check_references(timeline, name)
+    return timeline
+
+
+def read_timeline(path: Path) -> TimelineFile:
+    """Read a timeline file from disk."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{path}: {size} bytes is over the {MAX_FILE_BYTES} byte limit")
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read: {error.strerror}") from None
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{path}: a binary file, not a YAML or JSON timeline")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    return parse_timeline(text, name=str(path))
+
+
+def check_references(timeline: TimelineFile, name: str) -> None:
+    """Every party listed, every id unique: the checks a file can make on its own."""
+    listed = {p.code for p in timeline.parties}
+
+    def party_ok(code: str | None, where: str) -> None:
+        if code is not None and code not in listed:
+            raise InputError(f"{name}: {where}: party {code!r} is not in the file's parties list")
+
+    if timeline.alliance:
+        for code in timeline.alliance.members:
+            party_ok(code, "alliance.members")
+    slugs: set[str] = set()
+    for neg in timeline.negotiations:
+        if neg.id in slugs:
+            raise InputError(f"{name}: negotiation {neg.id!r} is listed twice")
+        slugs.add(neg.id)
+        for code in neg.parties:
+            party_ok(code, f"negotiation {neg.id!r}")
+    seen: set[str] = set()
+    for index, move in enumerate(timeline.moves):
+        where = f"move {move.id!r} (#{index + 1})" if move.id else f"move #{index + 1}"
+        if move.id:
+            if move.id in seen:
+                raise InputError(f"{name}: {where}: id is used twice in the file")
+            seen.add(move.id)
+        for code in _parties_of(move):
+            party_ok(code, where)
+
+
+def _parties_of(move: AnyMove) -> Iterator[str]:
+    for attr in ("by", "party"):
+        value = getattr(move, attr, None)
+        if value:
+            yield value
+    yield from getattr(move, "parties", None) or []
+    yield from getattr(move, "signatories", None) or []
+    yield from (getattr(move, "split", None) or {}).keys()
