@@ -220,13 +220,8 @@ class NegotiationLedger(Application[UUID]):
         if existing is not None:
             recorded = existing.recorded.get(move_id)
             given = spec_move(spec, move_id)
-            if (
-                (recorded is not None
-                and same_move(given, recorded))
-                or (
-                    isinstance(spec, CorrectionSpec)
-                    and existing.corrections.get(move_id) == spec.of
-                )
+            if (recorded is not None and same_move(given, recorded)) or (
+                isinstance(spec, CorrectionSpec) and existing.corrections.get(move_id) == spec.of
             ):
                 return Outcome(move_id, "unchanged", existing.slug, existing.state)
             raise DuplicateMoveError(

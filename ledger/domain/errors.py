@@ -77,3 +77,7 @@ class CorrectionError(RuleError):
 
 class ConcurrencyError(SeatledgerError):
     """Another writer kept changing the same negotiation; the move was not recorded."""
+
+
+class MoveRefusedError(RuleError):
+    """A move of a timeline file was refused; the message names the move and why."""

@@ -1,0 +1,257 @@
+"""Import a timeline file: all or nothing, idempotent by move id, in one batched transaction."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+
+from ledger.application import NegotiationLedger, mirror_move
+from ledger.commands import ALLIANCE_ONLY, EVENT_FOR_TYPE, event_fields, same_move, spec_move
+from ledger.domain import moves as k
+from ledger.domain.alliance import Alliance, PartyRoster, alliance_id
+from ledger.domain.errors import (
+    ConcurrencyError,
+    DuplicateMoveError,
+    InputError,
+    MoveRefusedError,
+    SeatledgerError,
+)
+from ledger.domain.events import Changes
+from ledger.domain.negotiation import Negotiation, mirror_id, negotiation_id
+from ledger.domain.storied import Storied
+from ledger.domain.values import valid_instant
+from ledger.persistence.recorders import DuplicateMoveIdError
+from ledger.timeline import AnyMove, CorrectionSpec, TimelineFile, move_id_for
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, on a dry run, would do)."""
+
+    recorded: int = 0
+    unchanged: int = 0
+    opened: list[str] = field(default_factory=list)
+    events: int = 0
+    dry_run: bool = False
+
+
+class _Batch:
+    """The aggregates an import touches, loaded or created once, saved together."""
+
+    def __init__(self, app: NegotiationLedger) -> None:
+        self.app = app
+        self.roster: PartyRoster = app.roster()
+        self.storied: dict[Any, Storied[Any]] = {}
+
+    def negotiation(self, slug: str) -> Negotiation:
+        key = negotiation_id(slug)
+        if key not in self.storied:
+            self.storied[key] = self.app.negotiation(slug)
+        found = self.storied[key]
+        assert isinstance(found, Negotiation)
+        return found
+
+    def alliance(self, slug: str) -> Alliance:
+        key = alliance_id(slug)
+        if key not in self.storied:
+            self.storied[key] = self.app.alliance(slug)
+        found = self.storied[key]
+        assert isinstance(found, Alliance)
+        return found
+
+    def holder_of(self, move_id: str) -> Storied[Any] | None:
+        for aggregate in self.storied.values():
+            if aggregate.knows(move_id):
+                return aggregate
+        located = self.app.locate(move_id)
+        if located is not None:
+            self.storied.setdefault(located.id, located)
+            return self.storied[located.id]
+        return None
+
+    def aggregates(self) -> list[Any]:
+        return [self.roster, *self.storied.values()]
+
+
+def move_ids(timeline: TimelineFile) -> list[str]:
+    """The id of every move; moves without one get a stable id from their content."""
+    seen: Counter[str] = Counter()
+    ids = []
+    for move in timeline.moves:
+        base = move_id_for(move)
+        ids.append(move_id_for(move, seen[base]) if not move.id else base)
+        seen[base] += 1
+    return ids
+
+
+def import_timeline(
+    app: NegotiationLedger,
+    timeline: TimelineFile,
+    *,
+    name: str = "timeline",
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Record a whole timeline, or nothing; moves already recorded are skipped."""
+    for _ in range(3):
+        batch = _Batch(app)
+        report = _build(app, batch, timeline, name, progress)
+        report.dry_run = dry_run
+        pending = sum(len(a._pending) for a in batch.aggregates())
+        report.events = pending
+        if dry_run or pending == 0:
+            return report
+        try:
+            app.save(*batch.aggregates())
+        except DuplicateMoveIdError as error:
+            raise DuplicateMoveError(
+                f"{name}: move id(s) {', '.join(error.move_ids[:5])} were recorded by another "
+                "writer during the import; nothing was imported"
+            ) from None
+        except IntegrityError:
+            continue  # another writer changed the same talks: rebuild and try again
+        return report
+    raise ConcurrencyError(f"{name}: other writers kept changing the same talks; nothing imported")
+
+
+def _build(
+    app: NegotiationLedger,
+    batch: _Batch,
+    timeline: TimelineFile,
+    name: str,
+    progress: Progress | None,
+) -> ImportReport:
+    report = ImportReport()
+    by = app.recorded_by
+    batch.roster.register({p.code: p.name for p in timeline.parties}, by)
+    alliance_slug = timeline.alliance.id if timeline.alliance else None
+    if timeline.alliance is not None:
+        key = alliance_id(timeline.alliance.id)
+        if app.exists(key):
+            batch.alliance(timeline.alliance.id)
+        else:
+            spec = timeline.alliance
+            batch.storied[key] = Alliance.form(
+                alliance=spec.id, name=spec.name, members=spec.members,
+                move_id=f"{spec.id}/formed", occurred_on=spec.formed_on, recorded_by=by,
+            )  # fmt: skip
+    for spec in timeline.negotiations:
+        key = negotiation_id(spec.id)
+        if app.exists(key):
+            current = batch.negotiation(spec.id).state
+            if current.seats != spec.seats:
+                raise InputError(
+                    f"{name}: negotiation {spec.id!r} is already in the ledger with "
+                    f"{current.seats} seats, not {spec.seats}"
+                )
+            continue
+        negotiation = Negotiation.open(
+            negotiation=spec.id, title=spec.title or spec.id, region=spec.region,
+            seats=spec.seats, parties=spec.parties, alliance=alliance_slug,
+            move_id=f"{spec.id}/opened", occurred_on=spec.opened_on, source=spec.source,
+            note=spec.note, recorded_by=by,
+        )  # fmt: skip
+        batch.storied[key] = negotiation
+        report.opened.append(spec.id)
+        if alliance_slug is not None:
+            coalition = batch.alliance(alliance_slug)
+            for move in coalition.membership_moves():
+                mirror_move(negotiation, move.move_id, move.kind, move.party or "", move.on, by)
+            coalition.register_talks(spec.id, by)
+
+    ids = move_ids(timeline)
+    known = app.store.find_moves(ids)
+    todo: list[tuple[int, AnyMove, str]] = []
+    for index, (move, move_id) in enumerate(zip(timeline.moves, ids, strict=True)):
+        if move_id in known:
+            _check_unchanged(batch, move, move_id, _label(name, move, index))
+            report.unchanged += 1
+        else:
+            todo.append((index, move, move_id))
+    todo.sort(key=_order)
+    for done, (index, move, move_id) in enumerate(todo, start=1):
+        try:
+            _record(batch, move, move_id, alliance_slug, by)
+        except SeatledgerError as error:
+            raise MoveRefusedError(f"{_label(name, move, index)}: {error}") from error
+        report.recorded += 1
+        if progress is not None:
+            progress(done, len(todo))
+    return report
+
+
+def _order(item: tuple[int, AnyMove, str]) -> tuple[int, Any, int]:
+    index, move, _ = item
+    if isinstance(move, CorrectionSpec):
+        return (1, 0, index)
+    return (0, valid_instant(move.on), index)
+
+
+def _label(name: str, move: AnyMove, index: int) -> str:
+    return f"{name}: move {move.id!r} (#{index + 1})" if move.id else f"{name}: move #{index + 1}"
+
+
+def _check_unchanged(batch: _Batch, move: AnyMove, move_id: str, label: str) -> None:
+    holder = batch.holder_of(move_id)
+    if holder is None:
+        return
+    recorded = holder.recorded.get(move_id)
+    if isinstance(move, CorrectionSpec):
+        if holder.corrections.get(move_id) == move.of:
+            return
+    elif recorded is not None and same_move(spec_move(move, move_id), recorded):
+        return
+    raise DuplicateMoveError(f"{label}: id {move_id} is already recorded with other content")
+
+
+def _record(batch: _Batch, move: AnyMove, move_id: str, alliance_slug: str | None, by: str) -> None:
+    for code in _codes(move):
+        if code not in batch.roster.parties:
+            raise InputError(f"unknown party {code!r}")
+    if isinstance(move, CorrectionSpec):
+        _correct(batch, move, move_id, by)
+        return
+    fields = event_fields(move, move_id, by)
+    if move.negotiation is None or move.type in ALLIANCE_ONLY:
+        slug = alliance_slug
+        if move.negotiation is not None:
+            slug = batch.negotiation(move.negotiation).state.alliance
+        if slug is None:
+            raise InputError("an alliance-level move, but the file has no alliance")
+        alliance = batch.alliance(slug)
+        alliance.record(EVENT_FOR_TYPE[move.type], **fields)
+        if move.type in ALLIANCE_ONLY:
+            for talks in alliance.talks:
+                party = getattr(move, "party", "")
+                mirror_move(batch.negotiation(talks), move_id, move.type, party, move.on, by)
+        return
+    batch.negotiation(move.negotiation).record(EVENT_FOR_TYPE[move.type], **fields)
+
+
+def _correct(batch: _Batch, move: CorrectionSpec, move_id: str, by: str) -> None:
+    holder = batch.holder_of(move.of)
+    if holder is None:
+        raise InputError(f"it corrects {move.of!r}, which is not recorded")
+    changes = Changes(on=move.on, split=move.split, by=move.by, source=move.source, note=move.note)
+    common = {"retract": move.retract, "changes": changes, "reason": move.reason, "recorded_by": by}
+    holder.correct(move_id=move_id, of=move.of, **common)
+    if isinstance(holder, Alliance) and holder.recorded[move.of].kind in k.ALLIANCE_MEMBERSHIP:
+        for talks in holder.talks:
+            batch.negotiation(talks).correct(
+                move_id=mirror_id(move_id, talks),
+                of=mirror_id(move.of, talks),
+                mirror=True,
+                **common,
+            )
+
+
+def _codes(move: AnyMove) -> list[str]:
+    from ledger.commands import parties_named
+
+    return list(parties_named(move))
