@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import ColumnElement, Connection, Engine, Table, any_, bindparam, select
+from sqlalchemy.dialects import postgresql
 
 from ledger.persistence.chain import as_uuid
 from ledger.persistence.engine import read_transaction
 from ledger.persistence.schema import TABLES, LedgerTables
 
-CHUNK_SIZE = 1000
-"""Most values bound in one IN (...) list."""
+SQLITE_CHUNK = 900
+"""Most values bound in one SQLite IN (...) list (old SQLite allows 999 variables)."""
+
+POSTGRES_CHUNK = 10_000
+"""Most values bound in one PostgreSQL array parameter."""
 
 _T = TypeVar("_T")
 
@@ -27,10 +31,25 @@ class SqlRecorderBase:
         self.tables = tables
 
 
-def chunks(items: Sequence[_T], size: int = CHUNK_SIZE) -> Iterator[Sequence[_T]]:
+def chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
     """Yield consecutive slices of at most `size` items."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def where_in(
+    conn: Connection, column: ColumnElement[Any], values: Sequence[Any]
+) -> Iterator[ColumnElement[bool]]:
+    """Yield conditions `column IN values`, one per chunk of values."""
+    # PostgreSQL gets one array parameter (= ANY(:values)) per chunk: psycopg
+    # parses a query with thousands of placeholders slowly.
+    if conn.dialect.name == "postgresql":
+        array_type = postgresql.ARRAY(column.type)
+        for chunk in chunks(values, POSTGRES_CHUNK):
+            yield column == any_(bindparam(None, list(chunk), type_=array_type))
+    else:
+        for chunk in chunks(values, SQLITE_CHUNK):
+            yield column.in_(chunk)
 
 
 def select_stored_events(

@@ -32,11 +32,9 @@ def link_events(
     stored_events: Sequence[StoredEvent],
     heads: Mapping[UUID, tuple[int, str]],
 ) -> list[str]:
-    """Return each event's chain hash, given each aggregate's stored (version, hash) head.
-
-    Events of one aggregate are chained in version order; each batch must extend
-    its aggregate's chain, so a version at or below the stored head is refused.
-    """
+    """Return each event's chain hash, given each aggregate's stored (version, hash) head."""
+    # Events of one aggregate are chained in version order. A batch must extend
+    # its aggregate's chain: a version at or below the head would fork it.
     by_originator: dict[UUID, list[int]] = {}
     for index, stored_event in enumerate(stored_events):
         by_originator.setdefault(as_uuid(stored_event.originator_id), []).append(index)

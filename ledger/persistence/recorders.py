@@ -18,10 +18,10 @@ from eventsourcing.persistence import (
     Subscription,
     Tracking,
 )
-from sqlalchemy import Connection, and_, func, insert, select
+from sqlalchemy import Connection, and_, func, insert, select, text
 from sqlalchemy import exc as sa_exc
 
-from ledger.persistence.base import SqlRecorderBase, chunks, select_stored_events
+from ledger.persistence.base import SqlRecorderBase, select_stored_events, where_in
 from ledger.persistence.chain import GENESIS_HASH, as_uuid, chain_hash, link_events
 from ledger.persistence.engine import read_transaction, write_transaction
 from ledger.persistence.snapshots import SqlSnapshotRecorder
@@ -73,7 +73,7 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
             return self.insert_events_in(conn, stored_events)
 
     def insert_events_in(self, conn: Connection, stored_events: Sequence[StoredEvent]) -> list[int]:
-        """Record events in the caller's write transaction; return their notification ids."""
+        """Record events in the caller's write_transaction; return their notification ids."""
         if not stored_events:
             return []
         events = self.tables.events
@@ -106,21 +106,30 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
         return notification_ids
 
     def _insert_rows(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        # Number the rows first, then insert with a plain executemany. Both
+        # backends hold a lock that keeps other writers out until commit, so
+        # the numbers are ours and ascend in batch order. This is faster than
+        # INSERT .. RETURNING (sort_by_parameter_order): SQLite falls back to
+        # one statement per row, and psycopg re-parses each page's long SQL.
+        ids = self._allocate_notification_ids(conn, len(rows))
+        for row, row_id in zip(rows, ids, strict=True):
+            row["notification_id"] = row_id
+        conn.execute(insert(self.tables.events), rows)
+        return ids
+
+    def _allocate_notification_ids(self, conn: Connection, count: int) -> list[int]:
         events = self.tables.events
-        notification_id = events.c.notification_id
-        if conn.dialect.name == "sqlite":
-            # The transaction holds SQLite's only write lock, so the ids after
-            # the current maximum are ours. Numbering rows here keeps a plain
-            # executemany: SQLite cannot return ids in parameter order without
-            # falling back to one statement per row.
-            last = conn.execute(select(func.max(notification_id))).scalar() or 0
-            ids = list(range(last + 1, last + 1 + len(rows)))
-            for row, row_id in zip(rows, ids, strict=True):
-                row["notification_id"] = row_id
-            conn.execute(insert(events), rows)
-            return ids
-        statement = insert(events).returning(notification_id, sort_by_parameter_order=True)
-        return [int(i) for i in conn.execute(statement, rows).scalars()]
+        if conn.dialect.name == "postgresql":
+            # Draw from the column's own sequence, so that it stays in step.
+            statement = text(
+                "SELECT nextval(pg_get_serial_sequence(:table, 'notification_id')) "
+                "FROM generate_series(1, :count)"
+            )
+            table = conn.dialect.identifier_preparer.quote(events.name)
+            drawn = conn.execute(statement, {"table": table, "count": count}).scalars()
+            return sorted(int(i) for i in drawn)
+        last = conn.execute(select(func.max(events.c.notification_id))).scalar() or 0
+        return list(range(last + 1, last + 1 + count))
 
     def _check_move_ids(
         self, conn: Connection, stored_events: Sequence[StoredEvent]
@@ -151,13 +160,13 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
         events = self.tables.events
         originator_ids = list({as_uuid(e.originator_id) for e in stored_events})
         heads: dict[UUID, tuple[int, str]] = {}
-        for chunk in chunks(originator_ids):
+        for condition in where_in(conn, events.c.originator_id, originator_ids):
             latest = (
                 select(
                     events.c.originator_id,
                     func.max(events.c.originator_version).label("version"),
                 )
-                .where(events.c.originator_id.in_(chunk))
+                .where(condition)
                 .group_by(events.c.originator_id)
                 .subquery()
             )
@@ -203,10 +212,10 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
     def _find_moves(self, conn: Connection, move_ids: Sequence[str]) -> dict[str, tuple[UUID, int]]:
         moves = self.tables.moves
         found: dict[str, tuple[UUID, int]] = {}
-        for chunk in chunks(list(dict.fromkeys(move_ids))):
+        for condition in where_in(conn, moves.c.move_id, list(dict.fromkeys(move_ids))):
             query = select(
                 moves.c.move_id, moves.c.originator_id, moves.c.originator_version
-            ).where(moves.c.move_id.in_(chunk))
+            ).where(condition)
             for move_id, originator_id, version in conn.execute(query):
                 found[str(move_id)] = (originator_id, int(version))
         return found
