@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Set up and run seatledger with nothing but Python 3.11: `python3.11 dev.py demo|test|bench`.
+
+Each command creates `.venv` (if missing), installs the project into it (again only when
+pyproject.toml changed), then runs. Standard library only, so it works on a fresh machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+EXAMPLE = ROOT / "examples" / "india-bloc-2024.yaml"
+
+
+def say(text: str) -> None:
+    print(f"\033[1m==> {text}\033[0m", flush=True)
+
+
+def run(*args: str | Path, check: bool = True) -> int:
+    """Run a command, echoing it; stop on failure."""
+    print("$ " + " ".join(str(a) for a in args), flush=True)
+    code = subprocess.call([str(a) for a in args], cwd=ROOT)
+    if check and code != 0:
+        sys.exit(code)
+    return code
+
+
+def ensure_env(extras: str) -> None:
+    """Create the virtual environment and install the project (with `extras`) into it."""
+    if sys.version_info[:2] != (3, 11):
+        sys.exit(f"seatledger needs Python 3.11; this is {sys.version.split()[0]}")
+    if not PY.exists():
+        say(f"creating {VENV.relative_to(ROOT)}")
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    stamp = VENV / f".installed-{extras or 'base'}"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    say(f"installing seatledger{f'[{extras}]' if extras else ''} into .venv")
+    run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    target = f".[{extras}]" if extras else "."
+    run(PY, "-m", "pip", "install", "--quiet", "-e", target)
+    stamp.write_text(wanted)
+
+
+def demo(args: list[str]) -> None:
+    """The main job: record the example timeline, show splits on two dates, write a report."""
+    ensure_env("")
+    cli = BIN / "seatledger"
+    out = ROOT / "out"
+    out.mkdir(exist_ok=True)
+    say("recording the example timeline into ./seatledger.db (re-running changes nothing)")
+    run(cli, "import", EXAMPLE)
+    say("every negotiation's split on 2024-02-01 (talks under way)")
+    run(cli, "splits", "--as-of", "2024-02-01")
+    say("every negotiation's split on 2024-04-30 (deals done)")
+    run(cli, "splits", "--as-of", "2024-04-30")
+    say("national roll-up of agreed seats on 2024-04-30")
+    run(cli, "rollup", "--as-of", "2024-04-30")
+    say("Uttar Pradesh's history")
+    run(cli, "history", "uttar-pradesh")
+    report = out / "india-bloc-report.html"
+    say(f"audit report -> {report.relative_to(ROOT)}")
+    run(cli, "report", "--all", "--format", "html", "-o", report)
+    run(cli, "verify")
+    say(f"done: open {report} in a browser")
+
+
+def test(args: list[str]) -> None:
+    """The whole test suite, on SQLite and PostgreSQL (a throwaway server if none runs)."""
+    ensure_env("test")
+    code = run(PY, "-m", "pytest", *(args or ["-q"]), check=False)
+    sys.exit(code)
+
+
+def bench(args: list[str]) -> None:
+    """The benchmarks (see BENCHMARKS.md); `--sizes 10000` for a quick run."""
+    ensure_env("test")
+    sys.exit(run(PY, "-m", "benchmarks", *args, check=False))
+
+
+COMMANDS = {"demo": demo, "test": test, "bench": bench}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(f"usage: python3.11 dev.py {{{'|'.join(COMMANDS)}}} [args...]\n{__doc__}")
+    COMMANDS[sys.argv[1]](sys.argv[2:])
