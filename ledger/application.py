@@ -71,7 +71,7 @@ class NegotiationLedger(Application[UUID]):
         "MAPPER_TOPIC": get_topic(PydanticMapper),
         "IS_SNAPSHOTTING_ENABLED": "y",
     }
-    snapshot_class = StorySnapshot  # type: ignore[assignment]
+    snapshot_class = StorySnapshot
 
     def __init__(
         self, url: str, *, recorded_by: str | None = None, env: dict[str, str] | None = None
@@ -96,7 +96,7 @@ class NegotiationLedger(Application[UUID]):
     def negotiation(self, slug: str) -> Negotiation:
         """Load a negotiation by slug, or say it does not exist."""
         try:
-            found = self.repository.get(negotiation_id(slug))
+            found: Any = self.repository.get(negotiation_id(slug))
         except AggregateNotFoundError:
             raise NotFoundError(f"no negotiation {slug!r} in this ledger (open it first)") from None
         assert isinstance(found, Negotiation)
@@ -105,7 +105,7 @@ class NegotiationLedger(Application[UUID]):
     def alliance(self, slug: str) -> Alliance:
         """Load an alliance by slug, or say it does not exist."""
         try:
-            found = self.repository.get(alliance_id(slug))
+            found: Any = self.repository.get(alliance_id(slug))
         except AggregateNotFoundError:
             raise NotFoundError(f"no alliance {slug!r} in this ledger") from None
         assert isinstance(found, Alliance)
@@ -114,7 +114,7 @@ class NegotiationLedger(Application[UUID]):
     def roster(self) -> PartyRoster:
         """The ledger's known parties (empty before the first registration)."""
         try:
-            found = self.repository.get(PartyRoster().id)
+            found: Any = self.repository.get(PartyRoster().id)
         except AggregateNotFoundError:
             return PartyRoster()
         assert isinstance(found, PartyRoster)
@@ -361,7 +361,7 @@ class NegotiationLedger(Application[UUID]):
                 if e.originator_id == aggregate.id and e.originator_version % SNAPSHOT_EVERY == 0
             ]  # fmt: skip
             if crossed:
-                self.snapshots.put([StorySnapshot.take(aggregate)])  # type: ignore[list-item]
+                self.snapshots.put([StorySnapshot.take(aggregate)])
 
 
 def mirror_move(

@@ -25,7 +25,13 @@ from ledger.domain.negotiation import Negotiation, mirror_id, negotiation_id
 from ledger.domain.storied import Storied
 from ledger.domain.values import valid_instant
 from ledger.persistence.recorders import DuplicateMoveIdError
-from ledger.timeline import AnyMove, CorrectionSpec, TimelineFile, move_id_for
+from ledger.timeline import (
+    AnyMove,
+    CorrectionSpec,
+    NegotiationSpec,
+    TimelineFile,
+    move_id_for,
+)
 
 Progress = Callable[[int, int], None]
 
@@ -130,60 +136,78 @@ def _build(
     report = ImportReport()
     by = app.recorded_by
     batch.roster.register({p.code: p.name for p in timeline.parties}, by)
-    alliance_slug = timeline.alliance.id if timeline.alliance else None
-    if timeline.alliance is not None:
-        key = alliance_id(timeline.alliance.id)
-        if app.exists(key):
-            batch.alliance(timeline.alliance.id)
-        else:
-            spec = timeline.alliance
-            batch.storied[key] = Alliance.form(
-                alliance=spec.id, name=spec.name, members=spec.members,
-                move_id=f"{spec.id}/formed", occurred_on=spec.formed_on, recorded_by=by,
-            )  # fmt: skip
+    alliance_slug = _form_alliance(app, batch, timeline)
     for spec in timeline.negotiations:
-        key = negotiation_id(spec.id)
-        if app.exists(key):
-            current = batch.negotiation(spec.id).state
-            if current.seats != spec.seats:
-                raise InputError(
-                    f"{name}: negotiation {spec.id!r} is already in the ledger with "
-                    f"{current.seats} seats, not {spec.seats}"
-                )
-            continue
-        negotiation = Negotiation.open(
-            negotiation=spec.id, title=spec.title or spec.id, region=spec.region,
-            seats=spec.seats, parties=spec.parties, alliance=alliance_slug,
-            move_id=f"{spec.id}/opened", occurred_on=spec.opened_on, source=spec.source,
-            note=spec.note, recorded_by=by,
-        )  # fmt: skip
-        batch.storied[key] = negotiation
-        report.opened.append(spec.id)
-        if alliance_slug is not None:
-            coalition = batch.alliance(alliance_slug)
-            for move in coalition.membership_moves():
-                mirror_move(negotiation, move.move_id, move.kind, move.party or "", move.on, by)
-            coalition.register_talks(spec.id, by)
-
+        if _open(app, batch, spec, alliance_slug, name):
+            report.opened.append(spec.id)
     ids = move_ids(timeline)
     known = app.store.find_moves(ids)
     todo: list[tuple[int, AnyMove, str]] = []
-    for index, (move, move_id) in enumerate(zip(timeline.moves, ids, strict=True)):
+    for index, (given, move_id) in enumerate(zip(timeline.moves, ids, strict=True)):
         if move_id in known:
-            _check_unchanged(batch, move, move_id, _label(name, move, index))
+            _check_unchanged(batch, given, move_id, _label(name, given, index))
             report.unchanged += 1
         else:
-            todo.append((index, move, move_id))
+            todo.append((index, given, move_id))
     todo.sort(key=_order)
-    for done, (index, move, move_id) in enumerate(todo, start=1):
+    for done, (index, given, move_id) in enumerate(todo, start=1):
         try:
-            _record(batch, move, move_id, alliance_slug, by)
+            _record(batch, given, move_id, alliance_slug, by)
         except SeatledgerError as error:
-            raise MoveRefusedError(f"{_label(name, move, index)}: {error}") from error
+            raise MoveRefusedError(f"{_label(name, given, index)}: {error}") from error
         report.recorded += 1
         if progress is not None:
             progress(done, len(todo))
     return report
+
+
+def _form_alliance(app: NegotiationLedger, batch: _Batch, timeline: TimelineFile) -> str | None:
+    spec = timeline.alliance
+    if spec is None:
+        return None
+    key = alliance_id(spec.id)
+    if app.exists(key):
+        batch.alliance(spec.id)
+    else:
+        batch.storied[key] = Alliance.form(
+            alliance=spec.id, name=spec.name, members=spec.members,
+            move_id=f"{spec.id}/formed", occurred_on=spec.formed_on,
+            recorded_by=app.recorded_by,
+        )  # fmt: skip
+    return spec.id
+
+
+def _open(
+    app: NegotiationLedger,
+    batch: _Batch,
+    spec: NegotiationSpec,
+    alliance_slug: str | None,
+    name: str,
+) -> bool:
+    """Open the file's talks unless the ledger has them already (then check the seats)."""
+    key = negotiation_id(spec.id)
+    by = app.recorded_by
+    if app.exists(key):
+        current = batch.negotiation(spec.id).state
+        if current.seats != spec.seats:
+            raise InputError(
+                f"{name}: negotiation {spec.id!r} is already in the ledger with "
+                f"{current.seats} seats, not {spec.seats}"
+            )
+        return False
+    negotiation = Negotiation.open(
+        negotiation=spec.id, title=spec.title or spec.id, region=spec.region,
+        seats=spec.seats, parties=spec.parties, alliance=alliance_slug,
+        move_id=f"{spec.id}/opened", occurred_on=spec.opened_on, source=spec.source,
+        note=spec.note, recorded_by=by,
+    )  # fmt: skip
+    batch.storied[key] = negotiation
+    if alliance_slug is not None:
+        coalition = batch.alliance(alliance_slug)
+        for move in coalition.membership_moves():
+            mirror_move(negotiation, move.move_id, move.kind, move.party or "", move.on, by)
+        coalition.register_talks(spec.id, by)
+    return True
 
 
 def _order(item: tuple[int, AnyMove, str]) -> tuple[int, Any, int]:

@@ -15,7 +15,7 @@ from ledger.domain.moves import Move
 from ledger.domain.storied import Storied
 from ledger.domain.values import ValidTime
 
-_VALID_TIME: TypeAdapter[ValidTime] = TypeAdapter(ValidTime)  # type: ignore[arg-type]
+_VALID_TIME: TypeAdapter[ValidTime] = TypeAdapter(ValidTime)
 _MOVE_FIELDS = [f.name for f in fields(Move)]
 
 
