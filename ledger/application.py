@@ -216,7 +216,7 @@ class NegotiationLedger(Application[UUID]):
     ) -> Outcome:
         """Record one move (or correction); re-recording the same move changes nothing."""
         move_id = move_id_for(spec)
-        existing = self.locate(move_id) if spec.id else None
+        existing = self.locate(move_id)
         if existing is not None:
             recorded = existing.recorded.get(move_id)
             given = spec_move(spec, move_id)
