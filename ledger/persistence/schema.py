@@ -161,14 +161,6 @@ def _create_sqlite_triggers(conn: Connection, table: Table, message: str) -> Non
 
 
 def _create_postgres_triggers(conn: Connection, table: Table, message: str) -> None:
-    # restrict_violation (SQLSTATE 23001) makes drivers raise an IntegrityError,
-    # as SQLite's RAISE(ABORT) does.
-    conn.exec_driver_sql(
-        f"CREATE OR REPLACE FUNCTION {_PG_FUNCTION}() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$ BEGIN "
-        "RAISE EXCEPTION USING MESSAGE = TG_ARGV[0], ERRCODE = 'restrict_violation'; "
-        "END $$"
-    )
     existing = set(
         conn.execute(
             text("SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(:table)"),
@@ -179,9 +171,20 @@ def _create_postgres_triggers(conn: Connection, table: Table, message: str) -> N
         f"{table.name}_no_change": "BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW",
         f"{table.name}_no_truncate": "BEFORE TRUNCATE ON {table} FOR EACH STATEMENT",
     }
-    for name, timing in wanted.items():
-        if name in existing:
-            continue
+    missing = {name: timing for name, timing in wanted.items() if name not in existing}
+    if not missing:
+        # No DDL on a schema that is complete: the writer and reader roles may
+        # run this (every application start does) but own nothing to replace.
+        return
+    # restrict_violation (SQLSTATE 23001) makes drivers raise an IntegrityError,
+    # as SQLite's RAISE(ABORT) does.
+    conn.exec_driver_sql(
+        f"CREATE OR REPLACE FUNCTION {_PG_FUNCTION}() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION USING MESSAGE = TG_ARGV[0], ERRCODE = 'restrict_violation'; "
+        "END $$"
+    )
+    for name, timing in missing.items():
         conn.exec_driver_sql(
             f"CREATE TRIGGER {_quote(conn, name)} "
             + timing.format(table=_quote(conn, table.name))
