@@ -24,6 +24,7 @@ from sqlalchemy import exc as sa_exc
 from ledger.persistence.base import SqlRecorderBase, select_stored_events, where_in
 from ledger.persistence.chain import GENESIS_HASH, as_uuid, chain_hash, link_events
 from ledger.persistence.engine import read_transaction, write_transaction
+from ledger.persistence.schema import advisory_lock_key
 from ledger.persistence.snapshots import SqlSnapshotRecorder
 from ledger.persistence.subscription import PollingSubscription
 from ledger.persistence.tracking import SqlTrackingRecorder
@@ -80,9 +81,11 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
         if conn.dialect.name == "postgresql":
             # Serialize inserts so notification ids commit in the order they are
             # issued: a reader tailing the log must never skip an id that a
-            # slower transaction commits later. EXCLUSIVE still lets SELECTs run.
-            table = conn.dialect.identifier_preparer.quote(events.name)
-            conn.exec_driver_sql(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+            # slower transaction commits later. An advisory lock, not LOCK TABLE:
+            # EXCLUSIVE mode needs UPDATE, DELETE or TRUNCATE privilege, which the
+            # writer role must not have. Readers are not blocked either way.
+            key = advisory_lock_key(f"{events.name}:append")
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         moves = self._check_move_ids(conn, stored_events)
         hashes = link_events(stored_events, self._heads(conn, stored_events))
         rows: list[dict[str, Any]] = [
