@@ -1,0 +1,245 @@
+"""Export: rebuild a `seatledger/timeline@1` document from the event log.
+
+Negotiations come from their opening events, moves with their ids and fields as first
+recorded, in recording order (so that moves on the same date keep their order on import),
+then corrections as `correction` moves; the alliance block comes from its forming event and
+the parties from the roster. Copies of alliance moves mirrored into each negotiation are left
+out: importing the alliance's move makes them again. The document imports into an empty
+ledger with the same splits, history and roll-up on every date (as known now).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+from uuid import UUID
+
+import orjson
+import yaml
+
+from ledger.application import NegotiationLedger
+from ledger.domain.alliance import AllianceFormed, PartiesRegistered, TalksRegistered
+from ledger.domain.errors import InputError, NotFoundError
+from ledger.domain.events import (
+    AllianceMembershipMirrored,
+    LedgerEvent,
+    MoveCorrected,
+    MoveEvent,
+    NegotiationOpened,
+)
+from ledger.timeline import FORMAT
+
+ExportFormat = Literal["yaml", "json"]
+PAGE = 1000
+_MOVE_BASE = {
+    "originator_id", "originator_version", "timestamp", "recorded_by",
+    "move_id", "occurred_on", "source", "note", "confidence",
+}  # fmt: skip
+_FLOW_KEYS = {"split", "parties", "members", "signatories"}
+
+
+@dataclass
+class _Log:
+    """What the event log holds, gathered in one pass in recording order."""
+
+    alliances: dict[str, dict[str, Any]] = field(default_factory=dict)
+    negotiations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    alliance_of: dict[str, str | None] = field(default_factory=dict)
+    owners: dict[UUID, tuple[str, str]] = field(default_factory=dict)  # id -> (kind, slug)
+    moves: list[tuple[tuple[str, str], dict[str, Any]]] = field(default_factory=list)
+    corrections: list[tuple[tuple[str, str], dict[str, Any]]] = field(default_factory=list)
+
+
+def export_timeline(
+    app: NegotiationLedger, negotiations: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The timeline document of the whole ledger, or of some negotiations (and their alliance)."""
+    log = _read_log(app)
+    chosen = list(log.negotiations) if not negotiations else list(dict.fromkeys(negotiations))
+    for slug in chosen:
+        if slug not in log.negotiations:
+            raise NotFoundError(f"no negotiation {slug!r} in this ledger")
+    alliance = _alliance_for(log, chosen, whole_ledger=not negotiations)
+    keep = {("negotiation", slug) for slug in chosen}
+    if alliance is not None:
+        keep.add(("alliance", alliance))
+    document: dict[str, Any] = {"format": FORMAT}
+    if alliance is not None:
+        document["alliance"] = log.alliances[alliance]
+    document["parties"] = [
+        {"code": code, "name": name} if name else {"code": code}
+        for code, name in app.roster().parties.items()
+    ]
+    document["negotiations"] = [log.negotiations[slug] for slug in chosen]
+    document["moves"] = [move for owner, move in [*log.moves, *log.corrections] if owner in keep]
+    return document
+
+
+def _alliance_for(log: _Log, chosen: list[str], *, whole_ledger: bool) -> str | None:
+    """The one alliance of the chosen talks: a timeline file carries at most one."""
+    found = {log.alliance_of[slug] for slug in chosen}
+    if len(found) > 1:
+        named = ", ".join(f"{s} ({log.alliance_of[s] or 'no alliance'})" for s in chosen)
+        raise InputError(
+            "these negotiations belong to different alliances and cannot share one timeline "
+            f"file: {named}; export them separately with --negotiation"
+        )
+    if found:
+        return found.pop()
+    if whole_ledger and len(log.alliances) > 1:
+        raise InputError(
+            f"the ledger holds {len(log.alliances)} alliances and a timeline file carries one"
+        )
+    return next(iter(log.alliances), None) if whole_ledger else None
+
+
+def _read_log(app: NegotiationLedger) -> _Log:
+    log = _Log()
+    for event in _events(app):
+        owner = log.owners.get(event.originator_id)
+        if isinstance(event, AllianceFormed):
+            log.owners[event.originator_id] = ("alliance", event.alliance)
+            log.alliances[event.alliance] = _drop_empty(
+                {"id": event.alliance, "name": event.name, "members": list(event.members),
+                 "formed_on": event.occurred_on}
+            )  # fmt: skip
+        elif isinstance(event, NegotiationOpened):
+            log.owners[event.originator_id] = ("negotiation", event.negotiation)
+            log.alliance_of[event.negotiation] = event.alliance
+            log.negotiations[event.negotiation] = _drop_empty(
+                {"id": event.negotiation, "title": event.title, "region": event.region,
+                 "seats": event.seats, "parties": list(event.parties),
+                 "opened_on": event.occurred_on, "source": event.source, "note": event.note}
+            )  # fmt: skip
+        elif isinstance(event, AllianceMembershipMirrored | PartiesRegistered | TalksRegistered):
+            continue  # made again on import (mirrors, talks) or read from the roster (parties)
+        elif owner is None:
+            continue  # an aggregate this export does not know (none today)
+        elif isinstance(event, MoveCorrected):
+            if not event.mirror:
+                log.corrections.append((owner, _correction(event, owner)))
+        elif isinstance(event, MoveEvent):
+            log.moves.append((owner, _move(event, owner)))
+    return log
+
+
+def _events(app: NegotiationLedger) -> Iterator[LedgerEvent]:
+    start: int | None = None
+    while True:
+        page = app.recorder.select_notifications(start, PAGE)
+        if not page:
+            return
+        for notification in page:
+            event = app.mapper.to_domain_event(notification)
+            if isinstance(event, LedgerEvent):
+                yield event
+        start = page[-1].id + 1
+
+
+def _move(event: MoveEvent, owner: tuple[str, str]) -> dict[str, Any]:
+    move: dict[str, Any] = {"id": event.move_id}
+    if owner[0] == "negotiation":
+        move["negotiation"] = owner[1]
+    move["type"] = event.kind
+    move["on"] = event.occurred_on
+    move.update(event.model_dump(exclude=_MOVE_BASE))
+    move["source"] = event.source
+    move["note"] = event.note
+    if event.confidence != "confirmed":
+        move["confidence"] = event.confidence
+    return _drop_empty(move)
+
+
+def _correction(event: MoveCorrected, owner: tuple[str, str]) -> dict[str, Any]:
+    move: dict[str, Any] = {"id": event.move_id}
+    if owner[0] == "negotiation":
+        move["negotiation"] = owner[1]
+    move.update({"type": "correction", "of": event.of})
+    if event.retract:
+        move["retract"] = True
+    else:
+        move.update(event.changes.model_dump(exclude_none=True))
+    move["reason"] = event.reason
+    return _drop_empty(move)
+
+
+def _drop_empty(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None and v != [] and v != ""}
+
+
+# -- writing -----------------------------------------------------------------
+
+
+class _Flow(dict[str, Any]):
+    """A mapping written on one line: split: {SP: 63, INC: 17}."""
+
+
+class _FlowList(list[Any]):
+    """A list written on one line: parties: [SP, INC]."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """Safe YAML; PyYAML quotes the key 'on' (YAML 1.1 would read it as true)."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _represent_datetime(dumper: yaml.SafeDumper, value: datetime) -> yaml.Node:
+    # An ISO string with its offset ('T' separator), as the format documents it.
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value.isoformat())
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(datetime, _represent_datetime)
+_Dumper.add_representer(
+    _Flow, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v, flow_style=True)
+)
+_Dumper.add_representer(
+    _FlowList, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True)
+)
+
+
+def _flowing(value: Any, key: str | None = None) -> Any:
+    """Short lists and maps of scalars (splits, party lists) on one line, as people write them."""
+    if isinstance(value, dict):
+        if key in _FLOW_KEYS and all(_scalar(v) for v in value.values()):
+            return _Flow(value)
+        return {k: _flowing(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        if key in _FLOW_KEYS and all(_scalar(v) for v in value):
+            return _FlowList(value)
+        return [_flowing(v) for v in value]
+    return value
+
+
+def _scalar(value: Any) -> bool:
+    return not isinstance(value, dict | list)
+
+
+def dump_timeline(document: dict[str, Any], fmt: ExportFormat = "yaml") -> str:
+    """The document as YAML (dates plain, 'on' quoted) or as JSON (dates as ISO strings)."""
+    if fmt == "json":
+        return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n"
+    header = "# seatledger/timeline@1, exported from the event log: seatledger import FILE\n"
+    body = yaml.dump(
+        _flowing(document), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
+    )
+    return header + body
+
+
+def format_for(path: Path | None, fmt: ExportFormat | None = None) -> ExportFormat:
+    """The format asked for, else JSON for a .json file, else YAML."""
+    if fmt is not None:
+        return fmt
+    return "json" if path is not None and path.suffix.lower() == ".json" else "yaml"
+
+
+def write_timeline(document: dict[str, Any], path: Path, fmt: ExportFormat | None = None) -> None:
+    """Write the document to a file, in the format its name asks for."""
+    path.write_text(dump_timeline(document, format_for(path, fmt)), encoding="utf-8")

@@ -1,0 +1,138 @@
+"""Options shared by many commands, and the parsers that turn their text into typed values.
+
+A parser raises typer.BadParameter; click then names the option and exits 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from ledger.domain.errors import InputError
+from ledger.domain.values import check_party, check_slug, parse_when
+
+
+class Codes(tuple[str, ...]):
+    """Party codes given as one comma-separated option: --parties SP,INC."""
+
+
+class Format(StrEnum):
+    """How a listing command prints: a Rich table for people, JSON or CSV for programs."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class HistoryFormat(StrEnum):
+    """Listing formats, plus a Markdown table for pasting into notes."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class Confidence(StrEnum):
+    """How sure the source is: a confirmed fact, or a report."""
+
+    confirmed = "confirmed"
+    reported = "reported"
+
+
+def parse_split(text: str) -> dict[str, int]:
+    """PARTY=SEATS pairs separated by commas: 'SP=63, INC=17' -> {'SP': 63, 'INC': 17}."""
+    split: dict[str, int] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        party, sep, seats = (piece.strip() for piece in item.partition("="))
+        if not sep or not party or not seats:
+            raise typer.BadParameter(f"{item!r} is not PARTY=SEATS (example: SP=63,INC=17)")
+        if not seats.isdigit():
+            raise typer.BadParameter(f"{party} gets {seats!r}: seats are whole numbers >= 0")
+        _check(check_party, party)
+        if party in split:
+            raise typer.BadParameter(f"{party} is given twice")
+        split[party] = int(seats)
+    if not split:
+        raise typer.BadParameter("give at least one PARTY=SEATS (example: SP=63,INC=17)")
+    return split
+
+
+def parse_codes(text: str) -> Codes:
+    """Party codes separated by commas: 'SP, INC' -> ('SP', 'INC')."""
+    codes = [code.strip() for code in text.split(",") if code.strip()]
+    if not codes:
+        raise typer.BadParameter("give at least one party code (example: SP,INC)")
+    for code in codes:
+        _check(check_party, code)
+    repeated = sorted({c for c in codes if codes.count(c) > 1})
+    if repeated:
+        raise typer.BadParameter(f"{', '.join(repeated)} given twice")
+    return Codes(codes)
+
+
+def parse_party(text: str) -> str:
+    """One party code."""
+    return _check(check_party, text.strip())
+
+
+def parse_slug(text: str) -> str:
+    """A negotiation, alliance or move id."""
+    return _check(check_slug, text.strip())
+
+
+def parse_date(text: str) -> date:
+    """An ISO date, or an ISO datetime with a UTC offset (a datetime is a date)."""
+    try:
+        return parse_when(text, what="date")
+    except InputError as error:
+        raise typer.BadParameter(str(error).removeprefix("date: ")) from None
+
+
+def _check(check: Callable[[str], str], value: str) -> str:
+    try:
+        return check(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+DB_HELP = "The database (as the global --db, which it overrides). Example: --db ledger.db"
+
+DbOpt = Annotated[str | None, typer.Option("--db", metavar="URL", help=DB_HELP)]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback when something fails.")]
+AsOfOpt = Annotated[
+    date | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        parser=parse_date,
+        help="The date to look at (the whole day, UTC); default: every move. "
+        "Example: --as-of 2024-01-31",
+    ),
+]
+KnownOnOpt = Annotated[
+    date | None,
+    typer.Option(
+        "--known-on",
+        metavar="WHEN",
+        parser=parse_date,
+        help="What the ledger knew then: only moves and corrections recorded by WHEN (a date, "
+        "or an ISO datetime with offset); default: now. Example: --known-on 2024-01-28T12:00+05:30",
+    ),
+]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format", "-f", help="table for people, json or csv for programs. Example: -f json"
+    ),
+]
+HistoryFormatOpt = Annotated[
+    HistoryFormat,
+    typer.Option("--format", "-f", help="table, json, csv or markdown. Example: -f markdown"),
+]

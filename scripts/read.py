@@ -1,0 +1,202 @@
+"""Reading commands: the split, every split, the roll-up and the history of the talks.
+
+Each answers "as of D, as known on K" and prints with the shared --format option.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+
+from projections.api import LedgerViews
+from projections.views import MoveView, RollupView, SplitView
+from scripts.app import app, database
+from scripts.options import (
+    AsOfOpt,
+    DbOpt,
+    DebugOpt,
+    Format,
+    FormatOpt,
+    HistoryFormat,
+    HistoryFormatOpt,
+    KnownOnOpt,
+    parse_slug,
+)
+from scripts.output import print_json, print_rows, progress_bar
+from scripts.store import require_ledger
+
+SPLIT_KEYS = [
+    "negotiation",
+    "region",
+    "seats",
+    "as_of",
+    "known_on",
+    "status",
+    "split",
+    "unallocated",
+    "by",
+]
+SPLIT_TABLE = ["negotiation", "status", "split", "unallocated", "by"]
+HISTORY_KEYS = [
+    "id", "type", "on", "recorded_at", "recorded_by", "by", "split", "source", "note",
+    "corrects", "corrected_by",
+]  # fmt: skip
+HISTORY_TABLE = [
+    "id",
+    "type",
+    "on",
+    "by",
+    "split",
+    "recorded_at",
+    "recorded_by",
+    "corrects",
+    "corrected_by",
+]
+CATCH_UP_BAR_FROM = 500  # events behind: below this a catch-up is quicker than a bar
+
+NegotiationArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="NEGOTIATION", parser=parse_slug, help="Example: uttar-pradesh", show_default=False
+    ),
+]
+
+
+def open_views(ctx: typer.Context, db: str | None, debug: bool) -> LedgerViews:
+    """The read views of an existing ledger, brought up to date with its event log."""
+    views = LedgerViews(require_ledger(database(ctx, db, debug)))
+    if views.status().lag > 0:  # reads catch up anyway; this one shows a bar on a long backlog
+        with progress_bar("updating views", at_least=CATCH_UP_BAR_FROM) as progress:
+            views.catch_up(progress=progress)
+    return views
+
+
+def when(as_of: date | None, known_on: date | None) -> str:
+    """'as of D, as known on K' in words, for table titles."""
+    known = f"on {known_on.isoformat()}" if known_on else "now"
+    return f"as of {as_of.isoformat() if as_of else 'the latest date'}, as known {known}"
+
+
+def show_split(view: SplitView, fmt: str, when: str) -> None:
+    """One split: for people a party/seats table under a title; for programs one record."""
+    data = view.to_json()
+    if fmt == "json":
+        print_json(data)
+    elif fmt == "csv":
+        print_rows([data], SPLIT_KEYS, "csv")
+    else:
+        maker = f", on the table from {view.by}" if view.by else ""
+        title = (
+            f"{view.negotiation} ({view.region or 'no region'}, {view.seats} seats) "
+            f"{when}: {view.status}{maker}"
+        )
+        rows: list[dict[str, Any]] = [{"party": p, "seats": n} for p, n in view.split.items()]
+        rows.append({"party": "unallocated", "seats": view.unallocated})
+        print_rows(rows, ["party", "seats"], fmt, title=title)
+
+
+def show_splits(views: list[SplitView], fmt: str, title: str) -> None:
+    """Splits as a table (one row per negotiation), a JSON list, CSV or Markdown."""
+    rows = [view.to_json() for view in views]
+    print_rows(rows, SPLIT_TABLE if fmt == "table" else SPLIT_KEYS, fmt, title=title)
+
+
+def show_rollup(view: RollupView, fmt: str, when: str) -> None:
+    """Seats per party: a party/seats table, or the cli.md JSON object."""
+    rows = [{"party": party, "seats": seats} for party, seats in view.parties.items()]
+    title = f"Seats per party in agreed talks {when}"
+    print_rows(rows, ["party", "seats"], fmt, title=title, payload=view.to_json())
+
+
+def show_history(moves: list[MoveView], fmt: str, title: str) -> None:
+    """Moves in date order: the table leaves sources and notes to the other formats."""
+    rows = [move.to_json() for move in moves]
+    if fmt == "table":  # to the minute, for people; the other formats keep the full instant
+        rows = [{**row, "recorded_at": _minute(row["recorded_at"])} for row in rows]
+    print_rows(rows, HISTORY_TABLE if fmt == "table" else HISTORY_KEYS, fmt, title=title)
+
+
+def _minute(instant: str) -> str:
+    return instant[:16].replace("T", " ") + (" UTC" if instant.endswith("+00:00") else "")
+
+
+@app.command(rich_help_panel="Reading")
+def split(
+    ctx: typer.Context,
+    negotiation: NegotiationArg,
+    as_of: AsOfOpt = None,
+    known_on: KnownOnOpt = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """The split of one negotiation on a date: agreed, on the table (and whose), or no deal.
+
+    Example: seatledger split uttar-pradesh --as-of 2024-01-31 --known-on 2024-01-28 --format json
+    """
+    view = open_views(ctx, db, debug).split(negotiation, as_of=as_of, known_on=known_on)
+    show_split(view, fmt.value, when(as_of, known_on))
+
+
+@app.command(rich_help_panel="Reading")
+def splits(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    known_on: KnownOnOpt = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """The split of every negotiation on a date.
+
+    Example: seatledger splits --as-of 2024-02-29 --format csv
+    """
+    views = open_views(ctx, db, debug).splits(as_of, known_on)
+    show_splits(views, fmt.value, f"Splits {when(as_of, known_on)}")
+
+
+@app.command(rich_help_panel="Reading")
+def rollup(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    known_on: KnownOnOpt = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Seats per party, summed over the negotiations agreed by that date.
+
+    Example: seatledger rollup --as-of 2024-04-30 --format json
+    """
+    view = open_views(ctx, db, debug).rollup(as_of, known_on)
+    show_rollup(view, fmt.value, when(as_of, known_on))
+
+
+@app.command(rich_help_panel="Reading")
+def history(
+    ctx: typer.Context,
+    negotiation: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[NEGOTIATION]",
+            parser=parse_slug,
+            help="The talks; leave it out for every move of the ledger. Example: uttar-pradesh",
+            show_default=False,
+        ),
+    ] = None,
+    as_of: AsOfOpt = None,
+    known_on: KnownOnOpt = None,
+    fmt: HistoryFormatOpt = HistoryFormat.table,
+    db: DbOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Every move of a negotiation in date order, who recorded it and when, and its corrections.
+
+    Example: seatledger history uttar-pradesh --format markdown
+    """
+    moves = open_views(ctx, db, debug).history(negotiation, as_of, known_on)
+    show_history(
+        moves, fmt.value, f"History of {negotiation or 'the ledger'} {when(as_of, known_on)}"
+    )

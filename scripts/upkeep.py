@@ -1,0 +1,196 @@
+"""Integrity and upkeep: init, verify, digest, and the projections' status, catch-up and rebuild."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger.application import NegotiationLedger
+from ledger.domain.errors import InputError
+from ledger.integrity import compute_digest, read_digest, verify, write_digest
+from ledger.persistence.engine import mask_url
+from ledger.persistence.roles import create_roles
+from projections.api import LedgerViews
+from scripts.app import PROBLEM_FOUND, app, database
+from scripts.options import DbOpt, DebugOpt, Format, FormatOpt
+from scripts.output import print_json, print_rows, progress_bar
+from scripts.store import require_ledger, sqlite_path
+
+BAR_FROM = 2000  # events: smaller ledgers are checked faster than a bar can draw
+
+projections_app = typer.Typer(
+    help="The read views (projection tables): how far behind they are, catch up, rebuild. "
+    "Example: seatledger projections status",
+    no_args_is_help=True,
+)
+app.add_typer(projections_app, name="projections", rich_help_panel="Integrity and upkeep")
+
+
+@app.command(rich_help_panel="Integrity and upkeep")
+def init(
+    ctx: typer.Context,
+    roles: Annotated[
+        bool,
+        typer.Option(
+            "--roles",
+            help="PostgreSQL only: also create a writer role (append only) and a reader role.",
+        ),
+    ] = False,
+    writer: Annotated[
+        str, typer.Option("--writer", help="Writer role name. Example: --writer ledger_rw")
+    ] = ("seatledger_writer"),
+    reader: Annotated[
+        str, typer.Option("--reader", help="Reader role name. Example: --reader ledger_ro")
+    ] = ("seatledger_reader"),
+    password: Annotated[
+        str | None,
+        typer.Option(
+            "--password",
+            envvar="SEATLEDGER_ROLE_PASSWORD",
+            show_envvar=True,
+            help="Login password for both roles (better from the environment variable).",
+        ),
+    ] = None,
+    db: DbOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Create the ledger's tables and views (safe to run again).
+
+    Example: seatledger --db postgresql+psycopg://admin@localhost/ledger init --roles
+    """
+    url = database(ctx, db, debug)
+    if roles and sqlite_path(url) is not None:
+        raise InputError(
+            "--roles needs PostgreSQL: SQLite has no roles; file permissions decide who writes"
+        )
+    NegotiationLedger(url)
+    LedgerViews(url)
+    # Roles last, so that they are granted the view tables too; SQLite is refused up front.
+    grants = create_roles(url, writer=writer, reader=reader, password=password) if roles else None
+    typer.echo(f"ledger ready at {mask_url(url)}")
+    if grants is not None:
+        made = f" (created {', '.join(grants.created)})" if grants.created else ""
+        typer.echo(
+            f"roles ready{made}: {grants.writer} may append events, {grants.reader} may read; "
+            f"{len(grants.tables)} tables granted"
+        )
+
+
+@app.command("verify", rich_help_panel="Integrity and upkeep")
+def verify_ledger(
+    ctx: typer.Context,
+    digest: Annotated[
+        Path | None,
+        typer.Option(
+            "--digest",
+            metavar="FILE",
+            help="Also check against a digest kept elsewhere. Example: --digest d.json",
+        ),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Recompute every hash chain; exit 1 and name every event that fails.
+
+    Example: seatledger verify --digest /safe/place/digest.json
+    """
+    url = require_ledger(database(ctx, db, debug))
+    kept = read_digest(digest) if digest is not None else None
+    with progress_bar("verifying", at_least=BAR_FROM) as progress:
+        result = verify(url, digest=kept, progress=progress)
+    if fmt is Format.json:
+        print_json(
+            {
+                "ok": result.ok,
+                "events_checked": result.events_checked,
+                "aggregates": result.aggregates,
+                "problems": [
+                    {"kind": p.kind, "description": p.describe(), "negotiation": p.slug,
+                     "aggregate": p.aggregate_id, "version": p.version,
+                     "notification": p.notification_id, "move": p.move_id}
+                    for p in result.problems
+                ],
+            }
+        )  # fmt: skip
+    else:
+        rows = [{"kind": p.kind, "problem": p.describe()} for p in result.problems]
+        if rows:
+            print_rows(rows, ["kind", "problem"], fmt.value, title=result.summary())
+        typer.echo(result.summary(), err=bool(rows) and fmt is Format.csv)
+    if not result.ok:
+        raise typer.Exit(PROBLEM_FOUND)
+
+
+@app.command(rich_help_panel="Integrity and upkeep")
+def digest(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write it here; default: standard output. Example: -o d.json",
+        ),
+    ] = None,
+    db: DbOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """A digest of the ledger (a Merkle root over each aggregate's last hash) to keep elsewhere.
+
+    Later, `seatledger verify --digest FILE` proves nothing it covered was changed.
+
+    Example: seatledger digest -o /safe/place/digest-2024-04-30.json
+    """
+    url = require_ledger(database(ctx, db, debug))
+    with progress_bar("digesting", at_least=BAR_FROM) as progress:
+        found = compute_digest(url, progress=progress)
+    if output is None or str(output) == "-":
+        typer.echo(found.to_json(), nl=False)
+        return
+    write_digest(found, output)
+    covered = f"{found.events} events, to notification {found.position}"
+    typer.echo(f"digest {found.root} ({covered}) written to {output}")
+
+
+@projections_app.command("status")
+def projections_status(
+    ctx: typer.Context,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """How far the views have got: position, the log's head, and the lag between them.
+
+    Example: seatledger projections status --format json
+    """
+    status = LedgerViews(require_ledger(database(ctx, db, debug))).status()
+    data = status.to_json()
+    print_rows([data], ["position", "head", "lag"], fmt.value, title="Projections", payload=data)
+
+
+@projections_app.command("catch-up")
+def projections_catch_up(ctx: typer.Context, db: DbOpt = None, debug: DebugOpt = False) -> None:
+    """Apply the events recorded since the views' position (reading commands do this too).
+
+    Example: seatledger projections catch-up
+    """
+    views = LedgerViews(require_ledger(database(ctx, db, debug)))
+    with progress_bar("catching up", at_least=1) as progress:
+        applied = views.catch_up(progress=progress)
+    typer.echo(f"applied {applied} event(s); position {views.status().position}")
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(ctx: typer.Context, db: DbOpt = None, debug: DebugOpt = False) -> None:
+    """Drop the views and build them again from the whole event log.
+
+    Example: seatledger projections rebuild
+    """
+    views = LedgerViews(require_ledger(database(ctx, db, debug)))
+    with progress_bar("rebuilding", at_least=1) as progress:
+        applied = views.rebuild(progress=progress)
+    typer.echo(f"rebuilt from {applied} event(s); position {views.status().position}")
