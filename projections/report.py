@@ -1,0 +1,75 @@
+"""Audit reports of one negotiation or all, on any (as of D, known on K): HTML, Markdown, JSON.
+
+The facts are gathered once (`gather`) from the read views and the ledger digest, then
+rendered; the three formats carry the same facts.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ledger.domain.errors import InputError
+from ledger.integrity import Digest, compute_digest
+from projections.api import LedgerViews
+from projections.report_model import NegotiationReport, ReportFacts, chart_series, iso
+from projections.report_render import FORMATS, ReportFormat, render
+
+When = date | datetime | None
+ATTEMPTS = 3
+
+
+def build_report(
+    url: str,
+    negotiation: str | None,
+    as_of: When = None,
+    known_on: When = None,
+    fmt: ReportFormat = "html",
+) -> str:
+    """The audit report of one negotiation (None: all of them) as HTML, Markdown or JSON text."""
+    if fmt not in FORMATS:
+        raise InputError(f"report format {fmt!r} is not one of {', '.join(FORMATS)}")
+    return render(gather(url, negotiation, as_of, known_on), fmt)
+
+
+def gather(url: str, negotiation: str | None, as_of: When, known_on: When) -> ReportFacts:
+    """Read everything a report shows, at the ledger position its digest names."""
+    views = LedgerViews(url)
+    for _ in range(ATTEMPTS):
+        digest = compute_digest(url)
+        facts = _read(views, digest, negotiation, as_of, known_on)
+        # Views read up to the log's head: if a writer appended meanwhile, the report
+        # would show events its digest does not cover, so read both again.
+        if views.status().head == digest.position:
+            return facts
+    return facts
+
+
+def _read(
+    views: LedgerViews, digest: Digest, negotiation: str | None, as_of: When, known_on: When
+) -> ReportFacts:
+    if negotiation is None:
+        splits = views.splits(as_of, known_on)
+    else:
+        splits = [views.split(negotiation, as_of, known_on)]
+    parts = []
+    for split in splits:
+        history = [m.to_json() for m in views.history(split.negotiation, as_of, known_on)]
+        title = split.title or split.region or split.negotiation
+        parts.append(NegotiationReport(split.to_json(), title, history, chart_series(history)))
+    rollup = views.rollup(as_of, known_on)
+    listed = [{**view.to_json(), "title": view.title} for view in rollup.negotiations]
+    return ReportFacts(
+        scope=negotiation,
+        as_of=iso(as_of),
+        known_on=iso(known_on),
+        digest={
+            "format": digest.format,
+            "root": digest.root,
+            "position": digest.position,
+            "events": digest.events,
+            "aggregates": digest.aggregates,
+            "created_at": digest.created_at.isoformat(),
+        },
+        negotiations=parts,
+        rollup={**rollup.to_json(), "negotiations": listed},
+    )

@@ -1,0 +1,33 @@
+"""Render gathered report facts as HTML, Markdown or JSON (renderers load on first use)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any, Literal
+
+from projections.report_model import ReportFacts
+
+ReportFormat = Literal["html", "markdown", "json"]
+FORMATS: tuple[ReportFormat, ...] = ("html", "markdown", "json")
+
+
+def render(facts: ReportFacts, fmt: ReportFormat) -> str:
+    """Render gathered facts in one format."""
+    if fmt == "json":
+        return json.dumps(facts.to_json(), indent=2, ensure_ascii=False, default=_json_default)
+    if fmt == "markdown":
+        from projections.report_markdown import render_markdown
+
+        return render_markdown(facts)
+    from projections.report_html import render_html
+
+    return render_html(facts)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
