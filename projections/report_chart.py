@@ -56,7 +56,9 @@ def chart_svg(
     points = [p for pts in series.values() for p in pts]
     first = min([instant(p.on) for p in points] + ([instant(start)] if start else []))
     last = max(instant(p.on) for p in points)
-    end = instant(until) + timedelta(days=1) if until else last
+    end = last
+    if until:  # a bare date covers its whole day
+        end = instant(until) + (timedelta(days=1) if len(until) == 10 else timedelta())
     end = max(end, last + max(timedelta(days=2), (last - first) * 0.06))
     # Text stays text (small, selectable); matplotlib's own font list ends in sans-serif.
     style = {
