@@ -1,0 +1,310 @@
+"""Tampering by direct SQL, as an owner of the database could, and what verify says about it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy import exc as sa_exc
+
+from ledger import integrity_db
+from ledger.application import NegotiationLedger
+from ledger.domain.negotiation import negotiation_id
+from ledger.importer import import_timeline
+from ledger.integrity import (
+    BAD_VERSION,
+    DIGEST,
+    HASH_MISMATCH,
+    MISSING_VERSIONS,
+    MOVE_INDEX,
+    NOTIFICATION_ORDER,
+    Problem,
+    compute_digest,
+    verify,
+)
+from ledger.persistence.chain import chain_hash
+from ledger.persistence.engine import get_engine
+from ledger.persistence.schema import TABLES
+from ledger.timeline import NoteSpec, read_timeline
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
+EVENTS, MOVES = TABLES.events, TABLES.moves
+UP = negotiation_id("uttar-pradesh")
+
+
+@pytest.fixture
+def ledger(db_url: str) -> str:
+    """The bundled INDIA bloc 2024 timeline, imported into a fresh ledger."""
+    import_timeline(NegotiationLedger(db_url, recorded_by="analyst"), read_timeline(EXAMPLE))
+    return db_url
+
+
+@contextmanager
+def as_owner(url: str) -> Iterator[Connection]:
+    """A transaction of someone who owns the tables and has dropped the append-only triggers."""
+    with get_engine(url).begin() as conn:
+        for table in (EVENTS.name, MOVES.name):
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"DROP TRIGGER {table}_no_change ON {table}")
+            else:
+                conn.exec_driver_sql(f"DROP TRIGGER {table}_no_update")
+                conn.exec_driver_sql(f"DROP TRIGGER {table}_no_delete")
+        yield conn
+
+
+def stored(conn: Connection, version: int) -> Any:
+    """The stored row of one version of the Uttar Pradesh talks."""
+    query = select(EVENTS).where(
+        EVENTS.c.originator_id == UP, EVENTS.c.originator_version == version
+    )
+    return conn.execute(query).one()
+
+
+def at(version: int) -> Any:
+    return (EVENTS.c.originator_id == UP) & (EVENTS.c.originator_version == version)
+
+
+def next_notification_id(conn: Connection) -> int:
+    return int(conn.execute(select(func.max(EVENTS.c.notification_id))).scalar_one()) + 1
+
+
+def found(problems: list[Problem], kind: str) -> list[Problem]:
+    return [p for p in problems if p.kind == kind]
+
+
+def test_ok_when_nobody_touched_the_ledger(ledger: str) -> None:
+    report = verify(ledger)
+
+    assert report.ok, [p.describe() for p in report.problems]
+    assert (report.events_checked, report.aggregates, report.problems) == (68, 9, [])
+    assert report.summary().startswith("ok: 68 events in 9 aggregates")
+
+
+def test_changed_seat_number_is_named_when_the_agreement_is_edited_in_place(ledger: str) -> None:
+    with as_owner(ledger) as conn:
+        agreement = stored(conn, 9)
+        assert b'"INC":17' in agreement.state
+        # Plain SQL string functions (on SQLite the edited state even becomes TEXT).
+        edit = (
+            "convert_to(replace(convert_from(state, 'UTF8'), :was, :now), 'UTF8')"
+            if conn.dialect.name == "postgresql"
+            else "replace(state, :was, :now)"
+        )
+        conn.execute(
+            text(f"UPDATE seatledger_events SET state = {edit} WHERE notification_id = :nid"),
+            {"was": '"INC":17', "now": '"INC":27', "nid": agreement.notification_id},
+        )
+
+    report = verify(ledger)
+
+    assert not report.ok
+    [problem] = report.problems
+    assert (problem.kind, problem.version, problem.move_id) == (HASH_MISMATCH, 9, "up-agreement")
+    assert (problem.slug, problem.notification_id) == ("uttar-pradesh", agreement.notification_id)
+    assert "negotiation uttar-pradesh, event v9" in problem.describe()
+    assert str(UP) in problem.describe()
+
+
+def test_deleted_middle_event_is_named_when_a_counter_offer_is_removed(ledger: str) -> None:
+    with as_owner(ledger) as conn:
+        conn.execute(delete(EVENTS).where(at(5)))
+
+    problems = verify(ledger).problems
+
+    [gap] = found(problems, MISSING_VERSIONS)
+    assert (gap.version, gap.move_id, gap.slug) == (6, "up-sp-final-offer-17", "uttar-pradesh")
+    assert "v5 missing before this event" in gap.describe()
+    [index] = found(problems, MOVE_INDEX)
+    assert (index.move_id, index.version) == ("up-inc-seeks-25", 5)
+    assert len(problems) == 2
+
+
+def test_deleted_tail_is_named_by_the_digest_when_the_last_moves_are_removed(ledger: str) -> None:
+    digest = compute_digest(ledger)
+    with as_owner(ledger) as conn:
+        # A careful attacker removes the move-index rows too: the chain that is
+        # left is whole, and only the digest remembers how far it went.
+        moves = [stored(conn, 9).state, stored(conn, 10).state]
+        conn.execute(delete(EVENTS).where(at(9) | at(10)))
+        conn.execute(
+            delete(MOVES).where(MOVES.c.originator_id == UP, MOVES.c.originator_version > 8)
+        )
+    assert b"up-agreement" in moves[0]
+
+    assert verify(ledger).ok
+    report = verify(ledger, digest=digest)
+
+    assert not report.ok
+    tail = next(p for p in report.problems if p.aggregate_id == str(UP))
+    assert (tail.kind, tail.version, tail.slug) == (DIGEST, 10, "uttar-pradesh")
+    assert "ends at v8: versions 9-10 deleted" in tail.describe()
+
+
+def test_both_events_are_named_when_two_are_swapped(ledger: str) -> None:
+    with as_owner(ledger) as conn:
+        offer, counter = stored(conn, 3), stored(conn, 5)
+        conn.execute(update(EVENTS).where(at(3)).values(topic=counter.topic, state=counter.state))
+        conn.execute(update(EVENTS).where(at(5)).values(topic=offer.topic, state=offer.state))
+
+    problems = verify(ledger).problems
+
+    mismatched = found(problems, HASH_MISMATCH)
+    assert [(p.version, p.move_id) for p in mismatched] == [
+        (3, "up-inc-seeks-25"),
+        (5, "up-sp-offers-11"),
+    ]
+    assert {p.move_id for p in found(problems, MOVE_INDEX)} == {
+        "up-sp-offers-11",
+        "up-inc-seeks-25",
+    }
+
+
+def test_reordered_pair_is_named_when_notification_ids_are_exchanged(ledger: str) -> None:
+    with as_owner(ledger) as conn:
+        first, second = stored(conn, 3).notification_id, stored(conn, 4).notification_id
+        conn.execute(update(EVENTS).where(at(3)).values(notification_id=-1))
+        conn.execute(update(EVENTS).where(at(4)).values(notification_id=first))
+        conn.execute(update(EVENTS).where(at(3)).values(notification_id=second))
+
+    [problem] = verify(ledger).problems
+
+    assert (problem.kind, problem.version, problem.notification_id) == (
+        NOTIFICATION_ORDER,
+        4,
+        first,
+    )
+
+
+def test_forged_event_is_named_when_its_hash_is_made_up(ledger: str) -> None:
+    state = b'{"by":"INC","move_id":"up-forged-30","note":"INC gets 30 seats"}'
+    with as_owner(ledger) as conn:
+        conn.execute(insert(EVENTS).values(
+            notification_id=next_notification_id(conn), originator_id=UP, originator_version=11,
+            topic=stored(conn, 7).topic, state=state, hash="ab" * 32,
+        ))  # fmt: skip
+
+    [problem] = verify(ledger).problems
+
+    assert (problem.kind, problem.version, problem.move_id) == (HASH_MISMATCH, 11, "up-forged-30")
+
+
+def test_forged_event_is_named_when_its_version_does_not_extend_the_chain(ledger: str) -> None:
+    with as_owner(ledger) as conn:
+        first = stored(conn, 1)
+        conn.execute(insert(EVENTS).values(
+            notification_id=next_notification_id(conn), originator_id=UP, originator_version=0,
+            topic=first.topic, state=first.state, hash=first.hash,
+        ))  # fmt: skip
+
+    [problem] = verify(ledger).problems
+
+    assert (problem.kind, problem.version, problem.slug) == (BAD_VERSION, 0, "uttar-pradesh")
+
+
+def test_rehashed_forgery_is_named_by_the_digest_when_it_replaces_the_last_move(
+    ledger: str,
+) -> None:
+    digest = compute_digest(ledger)
+    with as_owner(ledger) as conn:
+        # Rewrite the last move with a hash that chains correctly: the chain
+        # alone cannot tell, the digest taken before can.
+        last, before = stored(conn, 10), stored(conn, 9)
+        forged = last.state.replace(b'"retract":false', b'"retract":true')
+        rehashed = chain_hash(before.hash, last.topic, UP, 10, forged)
+        conn.execute(delete(EVENTS).where(at(10)))
+        conn.execute(insert(EVENTS).values(
+            notification_id=next_notification_id(conn), originator_id=UP, originator_version=10,
+            topic=last.topic, state=forged, hash=rehashed,
+        ))  # fmt: skip
+    assert forged != last.state
+
+    assert verify(ledger).ok
+    problems = verify(ledger, digest=digest).problems
+
+    named = [p for p in problems if p.version == 10]
+    assert {p.kind for p in named} == {DIGEST}
+    assert {p.slug for p in named} == {"uttar-pradesh"}
+    assert any("rewritten" in p.describe() for p in named)
+    assert any("written again" in p.describe() for p in named)
+
+
+def test_head_is_named_when_its_hash_is_overwritten_with_anything(ledger: str) -> None:
+    digest = compute_digest(ledger)
+    with as_owner(ledger) as conn:
+        conn.execute(update(EVENTS).where(at(10)).values(hash="forged"))
+
+    problems = verify(ledger, digest=digest).problems
+
+    assert {(p.kind, p.version) for p in problems if p.aggregate_id} == {
+        (HASH_MISMATCH, 10),
+        (DIGEST, 10),
+    }
+
+
+def test_move_index_row_is_named_when_it_points_at_no_event(ledger: str) -> None:
+    with as_owner(ledger) as conn:
+        conn.execute(
+            insert(MOVES).values(move_id="up-ghost", originator_id=UP, originator_version=99)
+        )
+
+    [problem] = verify(ledger).problems
+
+    assert (problem.kind, problem.move_id, problem.version) == (MOVE_INDEX, "up-ghost", 99)
+
+
+def test_ok_with_the_digest_when_moves_are_recorded_after_it(ledger: str) -> None:
+    digest = compute_digest(ledger)
+    note = NoteSpec(type="note", negotiation="uttar-pradesh", on=date(2024, 3, 20), note="later")
+    NegotiationLedger(ledger, recorded_by="analyst").record(note)
+
+    report = verify(ledger, digest=digest)
+
+    assert report.ok, [p.describe() for p in report.problems]
+    assert report.events_checked == 69
+    assert "is still there" in report.summary()
+
+
+def test_digest_is_named_when_its_own_root_was_altered(ledger: str) -> None:
+    digest = compute_digest(ledger)
+    altered = digest.model_copy(update={"root": "0" * 64})
+
+    [problem] = verify(ledger, digest=altered).problems
+
+    assert problem.kind == DIGEST
+    assert problem.describe().startswith("digest: the digest's root does not match")
+
+
+def test_every_problem_is_named_when_the_log_spans_many_pages(
+    ledger: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    digest = compute_digest(ledger)
+    monkeypatch.setattr(integrity_db, "PAGE_SIZE", 4)
+    with as_owner(ledger) as conn:
+        for version in (4, 8):
+            edited = stored(conn, version).state + b" "
+            conn.execute(update(EVENTS).where(at(version)).values(state=edited))
+    seen: list[tuple[int, int]] = []
+
+    report = verify(ledger, progress=lambda done, total: seen.append((done, total)))
+
+    assert compute_digest(ledger).heads == digest.heads  # heads read in pages of 4 too
+    assert report.events_checked == 68
+    assert [p.version for p in found(report.problems, HASH_MISMATCH)] == [4, 8]
+    assert seen[-1][0] == seen[-1][1] and len(seen) > 10
+
+
+@pytest.mark.parametrize("table", [EVENTS, MOVES], ids=["events", "moves"])
+def test_triggers_refuse_when_a_row_is_updated(ledger: str, table: Any) -> None:
+    with pytest.raises(sa_exc.IntegrityError, match="append-only"), get_engine(ledger).begin() as c:
+        c.execute(update(table).values(originator_version=table.c.originator_version + 1))
+
+
+@pytest.mark.parametrize("table", [EVENTS, MOVES], ids=["events", "moves"])
+def test_triggers_refuse_when_a_row_is_deleted(ledger: str, table: Any) -> None:
+    with pytest.raises(sa_exc.IntegrityError, match="append-only"), get_engine(ledger).begin() as c:
+        c.execute(delete(table))
