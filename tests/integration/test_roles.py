@@ -1,0 +1,163 @@
+"""Least privilege on PostgreSQL: the writer appends, the reader reads, neither rewrites."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Table, delete, insert, select, text, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+from sqlalchemy.sql import Executable
+
+from ledger.application import NegotiationLedger
+from ledger.domain.errors import InputError
+from ledger.domain.negotiation import negotiation_id
+from ledger.importer import import_timeline
+from ledger.integrity import verify
+from ledger.persistence.engine import dispose_engines, get_engine
+from ledger.persistence.roles import create_roles
+from ledger.persistence.schema import TABLES
+from ledger.timeline import NoteSpec, read_timeline
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
+EVENTS, MOVES, SNAPSHOTS = TABLES.events, TABLES.moves, TABLES.snapshots
+UP = negotiation_id("uttar-pradesh")
+VIEW = "seatledger_view_splits"
+
+
+@dataclass(frozen=True)
+class Roles:
+    """A ledger with its two roles, and a URL to connect as each."""
+
+    owner_url: str
+    writer: str
+    reader: str
+    writer_url: str
+    reader_url: str
+
+
+def _as(url: str, role: str) -> str:
+    # Trust authentication: the user name alone is enough, no password.
+    return make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+
+
+def _drop_roles(server_url: str, *roles: str) -> None:
+    # Roles belong to the whole cluster: take back what they were granted, then drop them.
+    dispose_engines()
+    conninfo = make_url(server_url).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for role in roles:
+            if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                conn.execute(f'REASSIGN OWNED BY "{role}" TO CURRENT_USER')
+                conn.execute(f'DROP OWNED BY "{role}"')
+                conn.execute(f'DROP ROLE "{role}"')
+
+
+@pytest.fixture
+def roles(pg_url: str, pg_server_url: str) -> Iterator[Roles]:
+    """The example timeline on PostgreSQL, a projection table, and fresh roles of its own."""
+    import_timeline(NegotiationLedger(pg_url, recorded_by="owner"), read_timeline(EXAMPLE))
+    with get_engine(pg_url).begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {VIEW} (id serial PRIMARY KEY, party text)")
+    suffix = secrets.token_hex(4)
+    writer, reader = f"sl_writer_{suffix}", f"sl_reader_{suffix}"
+    try:
+        create_roles(pg_url, writer=writer, reader=reader)
+        yield Roles(pg_url, writer, reader, _as(pg_url, writer), _as(pg_url, reader))
+    finally:
+        _drop_roles(pg_server_url, writer, reader)
+
+
+def _refused(url: str, statement: Executable) -> None:
+    denied = pytest.raises(sa_exc.ProgrammingError, match="permission denied")
+    with denied, get_engine(url).begin() as conn:
+        conn.execute(statement)
+
+
+def test_sqlite_is_refused_with_the_reason_when_roles_are_requested(sqlite_url: str) -> None:
+    with pytest.raises(InputError, match="SQLite has no roles") as refused:
+        create_roles(sqlite_url)
+    assert "triggers" in str(refused.value)
+
+
+def test_role_name_is_refused_when_it_is_not_a_plain_identifier(pg_url: str) -> None:
+    with pytest.raises(InputError, match="not allowed"):
+        create_roles(pg_url, writer='w"; DROP TABLE seatledger_events; --')
+
+
+def test_reader_is_refused_when_it_inserts_into_events(roles: Roles) -> None:
+    row = {"originator_id": UP, "originator_version": 99, "topic": "t", "state": b"{}"}
+    _refused(roles.reader_url, insert(EVENTS).values(notification_id=10_000, hash="0" * 64, **row))
+
+
+@pytest.mark.parametrize("table", [EVENTS, MOVES, SNAPSHOTS], ids=["events", "moves", "snapshots"])
+def test_reader_is_refused_when_it_updates_or_deletes(roles: Roles, table: Table) -> None:
+    _refused(roles.reader_url, update(table).values(originator_version=1))
+    _refused(roles.reader_url, delete(table))
+
+
+def test_reader_is_refused_when_it_writes_a_projection(roles: Roles) -> None:
+    _refused(roles.reader_url, text(f"INSERT INTO {VIEW} (party) VALUES ('SP')"))
+
+
+def test_reader_verifies_the_ledger_when_connected_read_only(roles: Roles) -> None:
+    report = verify(roles.reader_url)
+
+    assert report.ok
+    assert report.events_checked == 68
+
+
+@pytest.mark.parametrize("table", [EVENTS, MOVES], ids=["events", "moves"])
+def test_writer_is_refused_when_it_updates_or_deletes_events(roles: Roles, table: Table) -> None:
+    _refused(roles.writer_url, update(table).values(originator_version=1))
+    _refused(roles.writer_url, delete(table))
+    _refused(roles.writer_url, text(f"TRUNCATE {table}"))
+
+
+def test_writer_records_a_move_when_connected_as_the_writer(roles: Roles) -> None:
+    app = NegotiationLedger(roles.writer_url, recorded_by="writer")
+    note = NoteSpec(type="note", negotiation="uttar-pradesh", on=date(2024, 3, 20), note="seen")
+
+    outcome = app.record(note)
+
+    assert outcome.status == "recorded"
+    with get_engine(roles.owner_url).connect() as conn:
+        move = conn.execute(
+            select(MOVES.c.originator_version).where(MOVES.c.move_id == outcome.move_id)
+        )
+        assert move.scalar_one() == 11
+    assert verify(roles.owner_url).ok
+
+
+def test_writer_rewrites_a_projection_when_rebuilding_it(roles: Roles) -> None:
+    with get_engine(roles.writer_url).begin() as conn:
+        conn.execute(text(f"INSERT INTO {VIEW} (party) VALUES ('SP'), ('INC')"))
+        conn.execute(text(f"UPDATE {VIEW} SET party = 'AAP' WHERE party = 'INC'"))
+        conn.execute(text(f"DELETE FROM {VIEW} WHERE party = 'SP'"))
+    with get_engine(roles.reader_url).connect() as conn:
+        assert conn.execute(text(f"SELECT party FROM {VIEW}")).scalars().all() == ["AAP"]
+
+
+def test_nothing_is_created_when_roles_are_set_up_again(roles: Roles) -> None:
+    again = create_roles(roles.owner_url, writer=roles.writer, reader=roles.reader)
+
+    assert again.created == ()
+    assert VIEW in again.tables
+    assert verify(roles.reader_url).ok
+
+
+def test_password_is_stored_only_as_a_scram_verifier_when_one_is_given(roles: Roles) -> None:
+    create_roles(roles.owner_url, writer=roles.writer, reader=roles.reader, password="s3cr3t-pw")
+
+    with get_engine(roles.owner_url).connect() as conn:
+        stored = conn.execute(
+            text("SELECT rolpassword FROM pg_authid WHERE rolname = :r"), {"r": roles.writer}
+        ).scalar_one()
+    assert stored.startswith("SCRAM-SHA-256$4096:")
+    assert "s3cr3t-pw" not in stored
