@@ -118,8 +118,8 @@ def verify_ledger(
     else:
         rows = [{"kind": p.kind, "problem": p.describe()} for p in result.problems]
         if rows:
-            print_rows(rows, ["kind", "problem"], fmt.value, title=result.summary())
-        typer.echo(result.summary(), err=bool(rows) and fmt is Format.csv)
+            print_rows(rows, ["kind", "problem"], fmt.value)
+        typer.echo(result.summary(), err=fmt is Format.csv)  # CSV on stdout stays parseable
     if not result.ok:
         raise typer.Exit(PROBLEM_FOUND)
 

@@ -14,6 +14,7 @@ from ledger.export import dump_timeline, export_timeline
 from ledger.importer import import_timeline
 from ledger.timeline import (
     AllianceSpec,
+    AnyMove,
     CorrectionSpec,
     MeetingSpec,
     NegotiationSpec,
@@ -100,7 +101,7 @@ def test_late_facts_retractions_and_alliance_moves_survive_the_round_trip(
         ),
         alliance="bloc",
     )
-    moves = [
+    moves: list[AnyMove] = [
         ProposalSpec(type="proposal", id="p1", negotiation="bihar", on=date(2024, 1, 20),
                      by="JDU", split={"JDU": 16, "RJD": 16}),
         MeetingSpec(type="meeting", id="m0", negotiation="bihar", on=date(2024, 1, 8),
