@@ -5,16 +5,24 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import orjson
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from ledger.domain.errors import InputError
-from ledger.domain.values import PartyCode, Slug, ValidTime
+from ledger.domain.values import PartyCode, Slug, ValidTime, parse_when
 
 FORMAT = "seatledger/timeline@1"
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -26,6 +34,32 @@ class Spec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+
+def _as_written(value: object) -> object:
+    """Read a date as the format writes it: pydantic alone reads numbers, and numeric text,
+    as Unix seconds (`on: 20240127` became 1970-08-23) and a naive midnight as a date."""
+    if isinstance(value, int | float):  # bool too
+        raise ValueError(f"{value!r} is not a date; use YYYY-MM-DD or an ISO datetime with offset")
+    if isinstance(value, str):
+        try:
+            return parse_when(value, what="date")
+        except InputError as error:
+            raise ValueError(str(error).removeprefix("date: ")) from None
+    return value
+
+
+def _in_range(value: ValidTime) -> ValidTime:
+    """Refuse an instant that has no UTC equivalent (ordering it would overflow)."""
+    if isinstance(value, datetime):
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError(f"{value.isoformat()} is out of range in UTC") from None
+    return value
+
+
+WrittenTime = Annotated[ValidTime, BeforeValidator(_as_written), AfterValidator(_in_range)]
+"""A date or an instant as a timeline file (or a command line) gives it."""
 
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 Seats = Annotated[int, Field(strict=True, ge=0, le=100_000)]
@@ -45,7 +79,7 @@ class AllianceSpec(Spec):
     id: Slug
     name: Text = ""
     members: list[PartyCode] = []
-    formed_on: ValidTime
+    formed_on: WrittenTime
 
 
 class NegotiationSpec(Spec):
@@ -56,7 +90,7 @@ class NegotiationSpec(Spec):
     region: Text = ""
     seats: Seats
     parties: list[PartyCode] = Field(min_length=1)
-    opened_on: ValidTime
+    opened_on: WrittenTime
     source: Text | None = None
     note: Text | None = None
 
@@ -64,7 +98,7 @@ class NegotiationSpec(Spec):
 class _Move(Spec):
     id: Slug | None = None
     negotiation: Slug | None = None
-    on: ValidTime
+    on: WrittenTime
     source: Text | None = None
     note: Text | None = None
     confidence: Literal["confirmed", "reported"] = "confirmed"
@@ -148,7 +182,7 @@ class CorrectionSpec(Spec):
     negotiation: Slug | None = None
     of: Slug
     retract: bool = False
-    on: ValidTime | None = None
+    on: WrittenTime | None = None
     split: SplitIn | None = None
     by: PartyCode | None = None
     source: Text | None = None
