@@ -46,6 +46,13 @@ def settings(ctx: typer.Context) -> Settings:
     return root.obj
 
 
+def remember(ctx: typer.Context, db: str | None, debug: bool) -> None:
+    """Keep a group's own --db / --debug (seatledger projections --db URL status)."""
+    found = settings(ctx)
+    found.db = db or found.db
+    found.debug = found.debug or debug
+
+
 def database(ctx: typer.Context, db: str | None, debug: bool = False) -> str:
     """The database URL: the command's --db, else the global one or $SEATLEDGER_DB, else default."""
     found = settings(ctx)
@@ -127,8 +134,10 @@ class LedgerGroup(TyperGroup):
                 raise
             context = getattr(error, "ctx", None)
             command = context.command_path if context is not None else "seatledger"
-            typer.echo(f"error: {command}: {error.format_message()}", err=True)
-            typer.echo(f"see '{command} --help' for the options and examples", err=True)
+            message = error.format_message()
+            if message:  # empty when no arguments were given and the help was shown instead
+                typer.echo(f"error: {command}: {message}", err=True)
+                typer.echo(f"see '{command} --help' for the options and examples", err=True)
             sys.exit(getattr(error, "exit_code", REFUSED))
         except typer.Abort:
             if not standalone_mode:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ledger.timeline import AllianceSpec, PartySpecMove
-from scripts.app import app
+from scripts.app import app, remember
 from scripts.options import (
     Codes,
     Confidence,
@@ -37,18 +37,29 @@ from scripts.recording import (
     show,
 )
 
-alliance_app = typer.Typer(
-    help="Alliances: the coalition that talks belong to. Example: seatledger alliance form "
-    "india-bloc --name 'INDIA bloc' --members INC,SP,TMC --on 2023-07-18",
-    no_args_is_help=True,
-)
-parties_app = typer.Typer(
-    help="The party codes the ledger knows. Example: seatledger parties add VBA --name "
-    "'Vanchit Bahujan Aghadi'",
-    no_args_is_help=True,
-)
+alliance_app = typer.Typer(no_args_is_help=True)
+parties_app = typer.Typer(no_args_is_help=True)
 app.add_typer(alliance_app, name="alliance", rich_help_panel="Recording")
 app.add_typer(parties_app, name="parties", rich_help_panel="Recording")
+
+
+@alliance_app.callback()
+def alliance_group(ctx: typer.Context, db: DbOpt = None, debug: DebugOpt = False) -> None:
+    """Alliances: the coalition that talks belong to, and who joins or leaves it.
+
+    Example: seatledger alliance form india-bloc --members INC,SP,TMC --on 2023-07-18
+    """
+    remember(ctx, db, debug)
+
+
+@parties_app.callback()
+def parties_group(ctx: typer.Context, db: DbOpt = None, debug: DebugOpt = False) -> None:
+    """The party codes the ledger knows.
+
+    Example: seatledger parties add VBA --name "Vanchit Bahujan Aghadi"
+    """
+    remember(ctx, db, debug)
+
 
 AllianceArg = Annotated[
     str,

@@ -13,19 +13,24 @@ from ledger.integrity import compute_digest, read_digest, verify, write_digest
 from ledger.persistence.engine import mask_url
 from ledger.persistence.roles import create_roles
 from projections.api import LedgerViews
-from scripts.app import PROBLEM_FOUND, app, database
+from scripts.app import PROBLEM_FOUND, app, database, remember
 from scripts.options import DbOpt, DebugOpt, Format, FormatOpt
 from scripts.output import print_json, print_rows, progress_bar
 from scripts.store import require_ledger, sqlite_path
 
 BAR_FROM = 2000  # events: smaller ledgers are checked faster than a bar can draw
 
-projections_app = typer.Typer(
-    help="The read views (projection tables): how far behind they are, catch up, rebuild. "
-    "Example: seatledger projections status",
-    no_args_is_help=True,
-)
+projections_app = typer.Typer(no_args_is_help=True)
 app.add_typer(projections_app, name="projections", rich_help_panel="Integrity and upkeep")
+
+
+@projections_app.callback()
+def projections_group(ctx: typer.Context, db: DbOpt = None, debug: DebugOpt = False) -> None:
+    """The read views (projection tables): how far behind, catch up, rebuild.
+
+    Example: seatledger projections status
+    """
+    remember(ctx, db, debug)
 
 
 @app.command(rich_help_panel="Integrity and upkeep")

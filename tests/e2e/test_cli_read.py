@@ -177,3 +177,20 @@ def test_reading_a_missing_sqlite_ledger_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["--db", str(tmp_path / "none.db"), "splits"])
     assert result.exit_code == 2 and "no ledger at" in result.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+def test_a_file_of_hundreds_of_moves_imports_with_a_progress_bar(run: Run, tmp_path: Path) -> None:
+    notes = "".join(
+        f'  - {{negotiation: delhi, type: note, "on": 2024-02-{1 + n % 28:02d}, note: "n{n}"}}\n'
+        for n in range(250)
+    )
+    big = tmp_path / "big.yaml"
+    big.write_text(
+        "format: seatledger/timeline@1\nparties: [{code: AAP}, {code: INC}]\n"
+        "negotiations:\n  - {id: delhi, seats: 7, parties: [AAP, INC], opened_on: 2024-01-08}\n"
+        "moves:\n" + notes
+    )
+    result = ok(run("import", str(big)))
+    assert "250 move(s) recorded" in result.stdout
+    moves = as_json(run("history", "delhi", "-f", "json"))
+    assert isinstance(moves, list) and len(moves) == 251  # and the opening

@@ -146,3 +146,10 @@ def test_init_roles_creates_a_writer_and_a_reader_on_postgresql(
                     conn.execute(f'REASSIGN OWNED BY "{role}" TO CURRENT_USER')
                     conn.execute(f'DROP OWNED BY "{role}"')
                     conn.execute(f'DROP ROLE "{role}"')
+
+
+def test_a_group_takes_db_before_its_command_too(db_url: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "--db", db_url]).exit_code == 0
+    status = runner.invoke(app, ["projections", "--db", db_url, "status", "-f", "json"])
+    assert status.exit_code == 0 and json.loads(status.stdout)["lag"] == 0
