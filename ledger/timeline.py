@@ -305,11 +305,17 @@ _TYPES = {
 }  # fmt: skip
 
 
+def _printable(text: str) -> str:
+    """Escape control characters: field names and tags come from the file, and a message
+    must not drive the user's terminal (an ESC in a key would reach stderr raw)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def explain(error: ValidationError, raw: Any, limit: int = 5) -> str:
     """Turn pydantic's errors into lines that name the move and the field."""
     lines = []
     for item in error.errors()[:limit]:
-        lines.append(f"{_where(tuple(item['loc']), raw)}: {item['msg']}")
+        lines.append(_printable(f"{_where(tuple(item['loc']), raw)}: {item['msg']}"))
     more = error.error_count() - limit
     if more > 0:
         lines.append(f"... and {more} more problem(s)")
