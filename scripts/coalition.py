@@ -95,6 +95,7 @@ def form(
     Example: seatledger alliance form india-bloc --members INC,SP --on 2023-07-18
     """
     common = Common(db, debug, as_, dry_run)
+    remember(ctx, db, debug)
     spec = build(AllianceSpec, id=alliance, name=name, members=list(members), formed_on=on)
     show(ledger(ctx, common).form_alliance(spec, dry_run=dry_run))
 

@@ -10,7 +10,7 @@ import typer
 
 from ledger.domain.errors import InputError
 from ledger.timeline import CorrectionSpec, MeetingSpec, NoteSpec, PartySpecMove, TalksEndedSpec
-from scripts.app import app
+from scripts.app import app, remember
 from scripts.options import (
     Confidence,
     DbOpt,
@@ -241,8 +241,18 @@ def correct(
             "--by", metavar="PARTY", parser=parse_party, help="The right party. Example: --by SP"
         ),
     ] = None,
-    source: SourceOpt = None,
-    note: OptionalNoteOpt = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", metavar="URL", help="The right source. Example: --source https://…"
+        ),
+    ] = None,
+    note: Annotated[
+        str | None,
+        typer.Option(
+            "--note", metavar="TEXT", help="The right note. Example: --note 'SP keeps 62'"
+        ),
+    ] = None,
     reason: Annotated[
         str | None,
         typer.Option(
@@ -262,6 +272,7 @@ def correct(
     Example: seatledger correct up-sp-offers-11 --split SP=62,INC=11 --reason "7 seats went to RLD"
     """
     common = Common(db, debug, as_, dry_run, move_id=move_id)
+    remember(ctx, db, debug)
     spec = build(
         CorrectionSpec, type="correction", id=move_id, of=of, retract=retract, on=on,
         split=split, by=by, source=source, note=note, reason=reason,

@@ -14,7 +14,7 @@ from ledger.timeline import (
     NegotiationSpec,
     ProposalSpec,
 )
-from scripts.app import app
+from scripts.app import app, remember
 from scripts.options import Codes, Confidence, DbOpt, DebugOpt, parse_codes, parse_slug
 from scripts.recording import (
     AllianceOpt,
@@ -79,6 +79,7 @@ def open_talks(
     if parties is None:
         raise typer.BadParameter("give the parties at the table", param_hint="'--parties'")
     common = Common(db, debug, as_, dry_run)
+    remember(ctx, db, debug)
     spec = build(
         NegotiationSpec, id=negotiation, title=title, region=region, seats=seats,
         parties=list(parties), opened_on=on, source=source, note=note,

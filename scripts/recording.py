@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from ledger.application import NegotiationLedger, Outcome
 from ledger.domain.errors import InputError
 from ledger.timeline import AnyMove
-from scripts.app import database
+from scripts.app import database, remember
 from scripts.options import (
     Codes,
     Confidence,
@@ -193,6 +193,7 @@ def record_move(
     **fields: Any,
 ) -> None:
     """Build the move from the options, record it (or check it) and say what happened."""
+    remember(ctx, common.db, common.debug)  # so that --debug covers a refused spec too
     values = {**common.move_fields(), **fields}
     spec = build(model, **values)
     app = ledger(ctx, common)
