@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime
@@ -52,9 +52,8 @@ def end_of(on: ValidTime) -> datetime:
     """The last instant a query date covers: a bare date means the whole day, UTC."""
     if isinstance(on, datetime):
         return on.astimezone(UTC)
-    return datetime.combine(on + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(
-        microseconds=1
-    )
+    # The day's last microsecond directly: 9999-12-31 has no next midnight to step back from.
+    return datetime.combine(on, time.max, tzinfo=UTC)
 
 
 def parse_when(text: str, *, what: str) -> ValidTime:
@@ -70,6 +69,10 @@ def parse_when(text: str, *, what: str) -> ValidTime:
         ) from None
     if parsed.tzinfo is None:
         raise InputError(f"{what}: {text[:40]!r} has a time but no UTC offset (add e.g. +05:30)")
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:
+        raise InputError(f"{what}: {text[:40]!r} is out of range once converted to UTC") from None
     return parsed
 
 
