@@ -61,7 +61,16 @@ def _in_range(value: ValidTime) -> ValidTime:
 WrittenTime = Annotated[ValidTime, BeforeValidator(_as_written), AfterValidator(_in_range)]
 """A date or an instant as a timeline file (or a command line) gives it."""
 
-Text = Annotated[str, Field(max_length=MAX_TEXT)]
+
+def _no_nul(value: str) -> str:
+    """PostgreSQL text cannot hold NUL: a note with one was stored in the log, and then
+    every view built from the log failed on it, for every negotiation."""
+    if "\x00" in value:
+        raise ValueError("text may not contain NUL characters (\\x00)")
+    return value
+
+
+Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_no_nul)]
 Seats = Annotated[int, Field(strict=True, ge=0, le=100_000)]
 SplitIn = dict[PartyCode, Seats]
 
