@@ -1,0 +1,146 @@
+"""The query API the command line calls: typed answers on any (D, K), no SQL for callers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection
+
+from ledger.application import NegotiationLedger
+from ledger.domain.errors import NotFoundError
+from ledger.domain.values import ValidTime
+from ledger.persistence.engine import get_engine, read_transaction
+from projections import queries
+from projections.catchup import PAGE_SIZE, Projector, read_position
+from projections.derive import history_views
+from projections.tables import create_view_tables
+from projections.timeaxis import check_when, query_instant
+from projections.views import (
+    MoveView,
+    ProjectionStatus,
+    RollupView,
+    SplitView,
+    not_opened,
+    rollup_of,
+    unknown_negotiation,
+)
+
+__all__ = [
+    "LedgerViews",
+    "MoveView",
+    "ProjectionStatus",
+    "RollupView",
+    "SplitView",
+]
+
+
+class LedgerViews:
+    """Splits, positions, roll-up and history as of D, as known on K; each read catches up."""
+
+    def __init__(self, url: str, *, page_size: int = PAGE_SIZE) -> None:
+        self.url = url
+        self.engine = get_engine(url)
+        self._app = NegotiationLedger(url)  # its factory creates the ledger's own tables
+        create_view_tables(self.engine)
+        self._projector = Projector(self._app, self.engine, page_size=page_size)
+
+    # -- upkeep ---------------------------------------------------------------
+
+    def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Apply the events recorded since the last catch-up; return how many."""
+        return self._projector.catch_up(progress)
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Drop the views and apply the whole log again, page by page; return the count."""
+        return self._projector.rebuild(progress)
+
+    def status(self) -> ProjectionStatus:
+        """Position reached, last notification recorded, and the lag between them."""
+        with read_transaction(self.engine) as conn:
+            position = read_position(conn)
+        head = self._app.recorder.max_notification_id() or 0
+        return ProjectionStatus(position=position, head=head)
+
+    # -- queries --------------------------------------------------------------
+
+    def split(
+        self, negotiation: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None
+    ) -> SplitView:
+        """The split of one negotiation; NotFoundError if unknown or not yet open."""
+        d, k = self._fresh(as_of, known_on)
+        with read_transaction(self.engine) as conn:
+            rows = queries.split_rows(conn, negotiation, d, k)
+            if not rows:
+                raise _missing(conn, negotiation, as_of, known_on, k)
+        return queries.split_view(rows[0], as_of, known_on)
+
+    def splits(
+        self, as_of: ValidTime | None = None, known_on: ValidTime | None = None
+    ) -> list[SplitView]:
+        """Every negotiation open on D, by slug."""
+        d, k = self._fresh(as_of, known_on)
+        with read_transaction(self.engine) as conn:
+            rows = queries.split_rows(conn, None, d, k)
+        return [queries.split_view(row, as_of, known_on) for row in rows]
+
+    def rollup(
+        self, as_of: ValidTime | None = None, known_on: ValidTime | None = None
+    ) -> RollupView:
+        """Seats per party over the negotiations agreed on D."""
+        return rollup_of(self.splits(as_of, known_on), as_of, known_on)
+
+    def history(
+        self,
+        negotiation: str | None,
+        as_of: ValidTime | None = None,
+        known_on: ValidTime | None = None,
+    ) -> list[MoveView]:
+        """Moves recorded by K and dated by D, as recorded; None: every move, alliance too."""
+        d, k = self._fresh(as_of, known_on)
+        with read_transaction(self.engine) as conn:
+            if negotiation is not None and not queries.is_known(conn, negotiation, k):
+                raise unknown_negotiation(negotiation, known_on)
+            shown, corrections = queries.history(conn, negotiation, d, k)
+        return history_views(shown, corrections)
+
+    def positions(
+        self, negotiation: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None
+    ) -> dict[str, dict[str, int]]:
+        """Each party's latest proposed or accepted split in one negotiation."""
+        d, k = self._fresh(as_of, known_on)
+        with read_transaction(self.engine) as conn:
+            rows = queries.split_rows(conn, negotiation, d, k)
+            if not rows:
+                raise _missing(conn, negotiation, as_of, known_on, k)
+        return queries.positions_of(rows[0])
+
+    def negotiations(self) -> list[str]:
+        """Every negotiation in the ledger, by slug."""
+        self._catch_up_if_behind()
+        with read_transaction(self.engine) as conn:
+            return queries.negotiations(conn)
+
+    # -- internals ------------------------------------------------------------
+
+    def _fresh(self, as_of: ValidTime | None, known_on: ValidTime | None) -> tuple[int, int]:
+        check_when(as_of, "as of")
+        check_when(known_on, "known on")
+        self._catch_up_if_behind()
+        return query_instant(as_of, "as of"), query_instant(known_on, "known on")
+
+    def _catch_up_if_behind(self) -> None:
+        # Two plain reads first: a reader of an up-to-date view takes no write lock.
+        if self.status().lag > 0:
+            self._projector.catch_up()
+
+
+def _missing(
+    conn: Connection,
+    negotiation: str,
+    as_of: ValidTime | None,
+    known_on: ValidTime | None,
+    k: int,
+) -> NotFoundError:
+    if queries.is_known(conn, negotiation, k):
+        return not_opened(negotiation, as_of, known_on)
+    return unknown_negotiation(negotiation, known_on)

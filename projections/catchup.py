@@ -1,0 +1,266 @@
+"""Catch-up: pull the notification log in pages; apply each page and its position atomically.
+
+One pull loop serves SQLite and PostgreSQL. The ledger's writers draw notification ids
+inside a lock held until commit (BEGIN IMMEDIATE on SQLite, a transaction-scoped
+advisory lock on PostgreSQL), so ids become visible in order and a pull never skips one
+that commits later. The library's ProjectionRunner would read this same recorder
+through its polling subscription, i.e. the same loop plus a thread; a reader that must
+see its own writes wants the loop run in its own call, which is what `catch_up` is.
+
+Exactly once: each page runs in one write transaction that first locks the position
+(BEGIN IMMEDIATE on SQLite; SELECT ... FOR UPDATE of the position row on PostgreSQL),
+re-reads it, applies the notifications after it, and writes the rows and the new
+position before committing. A process killed anywhere loses the page, never half of it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+
+from ledger.application import NegotiationLedger
+from ledger.domain.alliance import PartiesRegistered
+from ledger.domain.events import LedgerEvent
+from ledger.domain.negotiation import Negotiation
+from ledger.persistence.engine import write_transaction
+from ledger.replay import as_known
+from projections.derive import MoveRecord, SplitRow, dumps, move_record
+from projections.intervals import CurrentRow, StoryMark, advance
+from projections.tables import POSITION_NAME, VIEW_TABLES, moves, position, splits
+from projections.timeaxis import END_OF_TIME, micros
+
+Progress = Callable[[int, int], None]
+PAGE_SIZE = 1000
+CACHE_SIZE = 1024
+_NEVER = -END_OF_TIME
+
+
+@dataclass
+class _Entry:
+    """An aggregate as the view tables know it: folded up to `version`."""
+
+    aggregate: Any
+    version: int
+    known_from: int  # running maximum of its events' timestamps: "as known on" is a prefix
+    rows: list[CurrentRow] = field(default_factory=list)  # current split rows (negotiations)
+
+
+class _PageWrites:
+    """The row changes of one page, written together just before the position."""
+
+    def __init__(self) -> None:
+        self.inserts: dict[tuple[str, int, int], dict[str, Any]] = {}
+        self.closes: list[dict[str, Any]] = []
+        self.deletes: list[dict[str, Any]] = []
+        self.history: list[MoveRecord] = []
+
+    def open(self, negotiation: str, row: CurrentRow) -> None:
+        key = (negotiation, row.valid_from, row.recorded_from)
+        self.inserts[key] = {
+            "negotiation": negotiation,
+            "valid_from": row.valid_from,
+            "valid_to": row.valid_to,
+            "recorded_from": row.recorded_from,
+            "recorded_to": END_OF_TIME,
+            **row.content._asdict(),
+        }
+
+    def close(self, negotiation: str, row: CurrentRow, at: int) -> None:
+        # A row opened and closed at the same instant was never visible: drop it.
+        key = (negotiation, row.valid_from, row.recorded_from)
+        pending = self.inserts.get(key)
+        if pending is not None:
+            if row.recorded_from == at:
+                del self.inserts[key]
+            else:
+                pending["recorded_to"] = at
+            return
+        match = {"k_neg": negotiation, "k_from": row.valid_from, "k_rec": row.recorded_from}
+        if row.recorded_from == at:
+            self.deletes.append(match)
+        else:
+            self.closes.append({**match, "k_to": at})
+
+    def flush(self, conn: Connection) -> None:
+        key = (
+            (splits.c.negotiation == bindparam("k_neg"))
+            & (splits.c.valid_from == bindparam("k_from"))
+            & (splits.c.recorded_from == bindparam("k_rec"))
+        )
+        if self.closes:
+            conn.execute(
+                update(splits).where(key).values(recorded_to=bindparam("k_to")), self.closes
+            )
+        if self.deletes:
+            conn.execute(delete(splits).where(key), self.deletes)
+        if self.inserts:
+            conn.execute(insert(splits), list(self.inserts.values()))
+        if self.history:
+            conn.execute(insert(moves), [_history_row(r) for r in self.history])
+        self.inserts.clear()
+        self.closes.clear()
+        self.deletes.clear()
+        self.history.clear()
+
+
+def _history_row(record: MoveRecord) -> dict[str, Any]:
+    return {
+        "move_id": record.move_id,
+        "seq": record.seq,
+        "negotiation": record.negotiation,
+        "type": record.type,
+        "on_text": record.on.isoformat(),
+        "on_at": record.on_at,
+        "recorded_at": record.recorded_at.isoformat(),
+        "known_from": record.known_from,
+        "recorded_by": record.recorded_by,
+        "by": record.by,
+        "split": None if record.split is None else dumps(record.split),
+        "seats_moved": None if record.seats_moved is None else dumps(record.seats_moved),
+        "source": record.source,
+        "note": record.note,
+        "confidence": record.confidence,
+        "corrects": record.corrects,
+        "retract": record.retract,
+    }
+
+
+def lock_position(conn: Connection) -> int:
+    """Take the projection's write lock and read the position inside it."""
+    query = select(position.c.notification_id).where(position.c.name == POSITION_NAME)
+    return int(conn.execute(query.with_for_update()).scalar_one())
+
+
+def read_position(conn: Connection) -> int:
+    """The last notification id applied (no lock)."""
+    query = select(position.c.notification_id).where(position.c.name == POSITION_NAME)
+    return int(conn.execute(query).scalar_one())
+
+
+def _set_position(conn: Connection, notification_id: int) -> None:
+    conn.execute(
+        update(position)
+        .where(position.c.name == POSITION_NAME)
+        .values(notification_id=notification_id)
+    )
+
+
+def current_rows(conn: Connection, negotiation: str) -> list[CurrentRow]:
+    """The rows of a negotiation that are current on the recorded axis, by valid_from."""
+    c = splits.c
+    query = (
+        select(c.valid_from, c.valid_to, c.recorded_from, *(c[f] for f in SplitRow._fields))
+        .where(c.negotiation == negotiation, c.recorded_to == END_OF_TIME)
+        .order_by(c.valid_from)
+    )
+    return [
+        CurrentRow(int(r[0]), int(r[1]), SplitRow(*r[3:]), int(r[2])) for r in conn.execute(query)
+    ]
+
+
+class Projector:
+    """Keeps the view tables in step with the event log."""
+
+    def __init__(
+        self, app: NegotiationLedger, engine: Engine, *, page_size: int = PAGE_SIZE
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self.page_size = page_size
+        # Aggregates stay folded between pages and calls; evicted ones are re-read.
+        self._cache: OrderedDict[UUID, _Entry] = OrderedDict()
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply every notification after the position; return how many were applied."""
+        applied = total = 0
+        head = self.app.recorder.max_notification_id() or 0
+        while True:
+            page: Sequence[Notification] = []
+            try:
+                with write_transaction(self.engine) as conn:
+                    at = lock_position(conn)
+                    if applied == 0:
+                        total = max(head - at, 0)  # in notification ids: a progress estimate
+                    page = self.app.recorder.select_notifications(at + 1, self.page_size)
+                    if page:
+                        self._apply_page(conn, page)
+                        _set_position(conn, page[-1].id)
+            except BaseException:
+                self._cache.clear()  # it may be ahead of what was committed
+                raise
+            if not page:
+                return applied
+            applied += len(page)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+            if progress is not None:
+                progress(applied, max(total, applied))
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Drop every view row and the position, then apply the whole log again."""
+        with write_transaction(self.engine) as conn:
+            lock_position(conn)
+            for table in VIEW_TABLES:
+                conn.execute(delete(table))
+            _set_position(conn, 0)
+        self._cache.clear()
+        return self.catch_up(progress)
+
+    def _apply_page(self, conn: Connection, page: Sequence[Notification]) -> None:
+        writes = _PageWrites()
+        for notification in page:
+            event = self.app.mapper.to_domain_event(notification)
+            if isinstance(event, LedgerEvent) and not isinstance(event, PartiesRegistered):
+                self._apply(conn, event, writes)
+        writes.flush(conn)
+
+    def _apply(self, conn: Connection, event: LedgerEvent, writes: _PageWrites) -> None:
+        entry = self._entry(conn, event, writes)
+        entry.known_from = max(entry.known_from, micros(event.timestamp))
+        record = move_record(entry.aggregate, event, entry.known_from)
+        if record is not None:
+            writes.history.append(record)
+        before = entry.aggregate
+        mark = StoryMark(before.story if isinstance(before, Negotiation) else None)
+        entry.aggregate = event.mutate(before)
+        entry.version = event.originator_version
+        negotiation = entry.aggregate
+        if not isinstance(negotiation, Negotiation):
+            return
+        changes = advance(entry.rows, mark, negotiation.story, entry.known_from)
+        if changes is None:
+            return
+        for row in changes.closed:
+            writes.close(negotiation.slug, row, entry.known_from)
+        for row in changes.opened:
+            writes.open(negotiation.slug, row)
+        entry.rows = changes.current
+
+    def _entry(self, conn: Connection, event: LedgerEvent, writes: _PageWrites) -> _Entry:
+        key = event.originator_id
+        entry = self._cache.get(key)
+        if entry is not None and entry.version == event.originator_version - 1:
+            self._cache.move_to_end(key)
+            return entry
+        writes.flush(conn)  # the table must hold what this page did before it is read back
+        entry = self._load(conn, event)
+        self._cache[key] = entry
+        return entry
+
+    def _load(self, conn: Connection, event: LedgerEvent) -> _Entry:
+        """Rebuild an aggregate from its events before this one (resuming, or evicted)."""
+        version = event.originator_version
+        if version == 1:
+            return _Entry(None, 0, _NEVER)
+        stored = self.app.recorder.select_events(event.originator_id, lte=version - 1)
+        events = [cast(LedgerEvent, self.app.mapper.to_domain_event(s)) for s in stored]
+        aggregate = as_known(events, None)
+        known_from = max((micros(e.timestamp) for e in events), default=_NEVER)
+        rows = current_rows(conn, aggregate.slug) if isinstance(aggregate, Negotiation) else []
+        return _Entry(aggregate, version - 1, known_from, rows)

@@ -1,0 +1,219 @@
+"""What one event contributes to the read side, shared by the projection and the replay.
+
+Both fold the aggregates with their own code (`event.mutate`); this module only reads
+the aggregate just before an event, so neither knows any rule of its own.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+import orjson
+
+from ledger.domain.errors import CorrectionError
+from ledger.domain.events import (
+    AllianceMembershipMirrored,
+    LedgerEvent,
+    MoveCorrected,
+    MoveEvent,
+    NegotiationOpened,
+)
+from ledger.domain.moves import Move
+from ledger.domain.negotiation import Negotiation
+from ledger.domain.rules import NegotiationState
+from ledger.domain.storied import Storied
+from ledger.domain.values import Split, ValidTime, valid_instant
+from projections.timeaxis import micros
+from projections.views import MoveView
+
+CORRECTION = "correction"
+
+
+@dataclass(frozen=True)
+class MoveRecord:
+    """One row of the audit history, as the move was recorded."""
+
+    move_id: str
+    seq: int  # the aggregate version that recorded it
+    negotiation: str | None
+    type: str
+    on: ValidTime
+    on_at: int  # the valid instant, in microseconds
+    recorded_at: datetime
+    known_from: int  # first K at which it is known (running maximum of its aggregate's clock)
+    recorded_by: str
+    by: str | None
+    split: Split | None
+    seats_moved: dict[str, int] | None
+    source: str | None
+    note: str | None
+    confidence: str
+    corrects: str | None = None
+    retract: bool = False
+
+    @property
+    def order(self) -> tuple[int, int, int, str]:
+        """History order: valid time, then when it became known, then recording order."""
+        return (self.on_at, self.known_from, self.seq, self.move_id)
+
+    def view(self, corrected_by: tuple[str, ...] = ()) -> MoveView:
+        """The row as the query API shows it."""
+        return MoveView(
+            id=self.move_id,
+            type=self.type,
+            on=self.on,
+            recorded_at=self.recorded_at,
+            recorded_by=self.recorded_by,
+            by=self.by,
+            split=self.split,
+            source=self.source,
+            note=self.note,
+            confidence=self.confidence,
+            negotiation=self.negotiation,
+            seats_moved=self.seats_moved,
+            corrects=self.corrects,
+            retract=self.retract,
+            corrected_by=corrected_by,
+        )
+
+
+def history_views(shown: Iterable[MoveRecord], corrections: Iterable[MoveRecord]) -> list[MoveView]:
+    """Rows as views, each linked to the corrections of it known by K (even if dated after D)."""
+    fixes: dict[str, list[str]] = {}
+    for fix in corrections:
+        if fix.corrects is not None:
+            fixes.setdefault(fix.corrects, []).append(fix.move_id)
+    return [record.view(tuple(fixes.get(record.move_id, ()))) for record in shown]
+
+
+class SplitRow(NamedTuple):
+    """What a split-history row says about a negotiation during one valid interval."""
+
+    status: str
+    maker: str | None
+    split: str  # JSON, in the move's own party order
+    positions: str  # JSON {party: split}, parties sorted
+    seats: int
+    region: str
+    title: str
+    last_move_id: str
+
+
+def dumps(value: Any) -> str:
+    """JSON text as stored in the view tables."""
+    return orjson.dumps(value).decode()
+
+
+def split_row(state: NegotiationState, last: Move) -> SplitRow:
+    """The row content for a run of the valid-time story."""
+    positions = {party: dict(split) for party, split in sorted(state.positions.items())}
+    return SplitRow(
+        status=state.status,
+        maker=state.maker,
+        split=dumps(dict(state.split)),
+        positions=dumps(positions),
+        seats=state.seats,
+        region=state.region,
+        title=state.title,
+        last_move_id=last.move_id,
+    )
+
+
+def seats_moved(split: Split, before: Split) -> dict[str, int]:
+    """Seats gained (+) or lost (-) per party; parties whose seats did not change are left out."""
+    moved: dict[str, int] = {}
+    for party in [*split, *(p for p in before if p not in split)]:
+        delta = split.get(party, 0) - before.get(party, 0)
+        if delta:
+            moved[party] = delta
+    return moved
+
+
+def table_split_before(aggregate: Any, move: Move) -> Split:
+    """The split on the table just before `move`, in the story as it stood when it came."""
+    if not isinstance(aggregate, Negotiation):
+        return {}
+    story = aggregate.story
+    if not story.moves or move.key >= story.moves[-1].key:
+        return story.final.split
+    index = bisect_right([m.key for m in story.moves], move.key)
+    return story.state_before(index).split
+
+
+def negotiation_of(aggregate: Any, event: LedgerEvent) -> str | None:
+    """The negotiation an event belongs to; None for alliance-level events."""
+    if isinstance(aggregate, Negotiation):
+        return aggregate.slug
+    if isinstance(event, NegotiationOpened):
+        return event.negotiation
+    return None
+
+
+def move_record(aggregate: Any, event: LedgerEvent, known_from: int) -> MoveRecord | None:
+    """The history row an event adds, given its aggregate just before it; None for non-moves.
+
+    Alliance moves copied into each negotiation (and their corrections) are not rows of
+    their own: the alliance's move is.
+    """
+    if isinstance(event, AllianceMembershipMirrored):
+        return None
+    if isinstance(event, MoveCorrected):
+        return None if event.mirror else _correction(aggregate, event, known_from)
+    if not isinstance(event, MoveEvent):
+        return None
+    move = event.to_move()
+    moved = None
+    if move.split is not None:
+        moved = seats_moved(move.split, table_split_before(aggregate, move))
+    return MoveRecord(
+        move_id=event.move_id,
+        seq=event.originator_version,
+        negotiation=negotiation_of(aggregate, event),
+        type=move.kind,
+        on=event.occurred_on,
+        on_at=micros(valid_instant(event.occurred_on)),
+        recorded_at=event.timestamp,
+        known_from=known_from,
+        recorded_by=event.recorded_by,
+        by=move.by or move.party,
+        split=None if move.split is None else dict(move.split),
+        seats_moved=moved,
+        source=event.source,
+        note=event.note,
+        confidence=event.confidence,
+    )
+
+
+def _correction(aggregate: Any, event: MoveCorrected, known_from: int) -> MoveRecord:
+    """A correction is dated by the move it corrects (its new date, if it changes it)."""
+    target = aggregate.story.find(event.of) if isinstance(aggregate, Storied) else None
+    if target is None:
+        raise CorrectionError(f"stored correction {event.move_id} names unknown move {event.of}")
+    changes = event.changes
+    on = changes.on if changes.on is not None else target.on
+    moved = None
+    if changes.split is not None and target.split is not None:
+        moved = seats_moved(changes.split, target.split)
+    return MoveRecord(
+        move_id=event.move_id,
+        seq=event.originator_version,
+        negotiation=negotiation_of(aggregate, event),
+        type=CORRECTION,
+        on=on,
+        on_at=micros(valid_instant(on)),
+        recorded_at=event.timestamp,
+        known_from=known_from,
+        recorded_by=event.recorded_by,
+        by=changes.by,
+        split=None if changes.split is None else dict(changes.split),
+        seats_moved=moved,
+        source=changes.source,
+        note=changes.note if changes.note is not None else event.reason,
+        confidence="confirmed",
+        corrects=event.of,
+        retract=event.retract,
+    )

@@ -1,0 +1,150 @@
+"""The bitemporal split history of one negotiation: which rows an event closes and opens.
+
+After each event the negotiation's valid-time story is cut into runs by
+`ledger.replay.intervals`. Only the runs from the earliest instant the event changed
+are recomputed (an in-order append recomputes just the last one), starting from the
+story's own checkpointed state before that instant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ledger.domain.moves import Move
+from ledger.domain.rules import UNOPENED, NegotiationState
+from ledger.domain.story import Story
+from ledger.replay import intervals
+from projections.derive import SplitRow, split_row
+from projections.timeaxis import END_OF_TIME, micros
+
+
+@dataclass(frozen=True)
+class CurrentRow:
+    """A row of the split history that is still current on the recorded axis."""
+
+    valid_from: int
+    valid_to: int
+    content: SplitRow
+    recorded_from: int
+
+
+@dataclass(frozen=True)
+class RowChanges:
+    """Rows to close (recorded_to = K) and rows to open (recorded_from = K)."""
+
+    closed: list[CurrentRow]
+    opened: list[CurrentRow]
+    current: list[CurrentRow]  # every current row afterwards, by valid_from
+
+
+class StoryMark:
+    """The story as it stood before an event: enough to find what the event changed."""
+
+    def __init__(self, story: Story[NegotiationState] | None = None) -> None:
+        # An append extends this very list; a refold replaces it with a new one.
+        self.moves: list[Move] = story.moves if story is not None else []
+        self.length = len(self.moves)
+        self.final = story.final if story is not None else NegotiationState()
+
+
+def _first_change(mark: StoryMark, after: list[Move]) -> int:
+    if after is mark.moves:
+        return mark.length
+    end = min(mark.length, len(after))
+    index = 0
+    while index < end and mark.moves[index] is after[index]:
+        index += 1
+    return index
+
+
+def changed_runs(
+    mark: StoryMark, story: Story[NegotiationState]
+) -> tuple[datetime, list[tuple[datetime, NegotiationState, Move]]] | None:
+    """The earliest changed instant T and the story's runs from T on; None if nothing changed."""
+    after = story.moves
+    if after is mark.moves and len(after) == mark.length + 1:
+        # One move appended in valid-time order: the run at its instant ends with it,
+        # in the story's final state. No fold needed.
+        last = after[-1]
+        return last.key[0], [(last.key[0], story.final, last)]
+    first = _first_change(mark, after)
+    candidates = []
+    if first < mark.length:
+        candidates.append(mark.moves[first].key[0])
+    if first < len(after):
+        candidates.append(after[first].key[0])
+    if not candidates:
+        return None
+    since = min(candidates)
+    start = min(first, len(after))
+    while start > 0 and after[start - 1].key[0] >= since:
+        start -= 1
+    initial = (
+        mark.final if after is mark.moves and start == mark.length else story.state_before(start)
+    )
+    tail: Story[NegotiationState] = Story(initial, story.apply)
+    tail.moves = after[start:]
+    return since, intervals(tail)
+
+
+def advance(
+    current: list[CurrentRow],
+    mark: StoryMark,
+    story: Story[NegotiationState],
+    known_from: int,
+) -> RowChanges | None:
+    """The row changes an event makes, recorded at `known_from`; None if none."""
+    changed = changed_runs(mark, story)
+    if changed is None:
+        return None
+    since, runs = changed
+    cut = micros(since)
+    closed: list[CurrentRow] = []
+    opened: list[CurrentRow] = []
+    split_at = len(current)
+    while split_at > 0 and current[split_at - 1].valid_from >= cut:
+        split_at -= 1  # from the end: an in-order append looks at the last row only
+    result = current[: max(split_at - 1, 0)]
+    if split_at:
+        before = current[split_at - 1]
+        valid_to = micros(runs[0][0]) if runs else END_OF_TIME
+        if before.valid_to == valid_to:
+            result.append(before)
+        else:
+            renewed = CurrentRow(before.valid_from, valid_to, before.content, known_from)
+            closed.append(before)
+            opened.append(renewed)
+            result.append(renewed)
+    old = {row.valid_from: row for row in current[split_at:]}
+    for index, (start, state, last) in enumerate(runs):
+        if state.status == UNOPENED:
+            continue  # moves dated before the talks opened (alliance membership) show nothing
+        valid_from = micros(start)
+        valid_to = micros(runs[index + 1][0]) if index + 1 < len(runs) else END_OF_TIME
+        content = split_row(state, last)
+        previous = old.pop(valid_from, None)
+        if previous is not None and (previous.valid_to, previous.content) == (valid_to, content):
+            result.append(previous)
+            continue
+        if previous is not None:
+            closed.append(previous)
+        row = CurrentRow(valid_from, valid_to, content, known_from)
+        opened.append(row)
+        result.append(row)
+    closed.extend(old.values())
+    if not closed and not opened:
+        return None
+    return RowChanges(closed, opened, result)
+
+
+def full_rows(story: Story[NegotiationState], recorded_from: int) -> list[CurrentRow]:
+    """Every run of a whole story as rows, the slow way: what `advance` must keep equal to."""
+    runs = intervals(story)
+    rows: list[CurrentRow] = []
+    for index, (start, state, last) in enumerate(runs):
+        if state.status == UNOPENED:
+            continue
+        valid_to = micros(runs[index + 1][0]) if index + 1 < len(runs) else END_OF_TIME
+        rows.append(CurrentRow(micros(start), valid_to, split_row(state, last), recorded_from))
+    return rows

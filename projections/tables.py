@@ -1,0 +1,114 @@
+"""The view tables, in the events' database, and their idempotent creation.
+
+Times are BigInteger microseconds since the epoch (see `timeaxis`); JSON is stored as
+text so that both databases keep it byte for byte.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    text,
+)
+
+from ledger.persistence.engine import write_transaction
+from ledger.persistence.schema import advisory_lock_key
+
+POSITION_NAME: Final = "seatledger-views"
+
+
+def _key(length: int | None = None) -> String:
+    # Keys sort in code-point order everywhere (as Python's sorted does): SQLite's BINARY
+    # collation already does; PostgreSQL's default follows the server's locale.
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+metadata = MetaData()
+
+splits = Table(
+    "seatledger_view_splits",
+    metadata,
+    Column("negotiation", _key(128), nullable=False),
+    Column("valid_from", BigInteger, nullable=False),
+    Column("valid_to", BigInteger, nullable=False),
+    Column("recorded_from", BigInteger, nullable=False),
+    Column("recorded_to", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("maker", String(32)),
+    Column("split", Text, nullable=False),
+    Column("positions", Text, nullable=False),
+    Column("seats", Integer, nullable=False),
+    Column("region", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("last_move_id", Text, nullable=False),
+    PrimaryKeyConstraint(
+        "negotiation", "valid_from", "recorded_from", name="seatledger_view_splits_pkey"
+    ),
+    Index("seatledger_view_splits_asof", "negotiation", "recorded_to", "valid_from"),
+    Index("seatledger_view_splits_all", "recorded_to", "valid_from"),
+)
+"""Split history: one row per (valid interval x recorded interval) of each negotiation."""
+
+moves = Table(
+    "seatledger_view_moves",
+    metadata,
+    Column("move_id", _key(), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("negotiation", _key(128)),
+    Column("type", String(32), nullable=False),
+    Column("on_text", String(40), nullable=False),
+    Column("on_at", BigInteger, nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+    Column("known_from", BigInteger, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    Column("by", String(32)),
+    Column("split", Text),
+    Column("seats_moved", Text),
+    Column("source", Text),
+    Column("note", Text),
+    Column("confidence", String(16), nullable=False),
+    Column("corrects", Text),
+    Column("retract", Boolean, nullable=False),
+    Index("seatledger_view_moves_history", "negotiation", "on_at"),
+    Index("seatledger_view_moves_corrects", "corrects"),
+)
+"""Audit history: one row per move, alliance move and correction, as recorded."""
+
+position = Table(
+    "seatledger_view_position",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("notification_id", BigInteger, nullable=False),
+)
+"""The last notification id applied; written in the same transaction as the rows."""
+
+VIEW_TABLES: Final = (splits, moves)
+
+
+def create_view_tables(engine: Engine) -> None:
+    """Create the view tables and the position row unless they exist."""
+    with write_transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            # Two processes starting at once would otherwise race on CREATE TABLE.
+            key = advisory_lock_key("seatledger:create_view_tables")
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        metadata.create_all(conn)
+        found = conn.execute(
+            select(position.c.name).where(position.c.name == POSITION_NAME)
+        ).first()
+        if found is None:
+            conn.execute(insert(position).values(name=POSITION_NAME, notification_id=0))
