@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -252,9 +252,10 @@ def move_id_for(move: AnyMove, occurrence: int = 0) -> str:
         return move.id
     content = move.model_dump_json(exclude={"id"})
     digest = hashlib.sha256(content.encode()).hexdigest()[:10]
-    on = getattr(move, "on", None)
-    day = on.strftime("%Y%m%d") if isinstance(on, date) else "x"
     suffix = f".{occurrence + 1}" if occurrence else ""
+    if isinstance(move, CorrectionSpec):
+        return f"{move.of}.correction.{digest}{suffix}"
+    day = move.on.strftime("%Y%m%d")
     return f"{move.negotiation or 'alliance'}.{move.type}.{day}.{digest}{suffix}"
 
 
