@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import ColumnElement, Connection, Engine, Table, any_, bindparam, select
+from sqlalchemy import ColumnElement, Connection, Engine, Table, any_, bindparam, insert, select
 from sqlalchemy.dialects import postgresql
 
 from ledger.persistence.chain import as_uuid
@@ -29,6 +29,44 @@ class SqlRecorderBase:
     def __init__(self, engine: Engine, tables: LedgerTables = TABLES) -> None:
         self.engine = engine
         self.tables = tables
+
+
+def insert_many(
+    conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """INSERT rows (tuples of `columns`) with one driver-level executemany.
+
+    The statement and the values are those `conn.execute(insert(table), dicts)` would
+    send (each value through its column type's bind processor), without SQLAlchemy's
+    per-row parameter handling, which costs as much as the insert itself. Driver
+    errors still come out as SQLAlchemy's, so callers translate them as before.
+    """
+    if not rows:
+        return
+    dialect = conn.dialect
+    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    if marker is None:
+        conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    quote = dialect.identifier_preparer.quote
+    processors = [
+        (i, processor)
+        for i, name in enumerate(columns)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    ]
+    if processors:
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i, processor in processors:
+                values[i] = processor(values[i])
+            converted.append(tuple(values))
+        rows = converted
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join([marker] * len(columns))})"
+    )
+    conn.exec_driver_sql(statement, rows)
 
 
 def chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:

@@ -18,10 +18,15 @@ from eventsourcing.persistence import (
     Subscription,
     Tracking,
 )
-from sqlalchemy import Connection, and_, func, insert, select, text
+from sqlalchemy import Connection, and_, func, select, text
 from sqlalchemy import exc as sa_exc
 
-from ledger.persistence.base import SqlRecorderBase, select_stored_events, where_in
+from ledger.persistence.base import (
+    SqlRecorderBase,
+    insert_many,
+    select_stored_events,
+    where_in,
+)
 from ledger.persistence.chain import GENESIS_HASH, as_uuid, chain_hash, link_events
 from ledger.persistence.engine import read_transaction, write_transaction
 from ledger.persistence.schema import advisory_lock_key
@@ -40,6 +45,17 @@ __all__ = [
     "SqlTrackingRecorder",
     "chain_hash",
 ]
+
+
+_EVENT_COLUMNS = (
+    "notification_id",
+    "originator_id",
+    "originator_version",
+    "topic",
+    "state",
+    "hash",
+)
+_MOVE_COLUMNS = ("move_id", "originator_id", "originator_version")
 
 
 class DuplicateMoveIdError(IntegrityError):
@@ -88,37 +104,25 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         moves = self._check_move_ids(conn, stored_events)
         hashes = link_events(stored_events, self._heads(conn, stored_events))
-        rows: list[dict[str, Any]] = [
-            {
-                "originator_id": as_uuid(e.originator_id),
-                "originator_version": e.originator_version,
-                "topic": e.topic,
-                "state": e.state,
-                "hash": h,
-            }
-            for e, h in zip(stored_events, hashes, strict=True)
-        ]
-        notification_ids = self._insert_rows(conn, rows)
-        if moves:
-            try:
-                conn.execute(insert(self.tables.moves), moves)
-            except sa_exc.IntegrityError:
-                # Only reachable if a move was written outside insert_events_in,
-                # which holds the write lock from the check above until commit.
-                raise DuplicateMoveIdError([m["move_id"] for m in moves]) from None
-        return notification_ids
-
-    def _insert_rows(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
         # Number the rows first, then insert with a plain executemany. Both
         # backends hold a lock that keeps other writers out until commit, so
         # the numbers are ours and ascend in batch order. This is faster than
         # INSERT .. RETURNING (sort_by_parameter_order): SQLite falls back to
         # one statement per row, and psycopg re-parses each page's long SQL.
-        ids = self._allocate_notification_ids(conn, len(rows))
-        for row, row_id in zip(rows, ids, strict=True):
-            row["notification_id"] = row_id
-        conn.execute(insert(self.tables.events), rows)
-        return ids
+        notification_ids = self._allocate_notification_ids(conn, len(stored_events))
+        rows = [
+            (n, as_uuid(e.originator_id), e.originator_version, e.topic, e.state, h)
+            for n, e, h in zip(notification_ids, stored_events, hashes, strict=True)
+        ]
+        insert_many(conn, events, _EVENT_COLUMNS, rows)
+        if moves:
+            try:
+                insert_many(conn, self.tables.moves, _MOVE_COLUMNS, moves)
+            except sa_exc.IntegrityError:
+                # Only reachable if a move was written outside insert_events_in,
+                # which holds the write lock from the check above until commit.
+                raise DuplicateMoveIdError([m[0] for m in moves]) from None
+        return notification_ids
 
     def _allocate_notification_ids(self, conn: Connection, count: int) -> list[int]:
         events = self.tables.events
@@ -136,19 +140,13 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
 
     def _check_move_ids(
         self, conn: Connection, stored_events: Sequence[StoredEvent]
-    ) -> list[dict[str, Any]]:
+    ) -> list[tuple[str, UUID, int]]:
         move_ids: list[str] = []
-        moves: list[dict[str, Any]] = []
+        moves: list[tuple[str, UUID, int]] = []
         for e in stored_events:
             if isinstance(e, IndexedStoredEvent) and e.move_id is not None:
                 move_ids.append(e.move_id)
-                moves.append(
-                    {
-                        "move_id": e.move_id,
-                        "originator_id": as_uuid(e.originator_id),
-                        "originator_version": e.originator_version,
-                    }
-                )
+                moves.append((e.move_id, as_uuid(e.originator_id), e.originator_version))
         repeated = sorted(m for m, count in Counter(move_ids).items() if count > 1)
         if repeated:
             raise DuplicateMoveIdError(repeated)
