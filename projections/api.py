@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import NotFoundError
 from ledger.domain.values import ValidTime
 from ledger.persistence.engine import get_engine, read_transaction
-from projections import queries
+from projections import queries, replay
 from projections.catchup import PAGE_SIZE, Projector, read_position
 from projections.derive import history_views
 from projections.tables import create_view_tables
@@ -67,7 +69,9 @@ class LedgerViews:
         self, negotiation: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None
     ) -> SplitView:
         """The split of one negotiation; NotFoundError if unknown or not yet open."""
-        d, k = self._fresh(as_of, known_on)
+        if not self._fresh(as_of, known_on):
+            return replay.replay_split(self.url, negotiation, as_of, known_on)
+        d, k = _instants(as_of, known_on)
         with read_transaction(self.engine) as conn:
             rows = queries.split_rows(conn, negotiation, d, k)
             if not rows:
@@ -78,7 +82,9 @@ class LedgerViews:
         self, as_of: ValidTime | None = None, known_on: ValidTime | None = None
     ) -> list[SplitView]:
         """Every negotiation open on D, by slug."""
-        d, k = self._fresh(as_of, known_on)
+        if not self._fresh(as_of, known_on):
+            return replay.replay_splits(self.url, as_of, known_on)
+        d, k = _instants(as_of, known_on)
         with read_transaction(self.engine) as conn:
             rows = queries.split_rows(conn, None, d, k)
         return [queries.split_view(row, as_of, known_on) for row in rows]
@@ -96,7 +102,9 @@ class LedgerViews:
         known_on: ValidTime | None = None,
     ) -> list[MoveView]:
         """Moves recorded by K and dated by D, as recorded; None: every move, alliance too."""
-        d, k = self._fresh(as_of, known_on)
+        if not self._fresh(as_of, known_on):
+            return replay.replay_history(self.url, negotiation, as_of, known_on)
+        d, k = _instants(as_of, known_on)
         with read_transaction(self.engine) as conn:
             if negotiation is not None and not queries.is_known(conn, negotiation, k):
                 raise unknown_negotiation(negotiation, known_on)
@@ -107,7 +115,9 @@ class LedgerViews:
         self, negotiation: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None
     ) -> dict[str, dict[str, int]]:
         """Each party's latest proposed or accepted split in one negotiation."""
-        d, k = self._fresh(as_of, known_on)
+        if not self._fresh(as_of, known_on):
+            return replay.replay_positions(self.url, negotiation, as_of, known_on)
+        d, k = _instants(as_of, known_on)
         with read_transaction(self.engine) as conn:
             rows = queries.split_rows(conn, negotiation, d, k)
             if not rows:
@@ -116,22 +126,40 @@ class LedgerViews:
 
     def negotiations(self) -> list[str]:
         """Every negotiation in the ledger, by slug."""
-        self._catch_up_if_behind()
+        if not self._catch_up_if_behind():
+            return [view.negotiation for view in replay.replay_splits(self.url)]
         with read_transaction(self.engine) as conn:
             return queries.negotiations(conn)
 
     # -- internals ------------------------------------------------------------
 
-    def _fresh(self, as_of: ValidTime | None, known_on: ValidTime | None) -> tuple[int, int]:
+    def _fresh(self, as_of: ValidTime | None, known_on: ValidTime | None) -> bool:
+        """Check the dates and bring the views up to date; False if this role cannot."""
         check_when(as_of, "as of")
         check_when(known_on, "known on")
-        self._catch_up_if_behind()
-        return query_instant(as_of, "as of"), query_instant(known_on, "known on")
+        return self._catch_up_if_behind()
 
-    def _catch_up_if_behind(self) -> None:
+    def _catch_up_if_behind(self) -> bool:
         # Two plain reads first: a reader of an up-to-date view takes no write lock.
-        if self.status().lag > 0:
+        if self.status().lag == 0:
+            return True
+        try:
             self._projector.catch_up()
+        except (DBAPIError, PersistenceError) as error:
+            # A read-only role (init --roles) may not write the views: the answer then comes
+            # from folding the log itself, so a reader never sees a stale state.
+            if not _permission_denied(error):
+                raise
+            return False
+        return True
+
+
+def _instants(as_of: ValidTime | None, known_on: ValidTime | None) -> tuple[int, int]:
+    return query_instant(as_of, "as of"), query_instant(known_on, "known on")
+
+
+def _permission_denied(error: Exception) -> bool:
+    return "permission denied" in str(getattr(error, "orig", None) or error).lower()
 
 
 def _missing(
