@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,25 +107,43 @@ def import_timeline(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Record a whole timeline, or nothing; moves already recorded are skipped."""
-    for _ in range(3):
-        batch = _Batch(app)
-        report = _build(app, batch, timeline, name, progress)
-        report.dry_run = dry_run
-        pending = sum(len(a._pending) for a in batch.aggregates())
-        report.events = pending
-        if dry_run or pending == 0:
+    with _collector_paused():
+        for _ in range(3):
+            batch = _Batch(app)
+            report = _build(app, batch, timeline, name, progress)
+            report.dry_run = dry_run
+            pending = sum(len(a._pending) for a in batch.aggregates())
+            report.events = pending
+            if dry_run or pending == 0:
+                return report
+            try:
+                app.save(*batch.aggregates())
+            except DuplicateMoveIdError as error:
+                raise DuplicateMoveError(
+                    f"{name}: move id(s) {', '.join(error.move_ids[:5])} were recorded by "
+                    "another writer during the import; nothing was imported"
+                ) from None
+            except IntegrityError:
+                continue  # another writer changed the same talks: rebuild and try again
             return report
-        try:
-            app.save(*batch.aggregates())
-        except DuplicateMoveIdError as error:
-            raise DuplicateMoveError(
-                f"{name}: move id(s) {', '.join(error.move_ids[:5])} were recorded by another "
-                "writer during the import; nothing was imported"
-            ) from None
-        except IntegrityError:
-            continue  # another writer changed the same talks: rebuild and try again
-        return report
     raise ConcurrencyError(f"{name}: other writers kept changing the same talks; nothing imported")
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the length of an import.
+
+    An import allocates millions of long-lived objects (specs, events, moves, states)
+    and no cyclic garbage; each full collection rescans all of them, a quarter of the
+    import's CPU at 100k events. Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _build(
