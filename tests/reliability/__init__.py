@@ -1,0 +1,1 @@
+"""Reliability: concurrent writers, crashes, hostile input and upgrades lose nothing."""
