@@ -56,7 +56,7 @@ class Story(Generic[S]):
         if not self.moves or move.key >= self.moves[-1].key:
             resolved = resolve(self.final, move) if resolve else move
             return Plan(resolved, self.apply(self.final, resolved))
-        index = bisect_right(self._keys(), move.key)
+        index = bisect_right(self.moves, move.key, key=_key)
         return self._refold(self.moves[:index], move, self.moves[index:], resolve, index)
 
     def plan_replace(self, move_id: str, replacement: Move | None) -> Plan[S]:
@@ -67,7 +67,7 @@ class Story(Generic[S]):
         rest = self.moves[:index] + self.moves[index + 1 :]
         if replacement is None:
             return self._refold(rest[:index], None, rest[index:], None, index)
-        new_index = bisect_right([m.key for m in rest], replacement.key)
+        new_index = bisect_right(rest, replacement.key, key=_key)
         start = min(index, new_index)
         return self._refold(rest[:new_index], replacement, rest[new_index:], None, start)
 
@@ -90,9 +90,6 @@ class Story(Generic[S]):
         for move in self.moves[start:index]:
             state = self.apply(state, move)
         return state
-
-    def _keys(self) -> list[tuple[datetime, int]]:
-        return [m.key for m in self.moves]
 
     def _refold(
         self,
@@ -131,3 +128,8 @@ class Story(Generic[S]):
             if len(moves) % CHECKPOINT_EVERY == 0:
                 checkpoints[len(moves)] = state
         return Plan(new, state, moves, checkpoints)
+
+
+def _key(move: Move) -> tuple[datetime, int]:
+    # For bisect's key=: it computes O(log n) keys, not a list of all n.
+    return move.key
