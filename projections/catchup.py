@@ -18,16 +18,17 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Final, cast
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
 
 from ledger.application import NegotiationLedger
 from ledger.domain.alliance import PartiesRegistered
 from ledger.domain.events import LedgerEvent
 from ledger.domain.negotiation import Negotiation
+from ledger.persistence.base import insert_many
 from ledger.persistence.engine import write_transaction
 from ledger.replay import as_known
 from projections.derive import MoveRecord, SplitRow, dumps, move_record
@@ -51,25 +52,40 @@ class _Entry:
     rows: list[CurrentRow] = field(default_factory=list)  # current split rows (negotiations)
 
 
+_SPLIT_COLUMNS: Final = (
+    "negotiation",
+    "valid_from",
+    "valid_to",
+    "recorded_from",
+    "recorded_to",
+    *SplitRow._fields,
+)
+_MOVE_COLUMNS: Final = tuple(c.name for c in moves.c)
+
+
 class _PageWrites:
-    """The row changes of one page, written together just before the position."""
+    """The row changes of one page, written together just before the position.
+
+    Rows are kept as lists in column order and sent with one driver-level executemany per
+    statement: SQLAlchemy's per-row parameter handling costs more than the inserts.
+    """
 
     def __init__(self) -> None:
-        self.inserts: dict[tuple[str, int, int], dict[str, Any]] = {}
-        self.closes: list[dict[str, Any]] = []
-        self.deletes: list[dict[str, Any]] = []
-        self.history: list[MoveRecord] = []
+        self.inserts: dict[tuple[str, int, int], list[Any]] = {}
+        self.closes: list[tuple[int, str, int, int]] = []  # (recorded_to, key...)
+        self.deletes: list[tuple[str, int, int]] = []
+        self.history: list[tuple[Any, ...]] = []
 
     def open(self, negotiation: str, row: CurrentRow) -> None:
         key = (negotiation, row.valid_from, row.recorded_from)
-        self.inserts[key] = {
-            "negotiation": negotiation,
-            "valid_from": row.valid_from,
-            "valid_to": row.valid_to,
-            "recorded_from": row.recorded_from,
-            "recorded_to": END_OF_TIME,
-            **row.content._asdict(),
-        }
+        self.inserts[key] = [
+            negotiation,
+            row.valid_from,
+            row.valid_to,
+            row.recorded_from,
+            END_OF_TIME,
+            *row.content,
+        ]
 
     def close(self, negotiation: str, row: CurrentRow, at: int) -> None:
         # A row opened and closed at the same instant was never visible: drop it.
@@ -79,56 +95,59 @@ class _PageWrites:
             if row.recorded_from == at:
                 del self.inserts[key]
             else:
-                pending["recorded_to"] = at
+                pending[4] = at
             return
-        match = {"k_neg": negotiation, "k_from": row.valid_from, "k_rec": row.recorded_from}
         if row.recorded_from == at:
-            self.deletes.append(match)
+            self.deletes.append(key)
         else:
-            self.closes.append({**match, "k_to": at})
+            self.closes.append((at, *key))
 
     def flush(self, conn: Connection) -> None:
-        key = (
-            (splits.c.negotiation == bindparam("k_neg"))
-            & (splits.c.valid_from == bindparam("k_from"))
-            & (splits.c.recorded_from == bindparam("k_rec"))
-        )
-        if self.closes:
-            conn.execute(
-                update(splits).where(key).values(recorded_to=bindparam("k_to")), self.closes
+        if self.closes or self.deletes:
+            quote = conn.dialect.identifier_preparer.quote
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            where = " AND ".join(
+                f"{quote(c)} = {mark}" for c in ("negotiation", "valid_from", "recorded_from")
             )
-        if self.deletes:
-            conn.execute(delete(splits).where(key), self.deletes)
+            table = quote(splits.name)
+            if self.closes:
+                conn.exec_driver_sql(
+                    f"UPDATE {table} SET {quote('recorded_to')} = {mark} WHERE {where}",
+                    self.closes,
+                )
+            if self.deletes:
+                conn.exec_driver_sql(f"DELETE FROM {table} WHERE {where}", self.deletes)
         if self.inserts:
-            conn.execute(insert(splits), list(self.inserts.values()))
+            insert_many(conn, splits, _SPLIT_COLUMNS, [tuple(r) for r in self.inserts.values()])
         if self.history:
-            conn.execute(insert(moves), [_history_row(r) for r in self.history])
+            insert_many(conn, moves, _MOVE_COLUMNS, self.history)
         self.inserts.clear()
         self.closes.clear()
         self.deletes.clear()
         self.history.clear()
 
 
-def _history_row(record: MoveRecord) -> dict[str, Any]:
-    return {
-        "move_id": record.move_id,
-        "seq": record.seq,
-        "negotiation": record.negotiation,
-        "type": record.type,
-        "on_text": record.on.isoformat(),
-        "on_at": record.on_at,
-        "recorded_at": record.recorded_at.isoformat(),
-        "known_from": record.known_from,
-        "recorded_by": record.recorded_by,
-        "by": record.by,
-        "split": None if record.split is None else dumps(record.split),
-        "seats_moved": None if record.seats_moved is None else dumps(record.seats_moved),
-        "source": record.source,
-        "note": record.note,
-        "confidence": record.confidence,
-        "corrects": record.corrects,
-        "retract": record.retract,
-    }
+def _history_row(record: MoveRecord) -> tuple[Any, ...]:
+    """A history row in the column order of `moves`."""
+    return (
+        record.move_id,
+        record.seq,
+        record.negotiation,
+        record.type,
+        record.on.isoformat(),
+        record.on_at,
+        record.recorded_at.isoformat(),
+        record.known_from,
+        record.recorded_by,
+        record.by,
+        None if record.split is None else dumps(record.split),
+        None if record.seats_moved is None else dumps(record.seats_moved),
+        record.source,
+        record.note,
+        record.confidence,
+        record.corrects,
+        record.retract,
+    )
 
 
 def lock_position(conn: Connection) -> int:
@@ -225,7 +244,7 @@ class Projector:
         entry.known_from = max(entry.known_from, micros(event.timestamp))
         record = move_record(entry.aggregate, event, entry.known_from)
         if record is not None:
-            writes.history.append(record)
+            writes.history.append(_history_row(record))
         before = entry.aggregate
         mark = StoryMark(before.story if isinstance(before, Negotiation) else None)
         entry.aggregate = event.mutate(before)
@@ -248,7 +267,8 @@ class Projector:
         if entry is not None and entry.version == event.originator_version - 1:
             self._cache.move_to_end(key)
             return entry
-        writes.flush(conn)  # the table must hold what this page did before it is read back
+        if event.originator_version > 1:
+            writes.flush(conn)  # the table must hold what this page did before it is read back
         entry = self._load(conn, event)
         self._cache[key] = entry
         return entry
