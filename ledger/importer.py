@@ -170,15 +170,45 @@ def _build(
         else:
             todo.append((index, given, move_id))
     todo.sort(key=_order)
+    pending = [item for item in todo if isinstance(item[1], CorrectionSpec)]
+    applied: set[str] = set()
     for done, (index, given, move_id) in enumerate(todo, start=1):
-        try:
-            _record(batch, given, move_id, alliance_slug, by)
-        except SeatledgerError as error:
-            raise MoveRefusedError(f"{_label(name, given, index)}: {error}") from error
+        if move_id not in applied:
+            try:
+                _record(batch, given, move_id, alliance_slug, by)
+            except SeatledgerError as error:
+                # A move may hold only once a correction in the same file is applied (e.g. a
+                # walk-out that was retracted): apply the file's corrections early, then retry.
+                if isinstance(given, CorrectionSpec) or not _apply_early(
+                    batch, pending, applied, by
+                ):
+                    raise MoveRefusedError(f"{_label(name, given, index)}: {error}") from error
+                try:
+                    _record(batch, given, move_id, alliance_slug, by)
+                except SeatledgerError as again:
+                    raise MoveRefusedError(f"{_label(name, given, index)}: {again}") from again
         report.recorded += 1
         if progress is not None:
             progress(done, len(todo))
     return report
+
+
+def _apply_early(
+    batch: _Batch, pending: list[tuple[int, AnyMove, str]], applied: set[str], by: str
+) -> bool:
+    """Apply the file's corrections whose moves are already recorded; True if any was."""
+    progressed = False
+    for _, correction, move_id in pending:
+        assert isinstance(correction, CorrectionSpec)
+        if move_id in applied or batch.holder_of(correction.of) is None:
+            continue
+        try:
+            _correct(batch, correction, move_id, by)
+        except SeatledgerError:
+            continue  # it may hold later; it is tried again in its own turn
+        applied.add(move_id)
+        progressed = True
+    return progressed
 
 
 def _form_alliance(app: NegotiationLedger, batch: _Batch, timeline: TimelineFile) -> str | None:
