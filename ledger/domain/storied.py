@@ -133,11 +133,11 @@ class Storied(EventSourced, Generic[S]):
         if isinstance(event, MoveCorrected):
             self._on_correction(event, planned)
         elif isinstance(event, MoveEvent):
-            move = event.to_move()
             if planned is not None and planned[0] == event.move_id:
-                plan = planned[1]
-                move = plan.move or move
+                plan = planned[1]  # decided just now: its move is already built
+                move = plan.move if plan.move is not None else event.to_move()
             else:
+                move = event.to_move()
                 plan = self.story.plan_add(move, self._resolve)
             self.story.commit(plan)
             self.recorded[event.move_id] = move
