@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -11,8 +12,11 @@ from ledger.domain.events import LedgerEvent
 E = TypeVar("E", bound=LedgerEvent)
 
 
+@lru_cache(maxsize=65536)
 def slug_id(kind: str, slug: str) -> UUID:
     """Deterministic aggregate id: uuid5 of the kind and the slug."""
+    # Cached: an import looks up the id of a move's talks for every move (uuid5 is
+    # SHA-1 and ~3 us); UUIDs are immutable, so sharing one is safe.
     return uuid5(NAMESPACE_URL, f"seatledger:{kind}:{slug}")
 
 
