@@ -132,12 +132,14 @@ class Ledger:
 
     def files(self, chunk_events: int | None) -> list[dict[str, Any]]:
         """The ledger as timeline documents of about `chunk_events` events each (None: one)."""
-        if chunk_events is None or self.events <= chunk_events:
+        parts = 1 if chunk_events is None else max(1, round(self.events / chunk_events))
+        if parts == 1:
             return [{**self.header, "moves": self.moves}]
+        share = self.events / parts
         documents, start, size = [], 0, self.fixed_events
         for index, count in enumerate(self.move_events):
             size += count
-            if size >= chunk_events:
+            if size >= share and len(documents) < parts - 1:
                 documents.append({**self.header, "moves": self.moves[start : index + 1]})
                 start, size = index + 1, 0
         if start < len(self.moves):
