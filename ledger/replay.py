@@ -38,17 +38,29 @@ def state_on(story: Story[Any], as_of: datetime | None) -> Any:
     return story.state_before(index)
 
 
-def intervals(story: Story[NegotiationState]) -> list[tuple[datetime, NegotiationState, Move]]:
-    """The valid-time story as (valid_from, state, last move) runs; same-instant moves collapse."""
+def intervals(
+    story: Story[NegotiationState], start: int = 0, initial: NegotiationState | None = None
+) -> list[tuple[datetime, NegotiationState, Move]]:
+    """The valid-time story as (valid_from, state, last move) runs; same-instant moves collapse.
+
+    From `start` on, only the runs of moves[start:] (a changed tail), folded from `initial`:
+    the state before moves[start] (default: the story's own, from its nearest checkpoint).
+    """
     runs: list[tuple[datetime, NegotiationState, Move]] = []
-    state = story.initial
-    for move in story.moves:
-        state = story.apply(state, move)
-        start = move.key[0]
-        if runs and runs[-1][0] == start:
-            runs[-1] = (start, state, move)
+    if initial is not None:
+        state = initial
+    else:
+        state = story.initial if start == 0 else story.state_before(start)
+    apply = story.apply
+    moves = story.moves
+    for index in range(start, len(moves)):
+        move = moves[index]
+        state = apply(state, move)
+        begin = move.key[0]
+        if runs and runs[-1][0] == begin:
+            runs[-1] = (begin, state, move)
         else:
-            runs.append((start, state, move))
+            runs.append((begin, state, move))
     return runs
 
 

@@ -22,7 +22,8 @@ from typing import Any, Final, cast
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, Table, delete, select, update
+from sqlalchemy.exc import DBAPIError
 
 from ledger.application import NegotiationLedger
 from ledger.domain.alliance import PartiesRegistered
@@ -118,13 +119,34 @@ class _PageWrites:
             if self.deletes:
                 conn.exec_driver_sql(f"DELETE FROM {table} WHERE {where}", self.deletes)
         if self.inserts:
-            insert_many(conn, splits, _SPLIT_COLUMNS, [tuple(r) for r in self.inserts.values()])
+            _insert(conn, splits, _SPLIT_COLUMNS, list(self.inserts.values()))
         if self.history:
-            insert_many(conn, moves, _MOVE_COLUMNS, self.history)
+            _insert(conn, moves, _MOVE_COLUMNS, self.history)
         self.inserts.clear()
         self.closes.clear()
         self.deletes.clear()
         self.history.clear()
+
+
+def _insert(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert rows (in `columns` order): COPY on PostgreSQL, one executemany elsewhere."""
+    if conn.dialect.name != "postgresql":
+        insert_many(conn, table, columns, [tuple(row) for row in rows])
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        driver: Any = conn.connection.dbapi_connection  # a psycopg connection
+        cursor = driver.cursor()
+        with cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except dbapi_error as error:
+        # Surface driver errors as SQLAlchemy's, as every other statement here does.
+        raise DBAPIError.instance(statement, None, error, dbapi_error) from error
 
 
 def _history_row(record: MoveRecord) -> tuple[Any, ...]:

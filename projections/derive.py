@@ -7,8 +7,7 @@ the aggregate just before an event, so neither knows any rule of its own.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -33,8 +32,7 @@ from projections.views import MoveView
 CORRECTION = "correction"
 
 
-@dataclass(frozen=True)
-class MoveRecord:
+class MoveRecord(NamedTuple):
     """One row of the audit history, as the move was recorded."""
 
     move_id: str
@@ -108,18 +106,50 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+_MEMO_SIZE = 4096
+_split_json: dict[int, tuple[object, str]] = {}
+_positions_json: dict[int, tuple[object, str]] = {}
+
+
+def _split_text(split: Split) -> str:
+    # Splits are never mutated: states share them, so each one is encoded once. The memo
+    # holds the object itself, so its id cannot be reused while the entry exists.
+    if not split:
+        return "{}"
+    hit = _split_json.get(id(split))
+    if hit is not None and hit[0] is split:
+        return hit[1]
+    if len(_split_json) >= _MEMO_SIZE:
+        _split_json.clear()
+    text = dumps(dict(split))
+    _split_json[id(split)] = (split, text)
+    return text
+
+
+def _positions_text(positions: Mapping[str, Split]) -> str:
+    if not positions:
+        return "{}"
+    hit = _positions_json.get(id(positions))
+    if hit is not None and hit[0] is positions:
+        return hit[1]
+    if len(_positions_json) >= _MEMO_SIZE:
+        _positions_json.clear()
+    text = dumps({party: dict(split) for party, split in sorted(positions.items())})
+    _positions_json[id(positions)] = (positions, text)
+    return text
+
+
 def split_row(state: NegotiationState, last: Move) -> SplitRow:
     """The row content for a run of the valid-time story."""
-    positions = {party: dict(split) for party, split in sorted(state.positions.items())}
     return SplitRow(
-        status=state.status,
-        maker=state.maker,
-        split=dumps(dict(state.split)),
-        positions=dumps(positions),
-        seats=state.seats,
-        region=state.region,
-        title=state.title,
-        last_move_id=last.move_id,
+        state.status,
+        state.maker,
+        _split_text(state.split),
+        _positions_text(state.positions),
+        state.seats,
+        state.region,
+        state.title,
+        last.move_id,
     )
 
 
@@ -133,14 +163,14 @@ def seats_moved(split: Split, before: Split) -> dict[str, int]:
     return moved
 
 
-def table_split_before(aggregate: Any, move: Move) -> Split:
-    """The split on the table just before `move`, in the story as it stood when it came."""
+def table_split_before(aggregate: Any, key: tuple[datetime, int]) -> Split:
+    """The split on the table just before the move at `key`, in the story as it stood."""
     if not isinstance(aggregate, Negotiation):
         return {}
     story = aggregate.story
-    if not story.moves or move.key >= story.moves[-1].key:
+    if not story.moves or key >= story.moves[-1].key:
         return story.final.split
-    index = bisect_right([m.key for m in story.moves], move.key)
+    index = bisect_right([m.key for m in story.moves], key)
     return story.state_before(index).split
 
 
@@ -165,26 +195,33 @@ def move_record(aggregate: Any, event: LedgerEvent, known_from: int) -> MoveReco
         return None if event.mirror else _correction(aggregate, event, known_from)
     if not isinstance(event, MoveEvent):
         return None
-    move = event.to_move()
+    # The fields of `event.to_move()` a history row shows, read off the event itself (every
+    # event class maps its `by`, `party` and `split` fields onto the move's, by name).
+    fields = event.__dict__  # a pydantic model's field values (getattr of a missing one is slow)
+    split: Split | None = fields.get("split")
+    on = event.occurred_on
+    instant = valid_instant(on)
     moved = None
-    if move.split is not None:
-        moved = seats_moved(move.split, table_split_before(aggregate, move))
+    if split is not None:
+        moved = seats_moved(
+            split, table_split_before(aggregate, (instant, event.originator_version))
+        )
     return MoveRecord(
-        move_id=event.move_id,
-        seq=event.originator_version,
-        negotiation=negotiation_of(aggregate, event),
-        type=move.kind,
-        on=event.occurred_on,
-        on_at=micros(valid_instant(event.occurred_on)),
-        recorded_at=event.timestamp,
-        known_from=known_from,
-        recorded_by=event.recorded_by,
-        by=move.by or move.party,
-        split=None if move.split is None else dict(move.split),
-        seats_moved=moved,
-        source=event.source,
-        note=event.note,
-        confidence=event.confidence,
+        event.move_id,
+        event.originator_version,
+        negotiation_of(aggregate, event),
+        event.kind,
+        on,
+        micros(instant),
+        event.timestamp,
+        known_from,
+        event.recorded_by,
+        fields.get("by") or fields.get("party"),
+        None if split is None else dict(split),
+        moved,
+        event.source,
+        event.note,
+        event.confidence,
     )
 
 

@@ -8,8 +8,8 @@ story's own checkpointed state before that instant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from ledger.domain.moves import Move
 from ledger.domain.rules import UNOPENED, NegotiationState
@@ -19,8 +19,7 @@ from projections.derive import SplitRow, split_row
 from projections.timeaxis import END_OF_TIME, micros
 
 
-@dataclass(frozen=True)
-class CurrentRow:
+class CurrentRow(NamedTuple):
     """A row of the split history that is still current on the recorded axis."""
 
     valid_from: int
@@ -29,8 +28,7 @@ class CurrentRow:
     recorded_from: int
 
 
-@dataclass(frozen=True)
-class RowChanges:
+class RowChanges(NamedTuple):
     """Rows to close (recorded_to = K) and rows to open (recorded_from = K)."""
 
     closed: list[CurrentRow]
@@ -83,9 +81,7 @@ def changed_runs(
     initial = (
         mark.final if after is mark.moves and start == mark.length else story.state_before(start)
     )
-    tail: Story[NegotiationState] = Story(initial, story.apply)
-    tail.moves = after[start:]
-    return since, intervals(tail)
+    return since, intervals(story, start, initial)
 
 
 def advance(
@@ -94,7 +90,12 @@ def advance(
     story: Story[NegotiationState],
     known_from: int,
 ) -> RowChanges | None:
-    """The row changes an event makes, recorded at `known_from`; None if none."""
+    """The row changes an event makes, recorded at `known_from`; None if none.
+
+    `current` is updated in place (and returned as `RowChanges.current`): only its tail
+    from the changed instant is looked at, so an in-order append costs the same however
+    long the negotiation's history is.
+    """
     changed = changed_runs(mark, story)
     if changed is None:
         return None
@@ -105,37 +106,41 @@ def advance(
     split_at = len(current)
     while split_at > 0 and current[split_at - 1].valid_from >= cut:
         split_at -= 1  # from the end: an in-order append looks at the last row only
-    result = current[: max(split_at - 1, 0)]
+    keep = max(split_at - 1, 0)
+    tail: list[CurrentRow] = []
+    starts = [micros(run[0]) for run in runs]
     if split_at:
         before = current[split_at - 1]
-        valid_to = micros(runs[0][0]) if runs else END_OF_TIME
+        valid_to = starts[0] if runs else END_OF_TIME
         if before.valid_to == valid_to:
-            result.append(before)
+            tail.append(before)
         else:
             renewed = CurrentRow(before.valid_from, valid_to, before.content, known_from)
             closed.append(before)
             opened.append(renewed)
-            result.append(renewed)
+            tail.append(renewed)
     old = {row.valid_from: row for row in current[split_at:]}
-    for index, (start, state, last) in enumerate(runs):
+    last_index = len(runs) - 1
+    for index, (_, state, last) in enumerate(runs):
         if state.status == UNOPENED:
             continue  # moves dated before the talks opened (alliance membership) show nothing
-        valid_from = micros(start)
-        valid_to = micros(runs[index + 1][0]) if index + 1 < len(runs) else END_OF_TIME
+        valid_from = starts[index]
+        valid_to = starts[index + 1] if index < last_index else END_OF_TIME
         content = split_row(state, last)
         previous = old.pop(valid_from, None)
-        if previous is not None and (previous.valid_to, previous.content) == (valid_to, content):
-            result.append(previous)
+        if previous is not None and previous.valid_to == valid_to and previous.content == content:
+            tail.append(previous)
             continue
         if previous is not None:
             closed.append(previous)
         row = CurrentRow(valid_from, valid_to, content, known_from)
         opened.append(row)
-        result.append(row)
+        tail.append(row)
     closed.extend(old.values())
     if not closed and not opened:
         return None
-    return RowChanges(closed, opened, result)
+    current[keep:] = tail
+    return RowChanges(closed, opened, current)
 
 
 def full_rows(story: Story[NegotiationState], recorded_from: int) -> list[CurrentRow]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from ledger.domain.negotiation import Negotiation
 from ledger.domain.values import valid_instant
@@ -55,7 +54,7 @@ class Ledger:
 
     def matches_full_refold(self) -> bool:
         def content(rows: list[CurrentRow]) -> list[CurrentRow]:
-            return [replace(row, recorded_from=0) for row in rows]
+            return [row._replace(recorded_from=0) for row in rows]
 
         return content(self.rows) == content(full_rows(self.talks.story, 0))
 
