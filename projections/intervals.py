@@ -121,12 +121,28 @@ def advance(
             tail.append(renewed)
     old = {row.valid_from: row for row in current[split_at:]}
     last_index = len(runs) - 1
+    # The last row shows the story's final state before the event; a move that leaves the
+    # state as it was (a note, a meeting) only changes which move ends the run.
+    unchanged = mark.final if current and mark.final.status != UNOPENED else None
     for index, (_, state, last) in enumerate(runs):
         if state.status == UNOPENED:
             continue  # moves dated before the talks opened (alliance membership) show nothing
         valid_from = starts[index]
         valid_to = starts[index + 1] if index < last_index else END_OF_TIME
-        content = split_row(state, last)
+        if state is unchanged:
+            shown = current[-1].content
+            content = SplitRow(
+                shown.status,
+                shown.maker,
+                shown.split,
+                shown.positions,
+                shown.seats,
+                shown.region,
+                shown.title,
+                last.move_id,
+            )
+        else:
+            content = split_row(state, last)
         previous = old.pop(valid_from, None)
         if previous is not None and previous.valid_to == valid_to and previous.content == content:
             tail.append(previous)

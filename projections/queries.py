@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, TextClause, select, text
 
 from ledger.domain.values import ValidTime
 from projections.derive import MoveRecord
@@ -23,12 +23,43 @@ def _as_of(d: int, k: int) -> Any:
 def split_rows(conn: Connection, negotiation: str | None, d: int, k: int) -> list[Row[Any]]:
     """The row of each negotiation (or of one) valid on D as known on K."""
     c = splits.c
-    query = select(
-        c.negotiation, c.region, c.seats, c.status, c.split, c.maker, c.title, c.positions
-    ).where(_as_of(d, k))
-    if negotiation is not None:
-        query = query.where(c.negotiation == negotiation)
-    return list(conn.execute(query.order_by(c.negotiation)))
+    query = select(*(c[name] for name in _COLUMNS)).where(_as_of(d, k))
+    if negotiation is None:
+        return list(conn.execute(_ALL_SPLITS, {"d": d, "k": k}))
+    # The rows known on K cut the valid axis into disjoint intervals, so at most one
+    # matches, and it is the one known on K with the latest valid_from <= D: walking the
+    # primary key (negotiation, valid_from, recorded_from) backwards from D finds it after
+    # a few superseded versions, however long the negotiation's history.
+    query = query.where(c.negotiation == negotiation).order_by(c.valid_from.desc()).limit(1)
+    return list(conn.execute(query))
+
+
+def _all_splits() -> TextClause:
+    # Per negotiation, the same backwards walk of the primary key as for one. The
+    # negotiations come from the primary key too, one index seek each (a recursive CTE
+    # as a skip scan), so the cost follows the number of negotiations, not of rows.
+    t = splits.name
+    columns = ", ".join(f"s.{name}" for name in _COLUMNS)
+    return text(
+        f"""WITH RECURSIVE negs(n) AS (
+            SELECT MIN(negotiation) FROM {t}
+            UNION ALL
+            SELECT (SELECT MIN(negotiation) FROM {t} WHERE negotiation > negs.n)
+            FROM negs WHERE negs.n IS NOT NULL
+        )
+        SELECT {columns} FROM negs JOIN {t} s ON s.negotiation = negs.n AND s.valid_from = (
+            SELECT x.valid_from FROM {t} x
+            WHERE x.negotiation = negs.n AND x.valid_from <= :d
+              AND x.recorded_from <= :k AND x.recorded_to > :k
+            ORDER BY x.valid_from DESC LIMIT 1
+        )
+        WHERE s.valid_to > :d AND s.recorded_from <= :k AND s.recorded_to > :k
+        ORDER BY s.negotiation"""
+    )
+
+
+_COLUMNS = ("negotiation", "region", "seats", "status", "split", "maker", "title", "positions")
+_ALL_SPLITS = _all_splits()
 
 
 def split_view(row: Row[Any], as_of: ValidTime | None, known_on: ValidTime | None) -> SplitView:
@@ -58,7 +89,9 @@ def is_known(conn: Connection, negotiation: str, k: int) -> bool:
     query = select(c.move_id).where(
         c.negotiation == negotiation, c.type == "opened", c.known_from <= k
     )
-    return conn.execute(query.limit(1)).first() is not None
+    # The opening is (among) the negotiation's earliest-dated rows: walking the history
+    # index (negotiation, on_at) from the start finds it at once.
+    return conn.execute(query.order_by(c.on_at).limit(1)).first() is not None
 
 
 def history(
