@@ -34,8 +34,9 @@ def write_probe(url: str, table: str = "seatledger_events") -> Iterator[Probe]:
     """A probe that is True while another connection is inside a write transaction.
 
     SQLite: the database's write lock is taken (a BEGIN IMMEDIATE of our own fails at
-    once). PostgreSQL: another backend holds the row-exclusive lock an INSERT into
-    `table` takes, in this URL's schema, until its transaction ends.
+    once). PostgreSQL: another backend holds a lock on `table` (in this URL's schema) that
+    only writers take, until its transaction ends: ROW EXCLUSIVE from an INSERT, ROW SHARE
+    from a SELECT ... FOR UPDATE; plain readers take ACCESS SHARE only.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -63,7 +64,7 @@ def write_probe(url: str, table: str = "seatledger_events") -> Iterator[Probe]:
             row = pg.execute(
                 "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
                 "WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace "
-                "AND l.mode = 'RowExclusiveLock' AND l.granted AND l.pid <> pg_backend_pid()",
+                "AND l.mode <> 'AccessShareLock' AND l.granted AND l.pid <> pg_backend_pid()",
                 (table,),
             ).fetchone()
             return bool(row and row[0])

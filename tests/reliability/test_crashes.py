@@ -20,6 +20,7 @@ from ledger.importer import import_timeline
 from ledger.timeline import TimelineFile, parse_timeline
 from projections.api import LedgerViews
 from projections.catchup import PAGE_SIZE
+from projections.tables import position as view_position
 from tests.reliability.killing import ROOT, kill, start, wait_for, write_probe
 from tests.reliability.support import (
     big_timeline,
@@ -137,19 +138,21 @@ def kill_imports(url: str, tmp_path: Path, command: Command, kills: int) -> list
 
 
 @pytest.mark.slow
-def test_killed_import_leaves_whole_file_or_nothing_and_reruns(db_url: str, tmp_path: Path) -> None:
+def test_import_lands_whole_or_not_at_all_when_killed_mid_write(
+    db_url: str, tmp_path: Path
+) -> None:
     kill_imports(db_url, tmp_path, library_import, KILLS)
 
 
 @pytest.mark.slow
-def test_killed_cli_import_leaves_whole_file_or_nothing_and_reruns(
+def test_cli_import_lands_whole_or_not_at_all_when_killed_mid_write(
     db_url: str, tmp_path: Path
 ) -> None:
     kill_imports(db_url, tmp_path, cli_import, CLI_KILLS)
 
 
 @pytest.mark.slow
-def test_killed_cli_catch_up_leaves_views_the_next_read_completes_as_a_rebuild(
+def test_next_read_gives_the_rebuilt_views_when_a_cli_catch_up_was_killed(
     db_url: str,
 ) -> None:
     rng = random.Random(SEED)
@@ -159,7 +162,7 @@ def test_killed_cli_catch_up_leaves_views_the_next_read_completes_as_a_rebuild(
     head = views.status().head
     positions, open_at_kill = [0], []
     while positions[-1] < head and len(positions) <= CLI_KILLS:
-        with write_probe(db_url, table="seatledger_view_splits") as probe:
+        with write_probe(db_url, table=view_position.name) as probe:
             process = start(["-m", "scripts.cli", "--db", db_url, "projections", "catch-up"])
             while views.status().position <= positions[-1] and process.poll() is None:
                 time.sleep(0.002)

@@ -59,7 +59,9 @@ def refused_cleanly(
     assert fingerprint(url) == before
 
 
-def test_every_hostile_file_is_refused_by_the_import_command(url: str, tmp_path: Path) -> None:
+def test_import_command_exits_2_naming_the_problem_when_given_a_hostile_file(
+    url: str, tmp_path: Path
+) -> None:
     failures = []
     for index, name in enumerate(CASE_NAMES):
         if name in SUBPROCESS_SAMPLE:
@@ -78,7 +80,9 @@ def test_every_hostile_file_is_refused_by_the_import_command(url: str, tmp_path:
 
 
 @pytest.mark.slow
-def test_hostile_files_are_refused_by_a_real_seatledger_process(url: str, tmp_path: Path) -> None:
+def test_real_process_exits_2_naming_the_problem_when_given_a_hostile_file(
+    url: str, tmp_path: Path
+) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     chosen = CASE_NAMES if scale() >= 1 else SUBPROCESS_SAMPLE
     failures = []
@@ -149,7 +153,7 @@ PROPOSE = {"NEGOTIATION": "seed-up", "--by": "SP", "--split": "SP=63,INC=17", "-
     split=st.sampled_from(["SP=63,INC=17", "SP=69", "INC=11", "SP=0,INC=80"]),
     on=st.sampled_from(["2024-02-20", "2024-02-25T10:00+05:30", "2024-03-01"]),
 )
-def test_propose_with_a_hostile_argument_records_or_refuses_cleanly(
+def test_propose_records_or_exits_2_cleanly_when_an_argument_is_hostile(
     url: str, hostile: str | None, value: str, split: str, on: str
 ) -> None:
     before = fingerprint(url)
@@ -170,7 +174,7 @@ def test_propose_with_a_hostile_argument_records_or_refuses_cleanly(
     on=WHEN,
     title=st.none() | HOSTILE,
 )
-def test_open_with_hostile_arguments_opens_or_refuses_cleanly(
+def test_open_opens_or_exits_2_cleanly_when_arguments_are_hostile(
     url: str, negotiation: str, seats: str, parties: str, on: str, title: str | None
 ) -> None:
     before = fingerprint(url)
@@ -187,7 +191,7 @@ def test_open_with_hostile_arguments_opens_or_refuses_cleanly(
     known_on=st.none() | WHEN,
     extra=st.lists(HOSTILE, max_size=3),
 )
-def test_other_commands_with_hostile_arguments_answer_or_refuse_cleanly(
+def test_commands_answer_or_exit_2_cleanly_when_arguments_are_hostile(
     url: str, command: str, target: str, as_of: str | None, known_on: str | None,
     extra: list[str],
 ) -> None:  # fmt: skip

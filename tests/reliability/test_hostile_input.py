@@ -82,7 +82,7 @@ def clean(message: str) -> None:
     assert message.count("\n") <= 8 and len(message) < 4000, message[:500]
 
 
-def test_every_hostile_file_is_refused_naming_the_problem(
+def test_problem_is_named_and_nothing_written_when_a_hostile_file_is_imported(
     ledger: NegotiationLedger, tmp_path: Path
 ) -> None:
     failures = []
@@ -97,7 +97,7 @@ def test_every_hostile_file_is_refused_naming_the_problem(
     assert not failures, "\n".join(failures)
 
 
-def test_file_over_the_size_limit_is_refused_unread(
+def test_file_is_refused_unread_when_over_the_size_limit(
     ledger: NegotiationLedger, tmp_path: Path
 ) -> None:
     path = tmp_path / "huge.yaml"
@@ -117,7 +117,7 @@ HOSTILE_TEXT = (
 
 
 @pytest.mark.parametrize("note", HOSTILE_TEXT, ids=["sql", "sql2", "hindi", "bidi", "ctrl", "max"])
-def test_hostile_free_text_is_stored_verbatim(
+def test_free_text_is_stored_verbatim_when_it_looks_hostile(
     ledger: NegotiationLedger, tmp_path: Path, note: str
 ) -> None:
     prefix = f"text{next(_prefixes)}"
@@ -145,7 +145,7 @@ def test_hostile_free_text_is_stored_verbatim(
         st.text(max_size=2048).map(lambda t: f"format: seatledger/timeline@1\n{t}".encode()),
     )
 )
-def test_arbitrary_bytes_are_refused_or_imported_never_crash(
+def test_import_refuses_cleanly_or_succeeds_when_given_arbitrary_bytes(
     ledger: NegotiationLedger, tmp_path: Path, content: bytes
 ) -> None:
     path = tmp_path / "random.yaml"
@@ -211,7 +211,7 @@ def encode(timeline: dict[str, Any], as_text: str) -> bytes:
     value=JSON_VALUES,
     as_text=st.sampled_from(["yaml", "json"]),
 )
-def test_valid_file_with_one_thing_broken_is_refused_cleanly_or_imported_whole(
+def test_import_refuses_cleanly_or_lands_whole_when_one_thing_in_a_file_is_broken(
     ledger: NegotiationLedger, tmp_path: Path, path: tuple[Any, ...], action: str, value: Any,
     as_text: str,
 ) -> None:  # fmt: skip
@@ -275,7 +275,7 @@ DATE_TEXT = st.one_of(
 
 @FUZZ
 @given(on=DATE_TEXT)
-def test_date_is_read_exactly_as_written_or_refused_naming_the_field(
+def test_date_is_read_as_written_or_refused_naming_the_field_when_fuzzed(
     ledger: NegotiationLedger, tmp_path: Path, on: str
 ) -> None:
     prefix = f"d{next(_prefixes)}"
@@ -298,7 +298,7 @@ def test_date_is_read_exactly_as_written_or_refused_naming_the_field(
             assert "before the talks opened" in message or prefix in message, message
 
 
-def test_refusal_of_a_binary_file_is_an_input_error(tmp_path: Path) -> None:
+def test_binary_file_is_refused_as_bad_input_when_read(tmp_path: Path) -> None:
     path = tmp_path / "image.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     with pytest.raises(InputError, match="binary file"):

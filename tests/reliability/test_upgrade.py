@@ -94,7 +94,7 @@ def brief(move: dict[str, Any]) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def test_fixture_is_the_committed_file() -> None:
+def test_fixture_is_byte_for_byte_what_version_0_1_wrote() -> None:
     digest = hashlib.sha256(FIXTURE.read_bytes()).hexdigest()
     assert digest == FIXTURE_SHA256, (
         "tests/fixtures/ledger-v1.db changed: it must stay as version 0.1 wrote it"
@@ -102,7 +102,7 @@ def test_fixture_is_the_committed_file() -> None:
 
 
 @pytest.mark.parametrize(("as_of", "known_on", "status", "split", "by"), SPLITS)
-def test_v1_ledger_gives_the_same_split_on_any_date(
+def test_split_is_unchanged_on_any_date_when_a_v1_ledger_is_opened(
     upgraded: str, as_of: date, known_on: date | None, status: str, split: dict[str, int],
     by: str | None,
 ) -> None:  # fmt: skip
@@ -111,12 +111,12 @@ def test_v1_ledger_gives_the_same_split_on_any_date(
     assert replay_split(upgraded, UP, as_of, known_on) == view
 
 
-def test_v1_ledger_knew_nothing_before_its_import(upgraded: str) -> None:
+def test_nothing_is_known_before_the_import_when_a_v1_ledger_is_opened(upgraded: str) -> None:
     with pytest.raises(NotFoundError, match="as known on 2024-03-31"):
         LedgerViews(upgraded).split(UP, None, date(2024, 3, 31))
 
 
-def test_v1_ledger_gives_the_same_rollup_and_statuses(upgraded: str) -> None:
+def test_rollup_and_statuses_are_unchanged_when_a_v1_ledger_is_opened(upgraded: str) -> None:
     views = LedgerViews(upgraded)
     assert views.rollup(date(2024, 4, 30)).parties == ROLLUP_NOW
     assert views.rollup(date(2024, 4, 30), IMPORTED).parties == ROLLUP_IMPORTED
@@ -124,7 +124,7 @@ def test_v1_ledger_gives_the_same_rollup_and_statuses(upgraded: str) -> None:
     assert statuses == STATUS_ON_1_MARCH
 
 
-def test_v1_ledger_gives_the_same_history(upgraded: str) -> None:
+def test_history_is_unchanged_when_a_v1_ledger_is_opened(upgraded: str) -> None:
     views = LedgerViews(upgraded)
     history = [brief(move.to_json()) for move in views.history(UP)]
     assert history == HISTORY_NOW
@@ -136,7 +136,7 @@ def test_v1_ledger_gives_the_same_history(upgraded: str) -> None:
     )  # fmt: skip
 
 
-def test_v1_ledger_answers_on_the_command_line(upgraded: str) -> None:
+def test_command_line_split_is_unchanged_when_a_v1_ledger_is_opened(upgraded: str) -> None:
     result = CliRunner().invoke(
         cli, ["--db", upgraded, "split", UP, "--as-of", "2024-03-31", "--known-on", "2024-04-20",
               "--format", "json"],
@@ -149,7 +149,7 @@ def test_v1_ledger_answers_on_the_command_line(upgraded: str) -> None:
     }  # fmt: skip
 
 
-def test_v1_snapshot_loads_to_the_state_its_events_give(upgraded: str) -> None:
+def test_snapshot_loads_to_the_state_of_its_events_when_written_by_v1(upgraded: str) -> None:
     app = NegotiationLedger(upgraded, recorded_by="upgrader")
     talks = app.negotiation("fixture-long-talks")  # from the stored snapshot at version 206
     replayed = as_known(app.events.get(negotiation_id("fixture-long-talks")), None)
@@ -158,7 +158,7 @@ def test_v1_snapshot_loads_to_the_state_its_events_give(upgraded: str) -> None:
     assert talks.recorded == replayed.recorded
 
 
-def test_v1_ledger_verifies_against_its_digest_and_takes_new_moves(upgraded: str) -> None:
+def test_v1_ledger_verifies_against_its_digest_when_it_takes_new_moves(upgraded: str) -> None:
     digest = read_digest(DIGEST)
     assert verify(upgraded, digest=digest).ok
     result = CliRunner().invoke(
