@@ -29,7 +29,6 @@ from ledger.persistence.base import (
 )
 from ledger.persistence.chain import GENESIS_HASH, as_uuid, chain_hash, link_events
 from ledger.persistence.engine import read_transaction, write_transaction
-from ledger.persistence.schema import advisory_lock_key
 from ledger.persistence.snapshots import SqlSnapshotRecorder
 from ledger.persistence.subscription import PollingSubscription
 from ledger.persistence.tracking import SqlTrackingRecorder
@@ -100,8 +99,13 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
             # slower transaction commits later. An advisory lock, not LOCK TABLE:
             # EXCLUSIVE mode needs UPDATE, DELETE or TRUNCATE privilege, which the
             # writer role must not have. Readers are not blocked either way.
-            key = advisory_lock_key(f"{events.name}:append")
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            # The key includes the schema: ledgers in other schemas append in parallel.
+            conn.execute(
+                text(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || :name, 0))"
+                ),
+                {"name": f":{events.name}:append"},
+            )
         moves = self._check_move_ids(conn, stored_events)
         hashes = link_events(stored_events, self._heads(conn, stored_events))
         # Number the rows first, then insert with a plain executemany. Both

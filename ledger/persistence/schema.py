@@ -19,10 +19,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    inspect,
     text,
 )
 
-from ledger.persistence.engine import write_transaction
+from ledger.persistence.engine import read_transaction, write_transaction
 
 EVENTS_APPEND_ONLY = "seatledger: events are append-only"
 MOVES_APPEND_ONLY = "seatledger: moves are append-only"
@@ -123,6 +124,11 @@ def advisory_lock_key(name: str) -> int:
 def create_schema(engine: Engine, tables: LedgerTables = TABLES) -> None:
     """Create the tables and the append-only triggers unless they exist."""
     append_only = ((tables.events, EVENTS_APPEND_ONLY), (tables.moves, MOVES_APPEND_ONLY))
+    with read_transaction(engine) as conn:
+        # Every command opens the ledger: a complete schema must cost no write lock
+        # (on SQLite the write lock is database-wide and would serialise readers).
+        if _schema_complete(conn, tables):
+            return
     with write_transaction(engine) as conn:
         is_postgres = conn.dialect.name == "postgresql"
         if is_postgres:
@@ -140,6 +146,29 @@ def create_schema(engine: Engine, tables: LedgerTables = TABLES) -> None:
                 _create_postgres_triggers(conn, table, message)
             else:
                 _create_sqlite_triggers(conn, table, message)
+
+
+def _schema_complete(conn: Connection, tables: LedgerTables) -> bool:
+    wanted = {t.name for t in (tables.events, tables.snapshots, tables.moves, tables.tracking)}
+    if not wanted <= set(inspect(conn).get_table_names()):
+        return False
+    if conn.dialect.name == "postgresql":
+        triggers = set(
+            conn.execute(
+                text(
+                    "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                    "WHERE c.relnamespace = current_schema()::regnamespace"
+                )
+            ).scalars()
+        )
+        suffixes = ("_no_change", "_no_truncate")
+    else:
+        triggers = set(
+            conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars()
+        )
+        suffixes = ("_no_update", "_no_delete")
+    needed = {f"{t.name}{suffix}" for t in (tables.events, tables.moves) for suffix in suffixes}
+    return needed <= triggers
 
 
 def _quote(conn: Connection, name: str) -> str:
