@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import getpass
 import os
+import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -40,7 +42,8 @@ from ledger.persistence.recorders import DuplicateMoveIdError, SqlApplicationRec
 from ledger.timeline import AllianceSpec, AnyMove, CorrectionSpec, NegotiationSpec, move_id_for
 
 A = TypeVar("A")
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 12
+BACKOFF_SECONDS = 0.005  # doubled per attempt, with full jitter, up to about half a second
 SNAPSHOT_EVERY = 200
 
 
@@ -331,7 +334,10 @@ class NegotiationLedger(Application[UUID]):
 
     def _retrying(self, decide: Callable[[], list[Any]], dry_run: bool) -> list[Any]:
         """Load, decide, save; on a version conflict reload and decide again."""
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                # Writers that collided must not collide again in lock-step.
+                time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(attempt, 7)))
             touched = decide()
             if dry_run:
                 return touched
