@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from ledger.application import SNAPSHOT_EVERY, NegotiationLedger
 from ledger.domain.errors import (
     DuplicateMoveError,
+    InputError,
     MoveRefusedError,
     NotFoundError,
     SplitError,
@@ -204,3 +205,12 @@ def test_opening_talks_twice_with_other_terms_is_refused(db_url: str) -> None:
     spec = NegotiationSpec(id="delhi", seats=8, parties=["AAP"], opened_on=date(2024, 1, 1))
     with pytest.raises(DuplicateMoveError, match="already exists"):
         app.open(spec)
+
+
+def test_file_giving_a_key_twice_is_refused_naming_the_key() -> None:
+    twice = SMALL + """
+  - {id: x, negotiation: delhi, type: proposal, "on": 2024-02-01, by: AAP, split: {AAP: 4},
+     split: {AAP: 5}}
+"""
+    with pytest.raises(InputError, match="'split' is given twice"):
+        parse_timeline(twice)
