@@ -71,7 +71,9 @@ def _start_pgserver() -> str:
     global _pgserver
     import pgserver
 
-    _pgserver = pgserver.get_server(tempfile.mkdtemp(prefix="seatledger-pg-"), cleanup_mode="delete")
+    _pgserver = pgserver.get_server(
+        tempfile.mkdtemp(prefix="seatledger-pg-"), cleanup_mode="delete"
+    )
     return normalize_url(_pgserver.get_uri())
 
 
