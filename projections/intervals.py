@@ -56,16 +56,75 @@ def _first_change(mark: StoryMark, after: list[Move]) -> int:
     return index
 
 
+CONVERGE_WITHIN = 32
+"""How many moves into the unchanged end of a story a refold looks for its old states."""
+
+Run = tuple[datetime, NegotiationState, Move]
+
+
+def _tail_runs(
+    mark: StoryMark, story: Story[NegotiationState], start: int, initial: NegotiationState
+) -> tuple[list[Run], datetime | None]:
+    """Runs of moves[start:], stopping early where the story is as it was.
+
+    A late fact or a correction changes a few moves; the story ends with the same Move
+    objects as before. Once the fold reaches that common end at the start of an instant
+    with the very state the old story had there, every later run is the old one again:
+    return the runs before that instant and the instant itself (else the runs to the end
+    and None). The old states come from folding the old moves alongside, only over the
+    changed region and at most CONVERGE_WITHIN moves into the common end.
+    """
+    after = story.moves
+    new_len = len(after)
+    old = mark.moves
+    old_len = mark.length
+    limit = min(old_len, new_len) - start
+    same = 0
+    while same < limit and after[new_len - 1 - same] is old[old_len - 1 - same]:
+        same += 1
+    converge_from = new_len - same
+    check_until = converge_from + CONVERGE_WITHIN if same else -1
+    delta = new_len - old_len
+    apply = story.apply
+    runs: list[Run] = []
+    state = old_state = initial
+    folded = start  # old_state is the old story's state before old[folded]
+    for index in range(start, new_len):
+        move = after[index]
+        begin = move.key[0]
+        if converge_from <= index < check_until:
+            at = index - delta
+            while folded < at:
+                old_state = apply(old_state, old[folded])
+                folded += 1
+            if (
+                (state is old_state or state == old_state)
+                and (index == 0 or after[index - 1].key[0] < begin)
+                and (at == 0 or old[at - 1].key[0] < begin)
+            ):
+                return runs, begin
+        state = apply(state, move)
+        if runs and runs[-1][0] == begin:
+            runs[-1] = (begin, state, move)
+        else:
+            runs.append((begin, state, move))
+    return runs, None
+
+
 def changed_runs(
     mark: StoryMark, story: Story[NegotiationState]
-) -> tuple[datetime, list[tuple[datetime, NegotiationState, Move]]] | None:
-    """The earliest changed instant T and the story's runs from T on; None if nothing changed."""
+) -> tuple[datetime, list[Run], datetime | None] | None:
+    """The earliest changed instant T, the story's runs from T on, and where they stop.
+
+    The runs end before the instant returned last (None: they run to the end); from that
+    instant on the story's runs are the ones it had before. None if nothing changed.
+    """
     after = story.moves
     if after is mark.moves and len(after) == mark.length + 1:
         # One move appended in valid-time order: the run at its instant ends with it,
         # in the story's final state. No fold needed.
         last = after[-1]
-        return last.key[0], [(last.key[0], story.final, last)]
+        return last.key[0], [(last.key[0], story.final, last)], None
     first = _first_change(mark, after)
     candidates = []
     if first < mark.length:
@@ -78,10 +137,10 @@ def changed_runs(
     start = min(first, len(after))
     while start > 0 and after[start - 1].key[0] >= since:
         start -= 1
-    initial = (
-        mark.final if after is mark.moves and start == mark.length else story.state_before(start)
-    )
-    return since, intervals(story, start, initial)
+    if after is mark.moves and start == mark.length:
+        return since, intervals(story, start, mark.final), None
+    runs, until = _tail_runs(mark, story, start, story.state_before(start))
+    return since, runs, until
 
 
 def advance(
@@ -99,8 +158,9 @@ def advance(
     changed = changed_runs(mark, story)
     if changed is None:
         return None
-    since, runs = changed
+    since, runs, until = changed
     cut = micros(since)
+    end = END_OF_TIME if until is None else micros(until)
     closed: list[CurrentRow] = []
     opened: list[CurrentRow] = []
     split_at = len(current)
@@ -111,7 +171,7 @@ def advance(
     starts = [micros(run[0]) for run in runs]
     if split_at:
         before = current[split_at - 1]
-        valid_to = starts[0] if runs else END_OF_TIME
+        valid_to = starts[0] if runs else end
         if before.valid_to == valid_to:
             tail.append(before)
         else:
@@ -119,7 +179,10 @@ def advance(
             closed.append(before)
             opened.append(renewed)
             tail.append(renewed)
-    old = {row.valid_from: row for row in current[split_at:]}
+    kept = len(current)
+    while kept > split_at and current[kept - 1].valid_from >= end:
+        kept -= 1  # rows from `until` on are the story's runs as they were
+    old = {row.valid_from: row for row in current[split_at:kept]}
     last_index = len(runs) - 1
     # The last row shows the story's final state before the event; a move that leaves the
     # state as it was (a note, a meeting) only changes which move ends the run.
@@ -128,7 +191,7 @@ def advance(
         if state.status == UNOPENED:
             continue  # moves dated before the talks opened (alliance membership) show nothing
         valid_from = starts[index]
-        valid_to = starts[index + 1] if index < last_index else END_OF_TIME
+        valid_to = starts[index + 1] if index < last_index else end
         if state is unchanged:
             shown = current[-1].content
             content = SplitRow(
@@ -155,6 +218,7 @@ def advance(
     closed.extend(old.values())
     if not closed and not opened:
         return None
+    tail.extend(current[kept:])
     current[keep:] = tail
     return RowChanges(closed, opened, current)
 
