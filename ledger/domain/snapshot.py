@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -17,13 +18,14 @@ from ledger.domain.values import ValidTime
 
 _VALID_TIME: TypeAdapter[ValidTime] = TypeAdapter(ValidTime)
 _MOVE_FIELDS = [f.name for f in fields(Move)]
+_MOVE_VALUES = attrgetter(*_MOVE_FIELDS)
 
 
 def move_to_json(move: Move) -> dict[str, Any]:
     """A move as plain JSON values."""
     # Field by field, not dataclasses.asdict: asdict deep-copies every value (ten
-    # times slower), and a snapshot holds every move of the story twice.
-    data = {name: getattr(move, name) for name in _MOVE_FIELDS}
+    # times slower), and a snapshot holds every move of the story.
+    data = dict(zip(_MOVE_FIELDS, _MOVE_VALUES(move), strict=True))
     if move.split is not None:
         data["split"] = dict(move.split)
     data["on"] = move.on.isoformat()
@@ -57,10 +59,19 @@ class StorySnapshot(BaseModel):
     @classmethod
     def take(cls, aggregate: Storied[Any]) -> StorySnapshot:
         """Capture the aggregate's moves; checkpoints are rebuilt on load."""
+        # Most recorded moves are the very objects in the story: encode each object once.
+        encoded: dict[int, dict[str, Any]] = {}
+
+        def as_json(move: Move) -> dict[str, Any]:
+            data = encoded.get(id(move))
+            if data is None:
+                data = encoded[id(move)] = move_to_json(move)
+            return data
+
         state = {
             "slug": aggregate.slug,
-            "story": [move_to_json(m) for m in aggregate.story.moves],
-            "recorded": [move_to_json(m) for m in aggregate.recorded.values()],
+            "story": [as_json(m) for m in aggregate.story.moves],
+            "recorded": [as_json(m) for m in aggregate.recorded.values()],
             "corrections": aggregate.corrections,
             "retracted": sorted(aggregate.retracted),
             "created_on": aggregate.created_on.isoformat() if aggregate.created_on else None,
