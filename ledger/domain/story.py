@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Generic, TypeVar
 
 from ledger.domain.errors import LateMoveConflictError, RuleError
@@ -57,7 +58,9 @@ class Story(Generic[S]):
             resolved = resolve(self.final, move) if resolve else move
             return Plan(resolved, self.apply(self.final, resolved))
         index = bisect_right(self.moves, move.key, key=_key)
-        return self._refold(self.moves[:index], move, self.moves[index:], resolve, index)
+        return self._refold(
+            self.moves[:index], move, self.moves[index:], resolve, index, (index + 1, 1)
+        )
 
     def plan_replace(self, move_id: str, replacement: Move | None) -> Plan[S]:
         """Check a story where one move is retracted (None) or replaced."""
@@ -66,10 +69,11 @@ class Story(Generic[S]):
             raise RuleError(f"move {move_id} is not in this story")
         rest = self.moves[:index] + self.moves[index + 1 :]
         if replacement is None:
-            return self._refold(rest[:index], None, rest[index:], None, index)
+            return self._refold(rest[:index], None, rest[index:], None, index, (index, -1))
         new_index = bisect_right(rest, replacement.key, key=_key)
         start = min(index, new_index)
-        return self._refold(rest[:new_index], replacement, rest[new_index:], None, start)
+        same = (max(index, new_index) + 1, 0)
+        return self._refold(rest[:new_index], replacement, rest[new_index:], None, start, same)
 
     def commit(self, plan: Plan[S]) -> None:
         """Make a checked plan the current story."""
@@ -98,7 +102,17 @@ class Story(Generic[S]):
         after: list[Move],
         resolve: Resolver[S] | None,
         changed_from: int,
+        same: tuple[int, int],
     ) -> Plan[S]:
+        """Fold `before`, `new` and `after` from the last checkpoint before the change.
+
+        `same` is (position, shift): from that many moves on, the new story holds the
+        old story's moves, each `shift` places later. Where the state there is the very
+        state the old story had (at one of its checkpoints), the same moves from the
+        same state give the same states and break no rule: the old rest is kept as is.
+        """
+        same_from, shift = same
+        old = self._checkpoints
         start = max(
             (c for c in self._checkpoints if c <= min(changed_from, len(before))), default=0
         )
@@ -115,7 +129,12 @@ class Story(Generic[S]):
             moves.append(new)
             if len(moves) % CHECKPOINT_EVERY == 0:
                 checkpoints[len(moves)] = state
-        for later in after:
+        for k, later in enumerate(after):
+            at = len(moves) - shift  # where the old story was at this point
+            if len(moves) >= same_from and at in old and _identical(state, old[at]):
+                moves.extend(after[k:])
+                checkpoints.update({c + shift: s for c, s in old.items() if c > at})
+                return Plan(new, self.final, moves, checkpoints)
             try:
                 state = self.apply(state, later)
             except RuleError as error:
@@ -133,3 +152,22 @@ class Story(Generic[S]):
 def _key(move: Move) -> tuple[datetime, int]:
     # For bisect's key=: it computes O(log n) keys, not a list of all n.
     return move.key
+
+
+def _identical(a: object, b: object) -> bool:
+    """Equal, and alike in every order a caller could see (dict keys, set iteration)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict | MappingProxyType):
+        assert isinstance(b, dict | MappingProxyType)
+        return list(a) == list(b) and all(_identical(a[k], b[k]) for k in a)
+    if isinstance(a, frozenset | set):
+        return a == b and list(a) == list(b)
+    if isinstance(a, tuple | list):
+        assert isinstance(b, tuple | list)
+        return len(a) == len(b) and all(map(_identical, a, b))
+    if is_dataclass(a):
+        return all(_identical(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+    return a == b
