@@ -54,7 +54,12 @@ def wall(command: list[str], env: dict[str, str], repeats: int) -> float:
 
 def split_wall_times(url: str, meta: dict[str, Any], repeats: int) -> tuple[float, float]:
     """(seatledger split, python -c importing the same modules): median wall seconds."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+    # This checkout's code first, even where the console script was installed from another.
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+    }
     as_of = date.fromisoformat(meta["first_day"]) + timedelta(days=meta["days"] // 2)
     slug = "n000-constituency-cluster"
     command = [
