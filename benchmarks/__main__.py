@@ -46,6 +46,13 @@ def parse(argv: list[str]) -> tuple[Options, argparse.Namespace]:
         default=100_000,
         help="events per timeline file; bigger ledgers import as several files",
     )
+    parser.add_argument(
+        "--cut",
+        choices=("time", "talks"),
+        default="time",
+        help="how a big ledger is cut into files: stretches of time (each file extends "
+        "every talks) or groups of talks (a file per region)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", default="", help=f"some of {','.join(FIGURES)}")
     parser.add_argument(
@@ -70,6 +77,7 @@ def parse(argv: list[str]) -> tuple[Options, argparse.Namespace]:
         quick=args.quick,
         runs=args.runs,
         chunk=args.chunk,
+        cut=args.cut,
         seed=args.seed,
         cache=args.cache,
         workdir=Path(tempfile.mkdtemp(prefix="seatledger-bench-")),
@@ -101,6 +109,7 @@ def main(argv: list[str]) -> int:
             try:
                 for size in options.sizes:
                     suite.size(size)
+                suite.close()
                 suite.memory_figures()
                 if not options.only or "recorders" in options.only:
                     recorders += suite.recorders()

@@ -6,6 +6,7 @@ other's caches or heap, and so that `ru_maxrss` is the peak memory of that task 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
@@ -193,39 +194,55 @@ def hash_log(args: dict[str, Any]) -> dict[str, Any]:
 
 @task
 def queries(args: dict[str, Any]) -> dict[str, Any]:
-    """As-of split queries on random talks and dates; the first read catches the views up."""
-    from ledger.domain.errors import NotFoundError
+    """As-of split queries on random talks and dates, on each ledger in turn.
+
+    Several ledgers (the 10k reference and a bigger one) are queried in alternating
+    blocks in one process, so both figures see the same machine load.
+    """
     from projections.api import LedgerViews
 
-    views = LedgerViews(args["url"])
-    started = time.perf_counter()
-    views.catch_up()
-    catch_up = time.perf_counter() - started
-    slugs = views.negotiations()
     rng = random.Random(args.get("seed", 11))
     first, days = date.fromisoformat(args["first_day"]), args["days"]
-    timings, missing = [], 0
-    for i in range(args["samples"] + 20):
-        slug = rng.choice(slugs)
-        as_of = first + timedelta(days=rng.randrange(days))
-        t0 = time.perf_counter()
-        try:
-            views.split(slug, as_of=as_of)
-        except NotFoundError:
-            missing += 1  # not yet open on that day: still a query answered
-        if i >= 20:  # the first few warm the connection pool and caches
-            timings.append(time.perf_counter() - t0)
-    timings.sort()
-    n = len(timings)
-    return {
-        "p50_ms": timings[n // 2] * 1000,
-        "p99_ms": timings[min(n - 1, int(n * 0.99))] * 1000,
-        "samples": n,
-        "not_open": missing,
-        "catch_up_seconds": catch_up,
-        "negotiations": len(slugs),
-        "peak_mb": peak_mb(),
-    }
+    ledgers = []
+    for url in args["urls"]:
+        views = LedgerViews(url)
+        started = time.perf_counter()
+        views.catch_up()
+        caught_up = time.perf_counter() - started
+        slugs = views.negotiations()
+        for _ in range(20):  # warm the connection pool and caches
+            _split(views, rng.choice(slugs), first + timedelta(days=rng.randrange(days)))
+        ledgers.append((views, slugs, caught_up, []))
+    rounds = 5
+    for _ in range(rounds):
+        for views, slugs, _, timings in ledgers:
+            for _ in range(args["samples"] // rounds):
+                slug, as_of = rng.choice(slugs), first + timedelta(days=rng.randrange(days))
+                t0 = time.perf_counter()
+                _split(views, slug, as_of)
+                timings.append(time.perf_counter() - t0)
+    results = []
+    for _, slugs, caught_up, timings in ledgers:
+        timings.sort()
+        n = len(timings)
+        results.append(
+            {
+                "p50_ms": timings[n // 2] * 1000,
+                "p99_ms": timings[min(n - 1, int(n * 0.99))] * 1000,
+                "samples": n,
+                "catch_up_seconds": caught_up,
+                "negotiations": len(slugs),
+            }
+        )
+    return {"ledgers": results, "peak_mb": peak_mb()}
+
+
+def _split(views: Any, slug: str, as_of: date) -> None:
+    from ledger.domain.errors import NotFoundError
+
+    # Not yet open on that day: still a query answered.
+    with contextlib.suppress(NotFoundError):
+        views.split(slug, as_of=as_of)
 
 
 @task
