@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from eventsourcing.persistence import PersistenceError
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row, func, select
 from sqlalchemy.exc import DBAPIError
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import NotFoundError
 from ledger.domain.values import ValidTime
+from ledger.persistence.base import SqlRecorderBase
 from ledger.persistence.engine import get_engine, read_transaction
 from projections import queries, replay
 from projections.catchup import PAGE_SIZE, Projector, read_position
@@ -26,6 +28,8 @@ from projections.views import (
     rollup_of,
     unknown_negotiation,
 )
+
+_T = TypeVar("_T")
 
 __all__ = [
     "LedgerViews",
@@ -69,24 +73,27 @@ class LedgerViews:
         self, negotiation: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None
     ) -> SplitView:
         """The split of one negotiation; NotFoundError if unknown or not yet open."""
-        if not self._fresh(as_of, known_on):
-            return replay.replay_split(self.url, negotiation, as_of, known_on)
         d, k = _instants(as_of, known_on)
-        with read_transaction(self.engine) as conn:
+
+        def read(conn: Connection) -> list[Row[Any]]:
             rows = queries.split_rows(conn, negotiation, d, k)
             if not rows:
                 raise _missing(conn, negotiation, as_of, known_on, k)
-        return queries.split_view(rows[0], as_of, known_on)
+            return rows
+
+        found = self._read_fresh(read)
+        if found is None:
+            return replay.replay_split(self.url, negotiation, as_of, known_on)
+        return queries.split_view(found[0], as_of, known_on)
 
     def splits(
         self, as_of: ValidTime | None = None, known_on: ValidTime | None = None
     ) -> list[SplitView]:
         """Every negotiation open on D, by slug."""
-        if not self._fresh(as_of, known_on):
-            return replay.replay_splits(self.url, as_of, known_on)
         d, k = _instants(as_of, known_on)
-        with read_transaction(self.engine) as conn:
-            rows = queries.split_rows(conn, None, d, k)
+        rows = self._read_fresh(lambda conn: queries.split_rows(conn, None, d, k))
+        if rows is None:
+            return replay.replay_splits(self.url, as_of, known_on)
         return [queries.split_view(row, as_of, known_on) for row in rows]
 
     def rollup(
@@ -115,14 +122,18 @@ class LedgerViews:
         self, negotiation: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None
     ) -> dict[str, dict[str, int]]:
         """Each party's latest proposed or accepted split in one negotiation."""
-        if not self._fresh(as_of, known_on):
-            return replay.replay_positions(self.url, negotiation, as_of, known_on)
         d, k = _instants(as_of, known_on)
-        with read_transaction(self.engine) as conn:
+
+        def read(conn: Connection) -> list[Row[Any]]:
             rows = queries.split_rows(conn, negotiation, d, k)
             if not rows:
                 raise _missing(conn, negotiation, as_of, known_on, k)
-        return queries.positions_of(rows[0])
+            return rows
+
+        found = self._read_fresh(read)
+        if found is None:
+            return replay.replay_positions(self.url, negotiation, as_of, known_on)
+        return queries.positions_of(found[0])
 
     def negotiations(self) -> list[str]:
         """Every negotiation in the ledger, by slug."""
@@ -132,6 +143,27 @@ class LedgerViews:
             return queries.negotiations(conn)
 
     # -- internals ------------------------------------------------------------
+
+    def _read_fresh(self, read: Callable[[Connection], _T]) -> _T | None:
+        """`read` in one transaction that first checks the views are up to date.
+
+        A reader of up-to-date views pays one transaction (position, head and answer
+        together); a position read before the answer can only be older than the rows,
+        never newer. Behind: catch up first. None: this role cannot (answer by replay).
+        """
+        with read_transaction(self.engine) as conn:
+            if self._lag(conn) == 0:
+                return read(conn)
+        if not self._catch_up():
+            return None
+        with read_transaction(self.engine) as conn:
+            return read(conn)
+
+    def _lag(self, conn: Connection) -> int:
+        recorder = cast(SqlRecorderBase, self._app.recorder)
+        notification_id = recorder.tables.events.c.notification_id
+        head = conn.execute(select(func.max(notification_id))).scalar()
+        return ProjectionStatus(position=read_position(conn), head=int(head or 0)).lag
 
     def _fresh(self, as_of: ValidTime | None, known_on: ValidTime | None) -> bool:
         """Check the dates and bring the views up to date; False if this role cannot."""
@@ -143,6 +175,9 @@ class LedgerViews:
         # Two plain reads first: a reader of an up-to-date view takes no write lock.
         if self.status().lag == 0:
             return True
+        return self._catch_up()
+
+    def _catch_up(self) -> bool:
         try:
             self._projector.catch_up()
         except (DBAPIError, PersistenceError) as error:

@@ -121,7 +121,7 @@ def _split_text(split: Split) -> str:
         return hit[1]
     if len(_split_json) >= _MEMO_SIZE:
         _split_json.clear()
-    text = dumps(dict(split))
+    text = dumps(split if type(split) is dict else dict(split))
     _split_json[id(split)] = (split, text)
     return text
 
@@ -134,7 +134,8 @@ def _positions_text(positions: Mapping[str, Split]) -> str:
         return hit[1]
     if len(_positions_json) >= _MEMO_SIZE:
         _positions_json.clear()
-    text = dumps({party: dict(split) for party, split in sorted(positions.items())})
+    # Each position is a plain dict (a Split); orjson would refuse anything else.
+    text = dumps({party: positions[party] for party in sorted(positions)})
     _positions_json[id(positions)] = (positions, text)
     return text
 
