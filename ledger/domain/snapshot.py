@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import fields
 from datetime import datetime
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any, ClassVar
 from uuid import UUID
@@ -19,6 +21,12 @@ from ledger.domain.values import ValidTime
 _VALID_TIME: TypeAdapter[ValidTime] = TypeAdapter(ValidTime)
 _MOVE_FIELDS = [f.name for f in fields(Move)]
 _MOVE_VALUES = attrgetter(*_MOVE_FIELDS)
+_REPEATED = ("kind", "confidence", "recorded_by", "by", "party")
+
+
+@lru_cache(maxsize=8192)
+def _valid_time(text: str) -> ValidTime:
+    return _VALID_TIME.validate_python(text)
 
 
 def move_to_json(move: Move) -> dict[str, Any]:
@@ -37,7 +45,12 @@ def move_to_json(move: Move) -> dict[str, Any]:
 def move_from_json(data: dict[str, Any]) -> Move:
     """The inverse of move_to_json."""
     values = {k: data[k] for k in _MOVE_FIELDS if k in data}
-    values["on"] = _VALID_TIME.validate_python(data["on"])
+    # A loaded story holds every move in memory: one string object for each kind,
+    # party code or recorder, and one date object for each day, not one per move.
+    for name in _REPEATED:
+        if name in values:
+            values[name] = sys.intern(values[name])
+    values["on"] = _valid_time(data["on"])
     if data.get("recorded_at"):
         values["recorded_at"] = datetime.fromisoformat(data["recorded_at"])
     values["parties"] = tuple(data.get("parties", ()))
