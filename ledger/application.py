@@ -359,15 +359,18 @@ class NegotiationLedger(Application[UUID]):
         # The library reloads each aggregate to snapshot it; ours are in memory already.
         if self.snapshots is None:
             return
-        for aggregate in processing_event.aggregates.values():
-            if not isinstance(aggregate, Storied):
-                continue
-            crossed = [
-                e for e in processing_event.events
-                if e.originator_id == aggregate.id and e.originator_version % SNAPSHOT_EVERY == 0
-            ]  # fmt: skip
-            if crossed:
-                self.snapshots.put([StorySnapshot.take(aggregate)])
+        # One pass over the events (an import saves hundreds of aggregates at once).
+        crossed = {
+            e.originator_id for e in processing_event.events
+            if e.originator_version % SNAPSHOT_EVERY == 0
+        }  # fmt: skip
+        snapshots = [
+            StorySnapshot.take(aggregate)
+            for aggregate_id, aggregate in processing_event.aggregates.items()
+            if aggregate_id in crossed and isinstance(aggregate, Storied)
+        ]
+        if snapshots:
+            self.snapshots.put(snapshots)
 
 
 def mirror_move(
