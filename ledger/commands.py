@@ -91,13 +91,16 @@ def same_move(given: Move, recorded: Move) -> bool:
 
 def parties_named(spec: AnyMove) -> Iterator[str]:
     """Every party code a move names, for the unknown-party check."""
+    # The model's own fields, read from its __dict__: getattr of a field a move type lacks
+    # goes through pydantic's slow __getattr__, and imports call this for every move.
+    fields = vars(spec)
     for attr in ("by", "party"):
-        value = getattr(spec, attr, None)
+        value = fields.get(attr)
         if value:
             yield value
-    yield from getattr(spec, "parties", None) or []
-    yield from getattr(spec, "signatories", None) or []
-    yield from (getattr(spec, "split", None) or {}).keys()
+    yield from fields.get("parties") or []
+    yield from fields.get("signatories") or []
+    yield from (fields.get("split") or {}).keys()
 
 
 from datetime import date as _date  # noqa: E402

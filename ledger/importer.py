@@ -12,7 +12,14 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError
 
 from ledger.application import NegotiationLedger, mirror_move
-from ledger.commands import ALLIANCE_ONLY, EVENT_FOR_TYPE, event_fields, same_move, spec_move
+from ledger.commands import (
+    ALLIANCE_ONLY,
+    EVENT_FOR_TYPE,
+    event_fields,
+    parties_named,
+    same_move,
+    spec_move,
+)
 from ledger.domain import moves as k
 from ledger.domain.alliance import Alliance, PartyRoster, alliance_id
 from ledger.domain.errors import (
@@ -326,6 +333,4 @@ def _correct(batch: _Batch, move: CorrectionSpec, move_id: str, by: str) -> None
 
 
 def _codes(move: AnyMove) -> list[str]:
-    from ledger.commands import parties_named
-
     return list(parties_named(move))
