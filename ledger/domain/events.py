@@ -6,8 +6,8 @@ without a topic alias, and never change a field without a `class_version` upcast
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, ClassVar, Literal, Protocol
 from uuid import UUID
 
