@@ -16,7 +16,8 @@ from projections.replay import replay_split
 IGNORE = ["eventsourcing.persistence"]
 
 
-def test_recorded_at_is_the_clock_when_sp_offer_was_recorded(db_url: str) -> None:
+def sp_offer_then_its_correction(db_url: str) -> NegotiationLedger:
+    """SP's offer recorded on 28 January 2024, its split corrected on 3 February."""
     app = NegotiationLedger(db_url, recorded_by="analyst")
     with freeze_time("2024-01-28 09:00:00", ignore=IGNORE):
         app.open(
@@ -38,6 +39,11 @@ def test_recorded_at_is_the_clock_when_sp_offer_was_recorded(db_url: str) -> Non
                 type="correction", id="fix-sp-11", of="sp-11", split={"SP": 62, "INC": 11}
             )
         )
+    return app
+
+
+def test_recorded_at_is_the_clock_when_sp_offer_was_recorded(db_url: str) -> None:
+    app = sp_offer_then_its_correction(db_url)
     history = {m.id: m for m in LedgerViews(db_url).history("up")}
     assert history["sp-11"].to_json()["recorded_at"].startswith("2024-01-28T09:00:00")
     assert history["fix-sp-11"].to_json()["recorded_at"].startswith("2024-02-03T18:30:00")
@@ -46,27 +52,7 @@ def test_recorded_at_is_the_clock_when_sp_offer_was_recorded(db_url: str) -> Non
 
 
 def test_view_as_known_before_a_correction_shows_the_original_split(db_url: str) -> None:
-    app = NegotiationLedger(db_url, recorded_by="analyst")
-    with freeze_time("2024-01-28 09:00:00", ignore=IGNORE):
-        app.open(
-            NegotiationSpec(id="up", seats=80, parties=["SP", "INC"], opened_on=date(2024, 1, 9))
-        )
-        app.record(
-            ProposalSpec(
-                type="proposal",
-                id="sp-11",
-                negotiation="up",
-                on=date(2024, 1, 27),
-                by="SP",
-                split={"SP": 69, "INC": 11},
-            )
-        )
-    with freeze_time("2024-02-03 18:30:00", ignore=IGNORE):
-        app.record(
-            CorrectionSpec(
-                type="correction", id="fix-sp-11", of="sp-11", split={"SP": 62, "INC": 11}
-            )
-        )
+    sp_offer_then_its_correction(db_url)
     views = LedgerViews(db_url)
     before, after = date(2024, 2, 1), date(2024, 2, 4)
     assert views.split("up", known_on=before).split == {"SP": 69, "INC": 11}
