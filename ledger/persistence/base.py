@@ -75,6 +75,16 @@ def chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
         yield items[start : start + size]
 
 
+def in_parameter(
+    column: ColumnElement[Any], name: str, dialect: str
+) -> tuple[ColumnElement[bool], int]:
+    """`column IN :name`, the list bound at execution, and the most values one list may hold."""
+    if dialect == "postgresql":
+        array = bindparam(name, type_=postgresql.ARRAY(column.type))
+        return column == any_(array), POSTGRES_CHUNK
+    return column.in_(bindparam(name, expanding=True)), SQLITE_CHUNK
+
+
 def where_in(
     conn: Connection, column: ColumnElement[Any], values: Sequence[Any]
 ) -> Iterator[ColumnElement[bool]]:

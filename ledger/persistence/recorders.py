@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -18,14 +19,15 @@ from eventsourcing.persistence import (
     Subscription,
     Tracking,
 )
-from sqlalchemy import Connection, and_, func, select, text
+from sqlalchemy import Connection, Select, Table, and_, func, select, text
 from sqlalchemy import exc as sa_exc
 
 from ledger.persistence.base import (
     SqlRecorderBase,
+    chunks,
+    in_parameter,
     insert_many,
     select_stored_events,
-    where_in,
 )
 from ledger.persistence.chain import GENESIS_HASH, as_uuid, chain_hash, link_events
 from ledger.persistence.engine import read_transaction, write_transaction
@@ -70,6 +72,41 @@ class IndexedStoredEvent(StoredEvent):
     """A stored event that also records the id of the move it made."""
 
     move_id: str | None = None
+
+
+@lru_cache(maxsize=32)
+def _heads_query(events: Table, dialect: str) -> tuple[Select[Any], int]:
+    """Each listed aggregate's last (id, version, hash), and how many ids one call binds.
+
+    Built once per table and dialect: building and keying this statement anew cost
+    five times its execution, and a command saves one aggregate at a time.
+    """
+    ids, size = in_parameter(events.c.originator_id, "ids", dialect)
+    latest = (
+        select(events.c.originator_id, func.max(events.c.originator_version).label("version"))
+        .where(ids)
+        .group_by(events.c.originator_id)
+        .subquery()
+    )
+    same = and_(
+        events.c.originator_id == latest.c.originator_id,
+        events.c.originator_version == latest.c.version,
+    )
+    query = select(events.c.originator_id, events.c.originator_version, events.c.hash)
+    return query.join_from(events, latest, same), size
+
+
+@lru_cache(maxsize=32)
+def _moves_query(moves: Table, dialect: str) -> tuple[Select[Any], int]:
+    """The (id, aggregate, version) of each listed move id, built once (as _heads_query)."""
+    ids, size = in_parameter(moves.c.move_id, "ids", dialect)
+    query = select(moves.c.move_id, moves.c.originator_id, moves.c.originator_version)
+    return query.where(ids), size
+
+
+@lru_cache(maxsize=32)
+def _last_id_query(events: Table) -> Select[Any]:
+    return select(func.max(events.c.notification_id))
 
 
 class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
@@ -139,7 +176,7 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
             table = conn.dialect.identifier_preparer.quote(events.name)
             drawn = conn.execute(statement, {"table": table, "count": count}).scalars()
             return sorted(int(i) for i in drawn)
-        last = conn.execute(select(func.max(events.c.notification_id))).scalar() or 0
+        last = conn.execute(_last_id_query(events)).scalar() or 0
         return list(range(last + 1, last + 1 + count))
 
     def _check_move_ids(
@@ -162,30 +199,11 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
     def _heads(
         self, conn: Connection, stored_events: Sequence[StoredEvent]
     ) -> dict[UUID, tuple[int, str]]:
-        events = self.tables.events
         originator_ids = list({as_uuid(e.originator_id) for e in stored_events})
         heads: dict[UUID, tuple[int, str]] = {}
-        for condition in where_in(conn, events.c.originator_id, originator_ids):
-            latest = (
-                select(
-                    events.c.originator_id,
-                    func.max(events.c.originator_version).label("version"),
-                )
-                .where(condition)
-                .group_by(events.c.originator_id)
-                .subquery()
-            )
-            query = select(
-                events.c.originator_id, events.c.originator_version, events.c.hash
-            ).join_from(
-                events,
-                latest,
-                and_(
-                    events.c.originator_id == latest.c.originator_id,
-                    events.c.originator_version == latest.c.version,
-                ),
-            )
-            for originator_id, version, hash_ in conn.execute(query):
+        query, size = _heads_query(self.tables.events, conn.dialect.name)
+        for chunk in chunks(originator_ids, size):
+            for originator_id, version, hash_ in conn.execute(query, {"ids": list(chunk)}):
                 heads[originator_id] = (int(version), str(hash_))
         return heads
 
@@ -215,13 +233,10 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
             return self._find_moves(conn, move_ids)
 
     def _find_moves(self, conn: Connection, move_ids: Sequence[str]) -> dict[str, tuple[UUID, int]]:
-        moves = self.tables.moves
         found: dict[str, tuple[UUID, int]] = {}
-        for condition in where_in(conn, moves.c.move_id, list(dict.fromkeys(move_ids))):
-            query = select(
-                moves.c.move_id, moves.c.originator_id, moves.c.originator_version
-            ).where(condition)
-            for move_id, originator_id, version in conn.execute(query):
+        query, size = _moves_query(self.tables.moves, conn.dialect.name)
+        for chunk in chunks(list(dict.fromkeys(move_ids)), size):
+            for move_id, originator_id, version in conn.execute(query, {"ids": list(chunk)}):
                 found[str(move_id)] = (originator_id, int(version))
         return found
 
