@@ -363,7 +363,7 @@ class Suite:
                     None,
                     f"< {MEMORY_LIMIT_MB} MB",
                     peak < MEMORY_LIMIT_MB,
-                    "ru_maxrss of its own process",
+                    "VmHWM of its own process",
                 )
             )
 

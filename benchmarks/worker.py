@@ -1,7 +1,7 @@
 """One measurement per process: `python -m benchmarks.worker TASK JSON` prints one JSON line.
 
 Each figure and its baseline run in a fresh interpreter, so that neither inherits the
-other's caches or heap, and so that `ru_maxrss` is the peak memory of that task alone.
+other's caches or heap, and so that its peak memory (VmHWM) is that task's alone.
 """
 
 from __future__ import annotations
@@ -32,8 +32,20 @@ def task(fn: Task) -> Task:
 
 
 def peak_mb() -> float:
-    """Peak resident memory of this process so far, in MB (ru_maxrss is KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far, in MB.
+
+    VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork and exec, so a child's
+    starts at its parent's peak (a worker forked by a runner that had generated the 1M
+    ledger reported ~680 MB whatever it did). VmHWM belongs to the process image.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 @task
