@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import ColumnElement, Connection, Engine, Table, any_, bindparam, insert, select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql
 
 from ledger.persistence.chain import as_uuid
@@ -62,11 +63,28 @@ def insert_many(
                 values[i] = processor(values[i])
             converted.append(tuple(values))
         rows = converted
+    names = ", ".join(quote(c) for c in columns)
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        _copy(conn, f"COPY {quote(table.name)} ({names}) FROM STDIN", rows)
+        return
     statement = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join([marker] * len(columns))})"
+        f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join([marker] * len(columns))})"
     )
     conn.exec_driver_sql(statement, rows)
+
+
+def _copy(conn: Connection, statement: str, rows: list[tuple[Any, ...]]) -> None:
+    # COPY, in the caller's transaction: psycopg's pipelined executemany spends
+    # ~35 us of Python per row; COPY ~8 (and needs only the INSERT privilege).
+    dbapi = conn.dialect.loaded_dbapi
+    raw: Any = conn.connection.dbapi_connection  # a psycopg.Connection
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except dbapi.Error as error:
+        # As SQLAlchemy reports a driver error, so callers translate it as before.
+        raise sa_exc.DBAPIError.instance(statement, None, error, dbapi.Error) from error
 
 
 def chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
