@@ -1,15 +1,16 @@
-"""Reading the event log for verify and digest: one snapshot, keyset pages, raw driver rows."""
+"""Reading the event log for verify and digest: one snapshot, streamed or keyset pages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Connection, column, inspect, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from ledger.domain.errors import NotFoundError
 from ledger.persistence.base import where_in
@@ -21,6 +22,13 @@ PAGE_SIZE = 5_000
 
 EventRow = tuple[Any, int, int, str, bytes, str]
 """(originator id as the driver gives it, version, notification id, topic, state, hash)."""
+
+MoveRow = tuple[Any, int, str]
+"""(originator id as the driver gives it, version, move id) of one move-index row."""
+
+_Row = TypeVar("_Row")
+Batches = Generator[Sequence[_Row], None, None]
+"""Batches of rows from one streaming cursor; close() it to release the cursor early."""
 
 
 @contextmanager
@@ -75,53 +83,60 @@ def max_notification_id(conn: Connection) -> int:
     return int(conn.execute(query).scalar_one() or 0)
 
 
-def event_pages(conn: Connection, page_size: int | None = None) -> Iterator[Sequence[EventRow]]:
-    """Yield the whole log in pages, ordered by aggregate, version and notification id."""
+FETCH_SIZE = 10_000
+"""Rows per fetch from a streaming driver cursor (verify's single ordered scan)."""
+
+
+def event_batches(conn: Connection) -> Batches[EventRow]:
+    """Yield the whole log in batches, ordered by aggregate, version and notification id.
+
+    One statement in the snapshot's transaction, read through the driver's own cursor
+    (a server-side cursor on PostgreSQL), FETCH_SIZE rows at a time: memory stays
+    bounded and no SQLAlchemy row is built.
+    """
     # The notification id breaks ties, so that even duplicated versions (possible
-    # only if someone dropped the unique constraint) are neither skipped nor repeated.
-    head = (
+    # only if someone dropped the unique constraint) are all checked.
+    # Qualified names: a bare originator_id would sort by the selected uuid::text.
+    query = (
         f"SELECT {_id_column(conn, 'e.originator_id')}, e.originator_version, "
         f"e.notification_id, e.topic, e.state, e.hash FROM {_table(conn, TABLES.events.name)} e "
+        "ORDER BY e.originator_id, e.originator_version, e.notification_id"
     )
-    # Qualified names: a bare originator_id would sort by the selected uuid::text.
-    tail = " ORDER BY e.originator_id, e.originator_version, e.notification_id LIMIT :limit"
-    first = text(head + tail)
-    after = text(
-        head + "WHERE (e.originator_id, e.originator_version, e.notification_id) > "
-        f"({_id_param(conn)}, :version, :nid)" + tail
-    )
-    page_size = page_size or PAGE_SIZE
-    rows: Sequence[Any] = conn.execute(first, {"limit": page_size}).fetchall()
-    while rows:
-        yield rows
-        if len(rows) < page_size:
-            return
-        oid, version, nid = rows[-1][0], rows[-1][1], rows[-1][2]
-        params = {"oid": oid, "version": version, "nid": nid, "limit": page_size}
-        rows = conn.execute(after, params).fetchall()
+    return _stream(conn, query, "seatledger_verify_events")
 
 
-def move_index_pages(conn: Connection, page_size: int | None = None) -> Iterator[Sequence[Any]]:
-    """Yield (move id, originator id, version, notification id, state) per move-index row.
+def move_batches(conn: Connection) -> Batches[MoveRow]:
+    """Yield (originator id, version, move id) of every move-index row, in batches.
 
-    The notification id and state are those of the event the row points at,
-    or None when no event is there.
+    Ordered as event_batches orders the events (aggregate, version), then by move id,
+    so that verify can check the index while it walks the log, in the same snapshot.
     """
-    events, moves = _table(conn, TABLES.events.name), _table(conn, TABLES.moves.name)
-    head = (
-        f"SELECT m.move_id, {_id_column(conn, 'm.originator_id')}, m.originator_version, "
-        f"e.notification_id, e.state FROM {moves} m LEFT JOIN {events} e "
-        "ON e.originator_id = m.originator_id AND e.originator_version = m.originator_version "
+    query = (
+        f"SELECT {_id_column(conn, 'm.originator_id')}, m.originator_version, m.move_id "
+        f"FROM {_table(conn, TABLES.moves.name)} m "
+        "ORDER BY m.originator_id, m.originator_version, m.move_id"
     )
-    tail = " ORDER BY m.move_id LIMIT :limit"
-    page_size = page_size or PAGE_SIZE
-    rows: Sequence[Any] = conn.execute(text(head + tail), {"limit": page_size}).fetchall()
-    after = text(head + "WHERE m.move_id > :move_id" + tail)
-    while rows:
-        yield rows
-        if len(rows) < page_size:
-            return
-        rows = conn.execute(after, {"move_id": rows[-1][0], "limit": page_size}).fetchall()
+    return _stream(conn, query, "seatledger_verify_moves")
+
+
+def _stream(conn: Connection, query: str, name: str) -> Batches[Any]:
+    driver: Any = conn.connection.driver_connection
+    postgres = conn.dialect.name == "postgresql"
+    error: type[Exception] = conn.dialect.loaded_dbapi.Error
+    try:
+        # PostgreSQL: a named (server-side) cursor in the snapshot's transaction,
+        # binary so that bytea arrives as bytes rather than hex text to decode.
+        cursor = driver.cursor(name=name, binary=True) if postgres else driver.cursor()
+        try:
+            cursor.execute(query)
+            size = FETCH_SIZE
+            while rows := cursor.fetchmany(size):
+                yield rows
+        finally:
+            cursor.close()
+    except error as orig:
+        # As SQLAlchemy would raise it, so that translate_db_errors masks and maps it.
+        raise DBAPIError.instance(query, None, orig, error, dialect=conn.dialect) from orig
 
 
 def head_pages(conn: Connection, page_size: int | None = None) -> Iterator[Sequence[Any]]:

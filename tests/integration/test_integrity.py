@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from sqlalchemy import Connection, delete, func, insert, select, text, update
@@ -284,6 +285,7 @@ def test_every_problem_is_named_when_the_log_spans_many_pages(
 ) -> None:
     digest = compute_digest(ledger)
     monkeypatch.setattr(integrity_db, "PAGE_SIZE", 4)
+    monkeypatch.setattr(integrity_db, "FETCH_SIZE", 4)
     with as_owner(ledger) as conn:
         for version in (4, 8):
             edited = stored(conn, version).state + b" "
@@ -308,3 +310,51 @@ def test_triggers_refuse_when_a_row_is_updated(ledger: str, table: Any) -> None:
 def test_triggers_refuse_when_a_row_is_deleted(ledger: str, table: Any) -> None:
     with pytest.raises(sa_exc.IntegrityError, match="append-only"), get_engine(ledger).begin() as c:
         c.execute(delete(table))
+
+
+@pytest.mark.parametrize(
+    "ghost",
+    ["00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"],
+    ids=["before-every-aggregate", "after-every-aggregate"],
+)
+def test_move_index_row_is_named_when_its_aggregate_has_no_events(
+    ledger: str, ghost: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The index is read in the log's order alongside it: rows sorting before the first
+    # aggregate, after the last, or (in pages of 4) anywhere between must all be seen.
+    monkeypatch.setattr(integrity_db, "FETCH_SIZE", 4)
+    with as_owner(ledger) as conn:
+        conn.execute(
+            insert(MOVES).values(move_id="ghost", originator_id=UUID(ghost), originator_version=1)
+        )
+
+    [problem] = verify(ledger).problems
+
+    assert (problem.kind, problem.move_id, problem.aggregate_id) == (MOVE_INDEX, "ghost", ghost)
+    assert (problem.version, problem.notification_id) == (1, None)
+
+
+def test_move_index_rows_are_named_when_two_point_at_one_event(ledger: str) -> None:
+    with as_owner(ledger) as conn:
+        nid = stored(conn, 9).notification_id
+        conn.execute(insert(MOVES).values(
+            move_id="up-forged-index", originator_id=UP, originator_version=9,
+        ))  # fmt: skip
+
+    [problem] = verify(ledger).problems
+
+    assert (problem.kind, problem.move_id, problem.version) == (MOVE_INDEX, "up-forged-index", 9)
+    assert problem.notification_id == nid
+    assert "the event says 'up-agreement'" in problem.describe()
+
+
+def test_move_index_problems_are_named_in_move_id_order(ledger: str) -> None:
+    with as_owner(ledger) as conn:
+        for move_id, version in (("zz-ghost", 98), ("aa-ghost", 99), ("mm-ghost", 97)):
+            conn.execute(
+                insert(MOVES).values(move_id=move_id, originator_id=UP, originator_version=version)
+            )
+
+    problems = verify(ledger).problems
+
+    assert [p.move_id for p in problems] == ["aa-ghost", "mm-ghost", "zz-ghost"]
