@@ -1,0 +1,83 @@
+"""JSON timelines are validated straight from their bytes; errors read as they always did."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.domain.errors import InputError
+from ledger.timeline import parse_timeline, read_timeline
+
+
+def _document(**changes: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "format": "seatledger/timeline@1",
+        "parties": [{"code": "SP"}, {"code": "INC"}],
+        "negotiations": [
+            {"id": "up", "seats": 80, "parties": ["SP", "INC"], "opened_on": "2024-01-09"}
+        ],
+        "moves": [
+            {"id": "sp-offer", "negotiation": "up", "type": "proposal", "on": "2024-01-20",
+             "by": "SP", "split": {"SP": 63, "INC": 17}},
+            {"negotiation": "up", "type": "note", "on": "2024-01-21T10:00:00+05:30",
+             "note": "talks resume"},
+        ],
+    }  # fmt: skip
+    document.update(changes)
+    return document
+
+
+def _read(tmp_path: Path, document: object) -> Any:
+    path = tmp_path / "timeline.json"
+    path.write_text(json.dumps(document) if not isinstance(document, str) else document)
+    return read_timeline(path)
+
+
+def _refused(tmp_path: Path, document: object) -> str:
+    with pytest.raises(InputError) as error:
+        _read(tmp_path, document)
+    return str(error.value)
+
+
+def test_a_json_file_reads_as_the_same_timeline_as_its_text(tmp_path: Path) -> None:
+    timeline = _read(tmp_path, _document())
+    assert timeline == parse_timeline(json.dumps(_document()))
+    assert timeline.moves[0].on == date(2024, 1, 20)
+    assert timeline.moves[1].on.utcoffset() is not None
+
+
+def test_a_bad_field_names_the_move_and_the_field(tmp_path: Path) -> None:
+    document = _document()
+    document["moves"][0]["split"]["SP"] = "many"
+    message = _refused(tmp_path, document)
+    assert "move 'sp-offer' (#1): split.SP" in message
+
+
+def test_a_move_without_id_is_named_by_its_place(tmp_path: Path) -> None:
+    document = _document()
+    document["moves"][1]["on"] = 20240121
+    message = _refused(tmp_path, document)
+    assert "move #2: on" in message and "is not a date" in message
+
+
+def test_wrong_format_unknown_field_and_broken_json_are_refused(tmp_path: Path) -> None:
+    assert "format must be 'seatledger/timeline@1'" in _refused(
+        tmp_path, _document(format="other@1")
+    )
+    document = _document()
+    document["moves"][0]["colour"] = "red"
+    assert "move 'sp-offer' (#1): colour: Extra inputs are not permitted" in _refused(
+        tmp_path, document
+    )
+    assert "not valid YAML or JSON" in _refused(tmp_path, '{"format": "seatledger/timeline@1",')
+
+
+def test_references_are_checked_after_a_json_parse(tmp_path: Path) -> None:
+    document = _document()
+    document["moves"][0]["by"] = "RLD"
+    message = _refused(tmp_path, document)
+    assert "party 'RLD' is not in the file's parties list" in message
