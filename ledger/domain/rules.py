@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from types import MappingProxyType
 from typing import Final
 
@@ -98,9 +99,9 @@ def resolve(state: NegotiationState, move: Move) -> Move:
             raise NoOpenProposalError(
                 f"move {move.move_id}: {move.by} has no open proposal {what} to answer on {move.on}"
             )
-        return replace(move, target=target)
+        return move.resolved(target, move.parties)
     if move.kind == k.AGREEMENT and not move.parties:
-        return replace(move, parties=tuple(sorted(state.at_table)))
+        return move.resolved(move.target, tuple(sorted(state.at_table)))
     return move
 
 
@@ -131,7 +132,10 @@ def _split(move: Move) -> Split:
 
 
 def _lapse(offers: tuple[Offer, ...], maker: str) -> tuple[Offer, ...]:
-    return tuple(o for o in offers if o.maker != maker)
+    for offer in offers:
+        if offer.maker == maker:
+            return tuple(o for o in offers if o.maker != maker)
+    return offers  # nothing of the maker's is open: the very same tuple
 
 
 def _with_position(
@@ -163,22 +167,29 @@ def _answered(state: NegotiationState, move: Move) -> Offer:
 
 def apply(state: NegotiationState, move: Move) -> NegotiationState:
     """Return the state after `move`, or raise a RuleError that names the move."""
+    # The fold's innermost step (every move, every replay, every re-fold of a late move
+    # or a correction): the same checks in the same order, with as few calls as may be.
     kind = move.kind
-    if kind == k.OPENED:
-        return _open(state, move)
-    if kind in k.ALLIANCE_MEMBERSHIP:
-        return _membership(state, move)
-    if state.status == UNOPENED:
+    early = _ANY_STATUS.get(kind)
+    if early is not None:
+        return early(state, move)
+    status = state.status
+    if status == UNOPENED:
         raise MoveBeforeOpeningError(
             f"move {move.move_id}: dated {move.on}, before the talks opened"
         )
-    if valid_instant(move.on) < valid_instant(state.opened_on):  # type: ignore[arg-type]
+    on, opened = move.on, state.opened_on
+    if (
+        on < opened
+        if type(on) is date and type(opened) is date  # two dates: no instants needed
+        else valid_instant(on) < valid_instant(opened)  # type: ignore[arg-type]
+    ):
         raise MoveBeforeOpeningError(
             f"move {move.move_id}: dated {move.on}, before the talks opened on {state.opened_on}"
         )
     if kind == k.NOTE:
         return state
-    if state.status == NO_DEAL:
+    if status == NO_DEAL:
         raise TalksEndedError(
             f"move {move.move_id}: the {state.negotiation} talks had ended by {move.on}; "
             f"only notes and corrections may follow"
@@ -187,6 +198,36 @@ def apply(state: NegotiationState, move: Move) -> NegotiationState:
     if handler is None:
         raise RuleError(f"move {move.move_id}: {kind!r} is not a negotiation move")
     return handler(state, move)
+
+
+def _evolve(
+    state: NegotiationState,
+    status: str,
+    at_table: frozenset[str],
+    departed: frozenset[str],
+    offers: tuple[Offer, ...],
+    agreed: Split | None,
+    positions: MappingProxyType[str, Split],
+) -> NegotiationState:
+    """The state with the fields a move may change replaced (the others kept).
+
+    `dataclasses.replace` builds the same object at two to three times the cost: it
+    reads every field by name and calls the constructor with keywords.
+    """
+    return NegotiationState(
+        state.negotiation,
+        status,
+        state.title,
+        state.region,
+        state.seats,
+        state.alliance,
+        state.opened_on,
+        at_table,
+        departed,
+        offers,
+        agreed,
+        positions,
+    )
 
 
 def _open(state: NegotiationState, move: Move) -> NegotiationState:
@@ -213,15 +254,21 @@ def _open(state: NegotiationState, move: Move) -> NegotiationState:
 
 def _membership(state: NegotiationState, move: Move) -> NegotiationState:
     party = move.party or ""
+    s = state
     if move.kind == k.PARTY_JOINED_ALLIANCE:
-        return replace(state, departed=state.departed - {party})
-    if state.status in (UNOPENED, AGREED, NO_DEAL) or party not in state.at_table:
-        return replace(state, departed=state.departed | {party})
-    return replace(
-        state,
-        departed=state.departed | {party},
-        at_table=state.at_table - {party},
-        offers=_lapse(state.offers, party),
+        departed = s.departed - {party}
+        return _evolve(s, s.status, s.at_table, departed, s.offers, s.agreed, s.positions)
+    if s.status in (UNOPENED, AGREED, NO_DEAL) or party not in s.at_table:
+        departed = s.departed | {party}
+        return _evolve(s, s.status, s.at_table, departed, s.offers, s.agreed, s.positions)
+    return _evolve(
+        s,
+        s.status,
+        s.at_table - {party},
+        s.departed | {party},
+        _lapse(s.offers, party),
+        s.agreed,
+        s.positions,
     )
 
 
@@ -248,11 +295,15 @@ def _proposal(state: NegotiationState, move: Move) -> NegotiationState:
     if move.kind == k.COUNTER_OFFER:
         answered = _answered(state, move)
         offers = tuple(o for o in offers if o.move_id != answered.move_id)
-    return replace(
-        state,
-        status=NEGOTIATING,
-        offers=(*offers, Offer(move.move_id, by, split)),
-        positions=_with_position(state, by, split),
+    s = state
+    return _evolve(
+        s,
+        NEGOTIATING,
+        s.at_table,
+        s.departed,
+        (*offers, Offer(move.move_id, by, split)),
+        s.agreed,
+        _with_position(s, by, split),
     )
 
 
@@ -260,9 +311,12 @@ def _answer(state: NegotiationState, move: Move) -> NegotiationState:
     _not_after_agreement(state, move)
     _require_at_table(state, move.by, move)
     offer = _answered(state, move)
+    s = state
     if move.kind == k.ACCEPTANCE:
-        return replace(state, positions=_with_position(state, _by(move), offer.split))
-    return replace(state, offers=tuple(o for o in state.offers if o.move_id != offer.move_id))
+        positions = _with_position(s, _by(move), offer.split)
+        return _evolve(s, s.status, s.at_table, s.departed, s.offers, s.agreed, positions)
+    offers = tuple(o for o in s.offers if o.move_id != offer.move_id)
+    return _evolve(s, s.status, s.at_table, s.departed, offers, s.agreed, s.positions)
 
 
 def _joined(state: NegotiationState, move: Move) -> NegotiationState:
@@ -274,13 +328,17 @@ def _joined(state: NegotiationState, move: Move) -> NegotiationState:
         )
     if party in state.at_table:
         raise RuleError(f"move {move.move_id}: {party} is already at the table")
-    return replace(state, at_table=state.at_table | {party})
+    s = state
+    at_table = s.at_table | {party}
+    return _evolve(s, s.status, at_table, s.departed, s.offers, s.agreed, s.positions)
 
 
 def _withdrew(state: NegotiationState, move: Move) -> NegotiationState:
     _require_at_table(state, move.party, move)
     party = move.party or ""
-    return replace(state, at_table=state.at_table - {party}, offers=_lapse(state.offers, party))
+    s = state
+    at_table, offers = s.at_table - {party}, _lapse(s.offers, party)
+    return _evolve(s, s.status, at_table, s.departed, offers, s.agreed, s.positions)
 
 
 def _agreement(state: NegotiationState, move: Move) -> NegotiationState:
@@ -299,9 +357,8 @@ def _agreement(state: NegotiationState, move: Move) -> NegotiationState:
     positions = dict(state.positions)
     for party in signatories:
         positions[party] = split
-    return replace(
-        state, status=AGREED, agreed=split, offers=(), positions=MappingProxyType(positions)
-    )
+    s = state
+    return _evolve(s, AGREED, s.at_table, s.departed, (), split, MappingProxyType(positions))
 
 
 def _amendment(state: NegotiationState, move: Move) -> NegotiationState:
@@ -312,13 +369,22 @@ def _amendment(state: NegotiationState, move: Move) -> NegotiationState:
         )
     split = _split(move)
     check_split(split, seats=state.seats, at_table=state.at_table, move=move.move_id)
-    return replace(state, agreed=split)
+    s = state
+    return _evolve(s, s.status, s.at_table, s.departed, s.offers, split, s.positions)
 
 
 def _ended(state: NegotiationState, move: Move) -> NegotiationState:
     _not_after_agreement(state, move)
-    return replace(state, status=NO_DEAL, offers=())
+    s = state
+    return _evolve(s, NO_DEAL, s.at_table, s.departed, (), s.agreed, s.positions)
 
+
+_ANY_STATUS = {
+    k.OPENED: _open,
+    k.PARTY_JOINED_ALLIANCE: _membership,
+    k.PARTY_LEFT_ALLIANCE: _membership,
+}
+"""Moves that apply in any status, before the opening checks."""
 
 _HANDLERS = {
     k.MEETING: _meeting,

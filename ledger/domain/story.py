@@ -41,6 +41,8 @@ class Story(Generic[S]):
         self.moves: list[Move] = []
         self.final: S = initial
         self._checkpoints: dict[int, S] = {0: initial}
+        self._last: Move | None = None
+        self._last_key_value: tuple[datetime, int] = (datetime.min, 0)
 
     def __len__(self) -> int:
         return len(self.moves)
@@ -54,13 +56,21 @@ class Story(Generic[S]):
 
     def plan_add(self, move: Move, resolve: Resolver[S] | None = None) -> Plan[S]:
         """Check a new move, in order or late; raise a RuleError naming what it breaks."""
-        if not self.moves or move.key >= self.moves[-1].key:
+        moves = self.moves
+        key = move.key
+        if not moves or key >= self._last_key(moves[-1]):
             resolved = resolve(self.final, move) if resolve else move
             return Plan(resolved, self.apply(self.final, resolved))
-        index = bisect_right(self.moves, move.key, key=_key)
+        index = bisect_right(moves, key, key=_key)
         return self._refold(
             self.moves[:index], move, self.moves[index:], resolve, index, (index + 1, 1)
         )
+
+    def _last_key(self, last: Move) -> tuple[datetime, int]:
+        # The last move's key, computed once: in-order moves compare with it every time.
+        if self._last is not last:
+            self._last, self._last_key_value = last, last.key
+        return self._last_key_value
 
     def plan_replace(self, move_id: str, replacement: Move | None) -> Plan[S]:
         """Check a story where one move is retracted (None) or replaced."""

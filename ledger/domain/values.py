@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Annotated
@@ -42,18 +43,21 @@ ValidTime = AwareDatetime | date
 Split = dict[str, int]
 
 
-def valid_instant(on: ValidTime) -> datetime:
-    """Order key on the valid-time axis: a bare date counts from its start, UTC."""
-    return _valid_instant(on)
-
-
 @lru_cache(maxsize=8192)
 def _valid_instant(on: ValidTime) -> datetime:
+    """Order key on the valid-time axis: a bare date counts from its start, UTC."""
     # Cached: every fold step and every sort key asks, for a few thousand distinct
     # dates. Equal inputs (even instants given in other offsets) give equal results.
     if isinstance(on, datetime):
         return on.astimezone(UTC)
     return datetime.combine(on, time.min, tzinfo=UTC)
+
+
+valid_instant: Callable[[ValidTime], datetime] = _valid_instant
+"""Order key on the valid-time axis: a bare date counts from its start, UTC.
+
+The cache itself, not a function that calls it: one call less on the fold's hot path.
+"""
 
 
 def end_of(on: ValidTime) -> datetime:
