@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import replace
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -147,6 +149,9 @@ _NOTHING = object()
 """Stands for "no aggregate yet": equal to no originator id a driver returns."""
 
 
+_first = itemgetter(0)
+
+
 def _by_move_id(problem: Problem) -> str:
     return problem.move_id or ""
 
@@ -169,28 +174,39 @@ class _MoveIndex:
         self.entries: dict[int, list[str]] = {}
         self.matched: set[int] = set()
 
-    def _peek(self) -> MoveRow | None:
-        if self.next >= len(self.rows):
-            self.rows, self.next = next(self.batches, ()), 0
-            if not self.rows:
-                return None
-        return self.rows[self.next]
-
     def at(self, raw: Any) -> dict[int, list[str]]:
-        """Return the entries of aggregate `raw` by version; report those left before it."""
+        """Return the entries of aggregate `raw` by version; report those left before it.
+
+        `raw` None takes every entry left: they point at no event.
+        """
         self.close()
         self.raw = raw
         entries: dict[int, list[str]] = {}
-        while (row := self._peek()) is not None:
-            entry_raw, version, move_id = row
-            if raw is None or entry_raw != raw:
-                if raw is not None and entry_raw > raw:
+        rows, start = self.rows, self.next
+        while True:
+            if start >= len(rows):
+                rows, start = next(self.batches, ()), 0
+                if not rows:
                     break
-                # An aggregate without a single event: every entry points at nothing.
-                self.nowhere(entry_raw, version, move_id)
+            # The entries up to this aggregate's last are a run of the sorted batch.
+            end = len(rows) if raw is None else bisect_right(rows, raw, start, key=_first)
+            run = rows[start:end]
+            if run and run[0][0] == raw:
+                for _, version, move_id in run:  # all of this aggregate
+                    if version in entries:
+                        entries[version].append(move_id)
+                    else:
+                        entries[version] = [move_id]
             else:
-                entries.setdefault(version, []).append(move_id)
-            self.next += 1
+                for entry_raw, version, move_id in run:
+                    if entry_raw == raw:
+                        entries.setdefault(version, []).append(move_id)
+                    else:  # an aggregate without a single event
+                        self.nowhere(entry_raw, version, move_id)
+            start = end
+            if end < len(rows):
+                break
+        self.rows, self.next = rows, start
         self.entries = entries
         self.matched = set()
         return entries

@@ -358,3 +358,22 @@ def test_move_index_problems_are_named_in_move_id_order(ledger: str) -> None:
     problems = verify(ledger).problems
 
     assert [p.move_id for p in problems] == ["aa-ghost", "mm-ghost", "zz-ghost"]
+
+
+def test_duplicated_version_is_named_when_the_unique_constraint_was_dropped(ledger: str) -> None:
+    with as_owner(ledger) as conn:
+        if conn.dialect.name != "postgresql":
+            pytest.skip("SQLite cannot drop a table's constraint")
+        conn.exec_driver_sql(f"ALTER TABLE {EVENTS.name} DROP CONSTRAINT {EVENTS.name}_version_key")
+        copy = stored(conn, 4)
+        conn.execute(insert(EVENTS).values(
+            notification_id=next_notification_id(conn), originator_id=UP, originator_version=4,
+            topic=copy.topic, state=copy.state, hash=copy.hash,
+        ))  # fmt: skip
+
+    problems = verify(ledger).problems
+
+    # The copy comes after the original (notification ids break the tie): it is the
+    # one that does not extend the chain, and its move is checked against the index.
+    assert [(p.kind, p.version) for p in problems] == [(BAD_VERSION, 4)]
+    assert problems[0].notification_id != copy.notification_id
