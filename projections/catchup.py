@@ -32,13 +32,15 @@ from ledger.domain.negotiation import Negotiation
 from ledger.persistence.base import insert_many
 from ledger.persistence.engine import write_transaction
 from ledger.replay import as_known
-from projections.derive import MoveRecord, SplitRow, dumps, move_record
+from projections.derive import SplitRow, history_row
 from projections.intervals import CurrentRow, StoryMark, advance
 from projections.tables import POSITION_NAME, VIEW_TABLES, moves, position, splits
 from projections.timeaxis import END_OF_TIME, micros
 
 Progress = Callable[[int, int], None]
 PAGE_SIZE = 1000
+REBUILD_BATCH = 20_000
+"""Events a rebuild applies per transaction (whole pages; the position is written last)."""
 CACHE_SIZE = 1024
 _NEVER = -END_OF_TIME
 
@@ -149,29 +151,6 @@ def _insert(
         raise DBAPIError.instance(statement, None, error, dbapi_error) from error
 
 
-def _history_row(record: MoveRecord) -> tuple[Any, ...]:
-    """A history row in the column order of `moves`."""
-    return (
-        record.move_id,
-        record.seq,
-        record.negotiation,
-        record.type,
-        record.on.isoformat(),
-        record.on_at,
-        record.recorded_at.isoformat(),
-        record.known_from,
-        record.recorded_by,
-        record.by,
-        None if record.split is None else dumps(record.split),
-        None if record.seats_moved is None else dumps(record.seats_moved),
-        record.source,
-        record.note,
-        record.confidence,
-        record.corrects,
-        record.retract,
-    )
-
-
 def lock_position(conn: Connection) -> int:
     """Take the projection's write lock and read the position inside it."""
     query = select(position.c.notification_id).where(position.c.name == POSITION_NAME)
@@ -217,31 +196,43 @@ class Projector:
         # Aggregates stay folded between pages and calls; evicted ones are re-read.
         self._cache: OrderedDict[UUID, _Entry] = OrderedDict()
 
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply every notification after the position; return how many were applied."""
+    def catch_up(self, progress: Progress | None = None, *, pages: int = 1) -> int:
+        """Apply every notification after the position; return how many were applied.
+
+        Each transaction applies up to `pages` pages (their rows written once, then the
+        position): a rebuild commits far less often than a catch-up of a few moves.
+        """
         applied = total = 0
         head = self.app.recorder.max_notification_id() or 0
         while True:
-            page: Sequence[Notification] = []
+            done: list[int] = []  # the size of each page applied in this transaction
             try:
                 with write_transaction(self.engine) as conn:
                     at = lock_position(conn)
                     if applied == 0:
                         total = max(head - at, 0)  # in notification ids: a progress estimate
-                    page = self.app.recorder.select_notifications(at + 1, self.page_size)
-                    if page:
-                        self._apply_page(conn, page)
-                        _set_position(conn, page[-1].id)
+                    writes = _PageWrites()
+                    while len(done) < pages:
+                        page = self.app.recorder.select_notifications(at + 1, self.page_size)
+                        if not page:
+                            break
+                        self._apply_page(conn, page, writes)
+                        at = page[-1].id
+                        done.append(len(page))
+                    if done:
+                        writes.flush(conn)
+                        _set_position(conn, at)
             except BaseException:
                 self._cache.clear()  # it may be ahead of what was committed
                 raise
-            if not page:
-                return applied
-            applied += len(page)
+            for count in done:
+                applied += count
+                if progress is not None:
+                    progress(applied, max(total, applied))
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
-            if progress is not None:
-                progress(applied, max(total, applied))
+            if len(done) < pages:
+                return applied
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Drop every view row and the position, then apply the whole log again."""
@@ -251,22 +242,23 @@ class Projector:
                 conn.execute(delete(table))
             _set_position(conn, 0)
         self._cache.clear()
-        return self.catch_up(progress)
+        return self.catch_up(progress, pages=max(REBUILD_BATCH // self.page_size, 1))
 
-    def _apply_page(self, conn: Connection, page: Sequence[Notification]) -> None:
-        writes = _PageWrites()
+    def _apply_page(
+        self, conn: Connection, page: Sequence[Notification], writes: _PageWrites
+    ) -> None:
+        to_domain_event = self.app.mapper.to_domain_event
         for notification in page:
-            event = self.app.mapper.to_domain_event(notification)
+            event = to_domain_event(notification)
             if isinstance(event, LedgerEvent) and not isinstance(event, PartiesRegistered):
                 self._apply(conn, event, writes)
-        writes.flush(conn)
 
     def _apply(self, conn: Connection, event: LedgerEvent, writes: _PageWrites) -> None:
         entry = self._entry(conn, event, writes)
         entry.known_from = max(entry.known_from, micros(event.timestamp))
-        record = move_record(entry.aggregate, event, entry.known_from)
-        if record is not None:
-            writes.history.append(_history_row(record))
+        row = history_row(entry.aggregate, event, entry.known_from)
+        if row is not None:
+            writes.history.append(row)
         before = entry.aggregate
         mark = StoryMark(before.story if isinstance(before, Negotiation) else None)
         entry.aggregate = event.mutate(before)

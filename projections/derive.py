@@ -255,3 +255,66 @@ def _correction(aggregate: Any, event: MoveCorrected, known_from: int) -> MoveRe
         corrects=event.of,
         retract=event.retract,
     )
+
+
+def history_row(aggregate: Any, event: LedgerEvent, known_from: int) -> tuple[Any, ...] | None:
+    """`move_record` as a row of the history table, in its column order (None: no row).
+
+    The catch-up's hot path: the same values as `move_record`, without the named tuple.
+    """
+    if isinstance(event, AllianceMembershipMirrored | MoveCorrected):
+        record = move_record(aggregate, event, known_from)
+        return None if record is None else record_row(record)
+    if not isinstance(event, MoveEvent):
+        return None
+    fields = event.__dict__  # as in move_record
+    split: Split | None = fields.get("split")
+    on = event.occurred_on
+    instant = valid_instant(on)
+    moved = None
+    if split is not None:
+        moved = seats_moved(
+            split, table_split_before(aggregate, (instant, event.originator_version))
+        )
+    return (
+        event.move_id,
+        event.originator_version,
+        aggregate.slug if isinstance(aggregate, Negotiation) else negotiation_of(aggregate, event),
+        event.kind,
+        on.isoformat(),
+        micros(instant),
+        event.timestamp.isoformat(),
+        known_from,
+        event.recorded_by,
+        fields.get("by") or fields.get("party"),
+        None if split is None else dumps(split if type(split) is dict else dict(split)),
+        None if moved is None else dumps(moved),
+        event.source,
+        event.note,
+        event.confidence,
+        None,
+        False,
+    )
+
+
+def record_row(record: MoveRecord) -> tuple[Any, ...]:
+    """A history record in the column order of the history table."""
+    return (
+        record.move_id,
+        record.seq,
+        record.negotiation,
+        record.type,
+        record.on.isoformat(),
+        record.on_at,
+        record.recorded_at.isoformat(),
+        record.known_from,
+        record.recorded_by,
+        record.by,
+        None if record.split is None else dumps(record.split),
+        None if record.seats_moved is None else dumps(record.seats_moved),
+        record.source,
+        record.note,
+        record.confidence,
+        record.corrects,
+        record.retract,
+    )

@@ -143,6 +143,72 @@ def changed_runs(
     return since, runs, until
 
 
+_GENERAL = RowChanges([], [], [])
+"""What `_appended` returns when a change needs the general way."""
+
+_MICROS_MEMO = 65_536
+_instant_micros: dict[datetime, int] = {}
+
+
+def instant_micros(instant: datetime) -> int:
+    """`micros` of a valid instant, memoised: a story has a few thousand distinct ones."""
+    found = _instant_micros.get(instant)
+    if found is None:
+        if len(_instant_micros) >= _MICROS_MEMO:
+            _instant_micros.clear()
+        found = _instant_micros[instant] = micros(instant)
+    return found
+
+
+def _appended(
+    current: list[CurrentRow],
+    mark: StoryMark,
+    story: Story[NegotiationState],
+    known_from: int,
+) -> RowChanges | None:
+    """`advance` for one move appended in valid-time order; _GENERAL: take the general way.
+
+    The last row is the only one that can change: it is replaced if the move shares its
+    instant, else cut at the move's instant and followed by a new row. Anything unusual
+    (no rows yet, a gap before the last row) goes the general way.
+    """
+    state = story.final
+    tail = current[-1]
+    if state.status == UNOPENED or tail.valid_to != END_OF_TIME:
+        return _GENERAL
+    last = story.moves[-1]
+    cut = instant_micros(last.key[0])
+    if tail.valid_from > cut:
+        return _GENERAL
+    if state is mark.final:  # the move left the state as it was (a note, a meeting)
+        shown = tail.content
+        content = SplitRow(
+            shown.status,
+            shown.maker,
+            shown.split,
+            shown.positions,
+            shown.seats,
+            shown.region,
+            shown.title,
+            last.move_id,
+        )
+    else:
+        content = split_row(state, last)
+    if tail.valid_from == cut:
+        if len(current) > 1 and current[-2].valid_to != cut:
+            return _GENERAL
+        if tail.content == content:
+            return None
+        row = CurrentRow(cut, END_OF_TIME, content, known_from)
+        current[-1] = row
+        return RowChanges([tail], [row], current)
+    renewed = CurrentRow(tail.valid_from, cut, tail.content, known_from)
+    row = CurrentRow(cut, END_OF_TIME, content, known_from)
+    current[-1] = renewed
+    current.append(row)
+    return RowChanges([tail], [renewed, row], current)
+
+
 def advance(
     current: list[CurrentRow],
     mark: StoryMark,
@@ -155,12 +221,16 @@ def advance(
     from the changed instant is looked at, so an in-order append costs the same however
     long the negotiation's history is.
     """
+    if current and story.moves is mark.moves and len(story.moves) == mark.length + 1:
+        fast = _appended(current, mark, story, known_from)
+        if fast is not _GENERAL:
+            return fast
     changed = changed_runs(mark, story)
     if changed is None:
         return None
     since, runs, until = changed
-    cut = micros(since)
-    end = END_OF_TIME if until is None else micros(until)
+    cut = instant_micros(since)
+    end = END_OF_TIME if until is None else instant_micros(until)
     closed: list[CurrentRow] = []
     opened: list[CurrentRow] = []
     split_at = len(current)
@@ -168,7 +238,7 @@ def advance(
         split_at -= 1  # from the end: an in-order append looks at the last row only
     keep = max(split_at - 1, 0)
     tail: list[CurrentRow] = []
-    starts = [micros(run[0]) for run in runs]
+    starts = [instant_micros(run[0]) for run in runs]
     if split_at:
         before = current[split_at - 1]
         valid_to = starts[0] if runs else end
