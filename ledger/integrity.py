@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import multiprocessing
+import os
+import sys
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from contextlib import closing
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Any
 
@@ -14,15 +18,18 @@ import orjson
 from sqlalchemy import Connection
 
 from ledger.integrity_db import (
+    FETCH_SIZE,
     Batches,
     EventRow,
+    LogReader,
     MoveRow,
-    canonical_id,
     count_rows,
-    event_batches,
     first_events,
     ledger_snapshot,
-    move_batches,
+    log_reader,
+    max_notification_id,
+    reader_in_snapshot,
+    share_snapshot,
 )
 from ledger.integrity_digest import (
     Digest,
@@ -68,22 +75,185 @@ __all__ = [
 Progress = Callable[[int, int], None]
 
 
+PROCESSES = 2
+"""How many processes check a big log (Linux only: the worker is forked); 1 turns it off."""
+
+SPLIT_FROM = 20_000
+"""Split only a log that reaches this notification id: a smaller one is checked sooner alone."""
+
+SPARE_LOAD = 0.5
+"""A worker is started only while the 1-minute load average is at most cores - 1 + this."""
+
+SPLIT_AT = "80000000-0000-0000-0000-000000000000"
+"""The worker checks the aggregates from this id on, verify's own process those below it.
+
+Aggregate ids are UUIDs derived from slugs (or random), so this halves the aggregates."""
+
+
 def verify(
     url: str, *, digest: Digest | None = None, progress: Progress | None = None
 ) -> VerifyReport:
     """Recompute every hash chain of the ledger at `url` and report every problem."""
     with ledger_snapshot(url) as conn:
         total = 0 if progress is None else count_rows(conn, TABLES.events.name)
-        check = _Checker(conn, digest)
-        with closing(move_batches(conn)) as moves:
-            check.moves = _MoveIndex(conn, moves)
-            _walk(check, progress, total)
-        problems = check.problems + sorted(check.moves.problems, key=_by_move_id)
+        check = _Checker(digest)
+        reader = log_reader(conn)
+        worker = _Worker.start(url, conn, reader, digest) if _split(conn) else None
+        try:
+            if worker is None:
+                _walk(check, reader, _ticker(progress, total, None))
+            else:
+                _walk(check, reader.part(None, SPLIT_AT), _ticker(progress, total, worker))
+                part = worker.result()
+                if part is None:  # it failed, or SQLite's log moved: check its half here
+                    _walk(check, reader.part(SPLIT_AT, None), _ticker(progress, total, None))
+                else:
+                    check.absorb(part)
+                    if progress is not None:
+                        progress(check.events, total)
+        finally:
+            if worker is not None:
+                worker.stop()
+        problems = check.problems + sorted(check.move_problems, key=_by_move_id)
         problems = _name_aggregates(conn, problems + check.digest_problems())
     return VerifyReport(not problems, check.events, check.aggregates, problems, digest)
 
 
-def _walk(check: _Checker, progress: Progress | None, total: int) -> None:
+def _split(conn: Connection) -> bool:
+    """Whether a worker should check half of the log: a big log, and a core to spare."""
+    if PROCESSES < 2 or sys.platform != "linux":
+        return False
+    # Measured on a 2-core machine that others kept busy (load average 7-10): the
+    # scheduler shares the CPU between sessions, not processes, so a worker only
+    # added its ~10% overhead. With a core idle it halves verify's CPU-bound time.
+    cores = len(os.sched_getaffinity(0))
+    if cores < 2 or os.getloadavg()[0] > cores - 1 + SPARE_LOAD:
+        return False
+    return max_notification_id(conn) >= SPLIT_FROM
+
+
+Tick = Callable[[int], None]
+
+
+def _ticker(progress: Progress | None, total: int, worker: _Worker | None) -> Tick:
+    """Return what the walk calls after each batch with the events it has checked."""
+    if worker is None:
+        if progress is None:
+            return lambda done: None
+        return lambda done: progress(done, total)
+
+    def tick(done: int) -> None:
+        worker.poll()
+        if progress is not None:
+            progress(done + worker.done, total)
+
+    return tick
+
+
+@dataclass
+class _Part:
+    """What a worker found in its half of the log, for verify's process to add up."""
+
+    problems: list[Problem]
+    move_problems: list[Problem]
+    events: int
+    aggregates: int
+    ledger_heads: dict[str, str]
+    seen: list[str]
+
+
+class _Worker:
+    """A forked process that checks the aggregates from SPLIT_AT on, in the same snapshot.
+
+    It reads through a connection of its own (PostgreSQL imports the exported snapshot;
+    SQLite checks that it sees the same log) and sends back its problems, which verify
+    adds after its own: the report is the one a single process would make. If anything
+    goes wrong in it, verify checks that half itself.
+    """
+
+    def __init__(self, process: Any, pipe: Any) -> None:
+        self.process, self.pipe = process, pipe
+        self.done = 0
+        self.finished = False
+        self.part: _Part | None = None
+
+    @classmethod
+    def start(
+        cls, url: str, conn: Connection, reader: LogReader, digest: Digest | None
+    ) -> _Worker | None:
+        """Fork the worker; None if that cannot be done here (then verify works alone)."""
+        token = share_snapshot(conn)
+        if token is None:
+            return None
+        try:
+            context = multiprocessing.get_context("fork")
+            receiver, sender = context.Pipe(duplex=False)
+            mine = reader.part(SPLIT_AT, None)
+            process = context.Process(
+                target=_work, args=(sender, url, token, mine, digest), daemon=True
+            )
+            process.start()  # refused, for one, inside a daemonic process
+        except Exception:
+            return None
+        sender.close()
+        return cls(process, receiver)
+
+    def poll(self) -> None:
+        """Take the worker's progress reports that have arrived, without waiting."""
+        try:
+            while not self.finished and self.pipe.poll():
+                self._take(self.pipe.recv())
+        except (EOFError, OSError):
+            self.finished = True
+
+    def result(self) -> _Part | None:
+        """Wait for the worker; return its part, or None if it did not finish its half."""
+        try:
+            while not self.finished:
+                self._take(self.pipe.recv())
+        except (EOFError, OSError):
+            self.finished = True
+        return self.part
+
+    def _take(self, message: tuple[str, Any]) -> None:
+        kind, value = message
+        if kind == "progress":
+            self.done = value
+        else:
+            self.finished = True
+            self.part = value if kind == "done" else None
+
+    def stop(self) -> None:
+        self.pipe.close()
+        if self.process.is_alive() and not self.finished:
+            self.process.kill()
+        self.process.join()
+
+
+def _work(pipe: Any, url: str, token: str, reader: LogReader, digest: Digest | None) -> None:
+    """The worker process: check one half of the log, send back what it found."""
+    # Nothing inherited from the parent may be finalised here (its connections).
+    gc.disable()
+    try:
+        with reader_in_snapshot(url, token, reader) as mine:
+            check = _Checker(digest)
+            sent = 0
+
+            def tick(done: int) -> None:
+                nonlocal sent
+                if done - sent >= 10 * FETCH_SIZE:
+                    pipe.send(("progress", done))
+                    sent = done
+
+            _walk(check, mine, tick)
+            pipe.send(("done", check.part()))
+    except BaseException:  # verify's process checks this half itself
+        pipe.send(("failed", None))
+    finally:
+        pipe.close()
+
+
+def _walk(check: _Checker, reader: LogReader, tick: Tick) -> None:
     """Check every event's link, and the move index along the way, in one ordered scan.
 
     The loop is the hot path of verify: a healthy event costs one SHA-256, a few
@@ -91,14 +261,14 @@ def _walk(check: _Checker, progress: Progress | None, total: int) -> None:
     """
     sha256 = hashlib.sha256
     digest = check.digest is not None
-    index = check.moves
+    check.canonical = reader.canonical
     current: Any = _NOTHING
     loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
-    aggregate, moves = "", index.entries
-    matched = index.matched.add
     prev_hash, prev_version, prev_nid = GENESIS_HASH, 0, -1
-    done = 0
-    with closing(event_batches(check.conn)) as batches:
+    with closing(reader.moves()) as index_batches, closing(reader.events()) as batches:
+        index = _MoveIndex(reader.canonical, index_batches)
+        moves = index.entries
+        matched = index.matched.add
         for rows in batches:
             for row in rows:
                 raw, version, nid, topic, state, stored = row
@@ -137,12 +307,11 @@ def _walk(check: _Checker, progress: Progress | None, total: int) -> None:
                 if digest:
                     check.check_coverage(row)
                 prev_hash, prev_version, prev_nid = stored, version, nid
-            done += len(rows)
-            check.events = done
-            if progress is not None:
-                progress(done, total)
-    check.close_aggregate(prev_version)
-    index.finish()
+            check.events += len(rows)
+            tick(check.events)
+        check.close_aggregate(prev_version)
+        index.finish()
+    check.move_problems += index.problems
 
 
 _NOTHING = object()
@@ -164,8 +333,8 @@ class _MoveIndex:
     an event, and that event's payload must carry the entry's move id.
     """
 
-    def __init__(self, conn: Connection, batches: Batches[MoveRow]) -> None:
-        self.conn = conn
+    def __init__(self, canonical: Callable[[Any], str], batches: Batches[MoveRow]) -> None:
+        self.canonical = canonical
         self.batches = batches
         self.rows: Sequence[MoveRow] = ()
         self.next = 0
@@ -237,29 +406,51 @@ class _MoveIndex:
 
     def nowhere(self, raw: Any, version: int, move_id: str) -> None:
         detail = f"the move index points move {move_id!r} at an event that does not exist"
-        aggregate = canonical_id(self.conn, raw)
+        aggregate = self.canonical(raw)
         self.problems.append(Problem(MOVE_INDEX, detail, aggregate, version, None, move_id))
 
 
 class _Checker:
     """Keeps what the walk needs beyond the current link: problems, the digest's heads."""
 
-    def __init__(self, conn: Connection, digest: Digest | None) -> None:
-        self.conn = conn
+    def __init__(self, digest: Digest | None) -> None:
         self.digest = digest
         self.position = -1 if digest is None else digest.position
         self.unseen: dict[str, Head] = (
             {} if digest is None else {h.aggregate: h for h in digest.heads}
         )
+        self.seen: list[str] = []
         self.ledger_heads: dict[str, str] = {}
         self.problems: list[Problem] = []
+        self.move_problems: list[Problem] = []
         self.events = 0
         self.aggregates = 0
         self.aggregate = ""
         self.head: Head | None = None
         self.prev_version = 0
         self.prev_nid = -1
-        self.moves: _MoveIndex
+        self.canonical: Callable[[Any], str] = str
+
+    def part(self) -> _Part:
+        """What this checker found, for another process's checker to absorb."""
+        return _Part(
+            self.problems,
+            self.move_problems,
+            self.events,
+            self.aggregates,
+            self.ledger_heads,
+            self.seen,
+        )
+
+    def absorb(self, part: _Part) -> None:
+        """Add what a worker found in the aggregates after this checker's."""
+        self.problems += part.problems
+        self.move_problems += part.move_problems
+        self.events += part.events
+        self.aggregates += part.aggregates
+        self.ledger_heads.update(part.ledger_heads)
+        for aggregate in part.seen:
+            self.unseen.pop(aggregate, None)
 
     def explain(self, row: EventRow, linked: bool) -> bool:
         """Report why an event does not link; return False if it is no link at all."""
@@ -284,13 +475,15 @@ class _Checker:
         return True
 
     def open_aggregate(self, raw: Any) -> str:
-        self.aggregate = canonical_id(self.conn, raw)
+        self.aggregate = self.canonical(raw)
         self.aggregates += 1
         self.head = self.unseen.pop(self.aggregate, None)
+        if self.head is not None:
+            self.seen.append(self.aggregate)
         return self.aggregate
 
     def close_aggregate(self, last_version: int) -> None:
-        head = self.head
+        head, self.head = self.head, None
         if head is None or head.aggregate in self.ledger_heads:
             return
         if last_version < head.version:
@@ -302,7 +495,6 @@ class _Checker:
         else:
             detail = f"v{head.version}, the digest's head of this aggregate, is missing (deleted)"
         self.problems.append(Problem(DIGEST, detail, head.aggregate, head.version))
-        self.head = None
 
     def check_coverage(self, row: EventRow) -> None:
         _, version, nid, _, _, stored = row

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -90,27 +91,109 @@ Measured: fetches of 500-2,000 rows read PostgreSQL's log some 1.5x faster than
 fetches of 10,000 (a batch that stays in the CPU's caches while it is checked)."""
 
 
-def event_batches(conn: Connection) -> Batches[EventRow]:
-    """Yield the whole log in batches, ordered by aggregate, version and notification id.
+@dataclass(frozen=True)
+class LogReader:
+    """Streams the log and the move index through a driver connection in one snapshot.
 
-    One statement in the snapshot's transaction, read through the driver's own cursor
-    (a server-side cursor on PostgreSQL), FETCH_SIZE rows at a time: memory stays
-    bounded and no SQLAlchemy row is built.
+    Each statement is read through the driver's own cursor (a named, server-side one
+    on PostgreSQL, binary so that bytea arrives as bytes), FETCH_SIZE rows at a time:
+    memory stays bounded and no SQLAlchemy row is built. `lower` and `upper` restrict
+    it to the aggregates whose ids are at or above, and below, a split id.
     """
-    # The notification id breaks ties, so that even duplicated versions (possible
-    # only if someone dropped the unique constraint) are all checked in one order.
-    # SQLite's index holds it anyway; PostgreSQL would sort for it, so it is left
-    # out there while the constraint stands (no two rows can tie).
-    # Qualified names: a bare originator_id would sort by the selected uuid::text.
-    order = "e.originator_id, e.originator_version"
-    if conn.dialect.name != "postgresql" or not _versions_unique(conn):
-        order += ", e.notification_id"
-    query = (
-        f"SELECT {_id_column(conn, 'e.originator_id')}, e.originator_version, "
-        f"e.notification_id, e.topic, e.state, e.hash FROM {_table(conn, TABLES.events.name)} e "
-        f"ORDER BY {order}"
+
+    driver: Any
+    postgres: bool
+    versions_unique: bool
+    error: type[Exception]
+    events_table: str
+    moves_table: str
+    lower: str | None = None
+    upper: str | None = None
+
+    def canonical(self, raw: Any) -> str:
+        """Return an originator id as this driver gives it in canonical form."""
+        if self.postgres:
+            return str(raw)  # selected as uuid::text, which is already canonical
+        return str(UUID(str(raw)))
+
+    def part(self, lower: str | None, upper: str | None) -> LogReader:
+        """The same reader, restricted to the aggregates with lower <= id < upper."""
+        return replace(self, lower=lower, upper=upper)
+
+    def _where(self, column: str) -> str:
+        # The bounds are canonical UUIDs made by verify, never user input.
+        bounds = []
+        for op, bound in ((">=", self.lower), ("<", self.upper)):
+            if bound is not None:
+                literal = f"'{UUID(bound)}'::uuid" if self.postgres else f"'{UUID(bound).hex}'"
+                bounds.append(f"{column} {op} {literal}")
+        return f"WHERE {' AND '.join(bounds)} " if bounds else ""
+
+    def _id(self, column: str) -> str:
+        # PostgreSQL's uuid::text is canonical and cheaper than building UUID objects;
+        # SQLite stores SQLAlchemy's 32-digit hex, which sorts the same way.
+        return f"{column}::text" if self.postgres else column
+
+    def events(self) -> Batches[EventRow]:
+        """Yield the log in batches, ordered by aggregate, version and notification id."""
+        # The notification id breaks ties, so that even duplicated versions (possible
+        # only if someone dropped the unique constraint) are all checked in one order.
+        # SQLite's index holds it anyway; PostgreSQL would sort for it, so it is left
+        # out there while the constraint stands (no two rows can tie).
+        # Qualified names: a bare originator_id would sort by the selected uuid::text.
+        order = "e.originator_id, e.originator_version"
+        if not (self.postgres and self.versions_unique):
+            order += ", e.notification_id"
+        query = (
+            f"SELECT {self._id('e.originator_id')}, e.originator_version, e.notification_id, "
+            f"e.topic, e.state, e.hash FROM {self.events_table} e "
+            f"{self._where('e.originator_id')}ORDER BY {order}"
+        )
+        return self._stream(query, "seatledger_verify_events")
+
+    def moves(self) -> Batches[MoveRow]:
+        """Yield (originator id, version, move id) of the move index, in batches.
+
+        Ordered as events() orders the log (aggregate, version), then by move id, so
+        that verify checks the index while it walks the log.
+        """
+        query = (
+            f"SELECT {self._id('m.originator_id')}, m.originator_version, m.move_id "
+            f"FROM {self.moves_table} m {self._where('m.originator_id')}"
+            "ORDER BY m.originator_id, m.originator_version, m.move_id"
+        )
+        return self._stream(query, "seatledger_verify_moves")
+
+    def _stream(self, query: str, name: str) -> Batches[Any]:
+        try:
+            cursor = (
+                self.driver.cursor(name=name, binary=True)
+                if self.postgres
+                else self.driver.cursor()
+            )
+            try:
+                cursor.execute(query)
+                size = FETCH_SIZE
+                while rows := cursor.fetchmany(size):
+                    yield rows
+            finally:
+                cursor.close()
+        except self.error as orig:
+            # As SQLAlchemy would raise it, so that translate_db_errors masks and maps it.
+            raise DBAPIError.instance(query, None, orig, self.error) from orig
+
+
+def log_reader(conn: Connection) -> LogReader:
+    """Return a reader of the whole log in the snapshot of `conn` (from ledger_snapshot)."""
+    postgres = conn.dialect.name == "postgresql"
+    return LogReader(
+        driver=conn.connection.driver_connection,
+        postgres=postgres,
+        versions_unique=postgres and _versions_unique(conn),
+        error=conn.dialect.loaded_dbapi.Error,
+        events_table=_table(conn, TABLES.events.name),
+        moves_table=_table(conn, TABLES.moves.name),
     )
-    return _stream(conn, query, "seatledger_verify_events")
 
 
 def _versions_unique(conn: Connection) -> bool:
@@ -120,38 +203,70 @@ def _versions_unique(conn: Connection) -> bool:
     return any(sorted(c["column_names"]) == wanted for c in constraints)
 
 
-def move_batches(conn: Connection) -> Batches[MoveRow]:
-    """Yield (originator id, version, move id) of every move-index row, in batches.
+class SnapshotMismatch(Exception):
+    """A second connection could not be put in the first one's snapshot."""
 
-    Ordered as event_batches orders the events (aggregate, version), then by move id,
-    so that verify can check the index while it walks the log, in the same snapshot.
+
+def share_snapshot(conn: Connection) -> str | None:
+    """Return what another connection needs to read the snapshot `conn` reads, or None.
+
+    PostgreSQL exports the snapshot itself (not on a standby, in recovery: None); SQLite
+    cannot, so its token is the last notification id and move-index row, which any
+    append (the only change the triggers allow) moves: a second connection that sees
+    the same two sees the same log.
     """
+    if conn.dialect.name == "postgresql":
+        # An export that failed would abort the snapshot's transaction, and it cannot
+        # be tried in a savepoint: ask first.
+        if conn.exec_driver_sql("SELECT pg_is_in_recovery()").scalar_one():
+            return None
+        return str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+    return _sqlite_token(conn.connection.driver_connection)
+
+
+def _sqlite_token(driver: Any) -> str:
     query = (
-        f"SELECT {_id_column(conn, 'm.originator_id')}, m.originator_version, m.move_id "
-        f"FROM {_table(conn, TABLES.moves.name)} m "
-        "ORDER BY m.originator_id, m.originator_version, m.move_id"
+        f"SELECT (SELECT max(notification_id) FROM {TABLES.events.name}), "
+        f"(SELECT max(rowid) FROM {TABLES.moves.name})"
     )
-    return _stream(conn, query, "seatledger_verify_moves")
+    return repr(tuple(driver.execute(query).fetchone()))
 
 
-def _stream(conn: Connection, query: str, name: str) -> Batches[Any]:
-    driver: Any = conn.connection.driver_connection
-    postgres = conn.dialect.name == "postgresql"
-    error: type[Exception] = conn.dialect.loaded_dbapi.Error
-    try:
-        # PostgreSQL: a named (server-side) cursor in the snapshot's transaction,
-        # binary so that bytea arrives as bytes rather than hex text to decode.
-        cursor = driver.cursor(name=name, binary=True) if postgres else driver.cursor()
+@contextmanager
+def reader_in_snapshot(url: str, token: str, like: LogReader) -> Iterator[LogReader]:
+    """Yield a reader on a new driver connection in the snapshot `token` names.
+
+    For a worker process: it uses the driver directly (no SQLAlchemy engine or pool,
+    none of its parent's connections). Raises SnapshotMismatch if SQLite's log moved.
+    """
+    engine_url = make_url(normalize_url(url))
+    dialect_class = engine_url.get_dialect()
+    args, kwargs = dialect_class().create_connect_args(engine_url)
+    connect: Any = dialect_class.import_dbapi().connect
+    kwargs.pop("context", None)  # SQLAlchemy's adapters: the driver's defaults suffice
+    if like.postgres:
+        import psycopg
+
+        kwargs.setdefault("connect_timeout", 10)  # as the engine's: never wait forever
+        driver: Any = connect(*args, **kwargs)
         try:
-            cursor.execute(query)
-            size = FETCH_SIZE
-            while rows := cursor.fetchmany(size):
-                yield rows
+            driver.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            driver.read_only = True
+            driver.execute(f"SET TRANSACTION SNAPSHOT '{token}'")
+            yield replace(like, driver=driver)
         finally:
-            cursor.close()
-    except error as orig:
-        # As SQLAlchemy would raise it, so that translate_db_errors masks and maps it.
-        raise DBAPIError.instance(query, None, orig, error, dialect=conn.dialect) from orig
+            driver.close()
+    else:
+        kwargs["isolation_level"] = None
+        driver = connect(*args, **kwargs)
+        try:
+            driver.execute("PRAGMA busy_timeout=30000")
+            driver.execute("BEGIN")
+            if _sqlite_token(driver) != token:
+                raise SnapshotMismatch("the log changed between the two snapshots")
+            yield replace(like, driver=driver)
+        finally:
+            driver.close()
 
 
 def head_pages(conn: Connection, page_size: int | None = None) -> Iterator[Sequence[Any]]:
