@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+from ledger.domain import aggregate
 from ledger.domain import moves as k
 from ledger.domain.aggregate import EventSourced
 from ledger.domain.errors import (
@@ -20,6 +21,7 @@ from ledger.domain.moves import Move
 from ledger.domain.story import Plan, Resolver, Story
 
 S = TypeVar("S")
+E = TypeVar("E", bound=MoveEvent)
 
 
 def corrected(move: Move, changes: Changes) -> Move:
@@ -113,20 +115,35 @@ class Storied(EventSourced, Generic[S]):
 
     def _decide(self, event_class: type[MoveEvent], fields: dict[str, Any]) -> MoveEvent:
         self._check_new_id(fields["move_id"])
-        event = self._new_event(event_class, fields)
+        event = self._new_move_event(event_class, fields)
         plan = self.story.plan_add(event.to_move(), self._resolve)
-        resolved, update = plan.move, dict[str, Any]()
+        resolved = plan.move
         if resolved is not None:
-            if event_class.kind == k.COUNTER_OFFER:
-                update["in_reply_to"] = resolved.target
-            elif event_class.kind in k.ANSWERS:
-                update["of"] = resolved.target
-            elif event_class.kind == k.AGREEMENT:
-                update["signatories"] = list(resolved.parties)
-        if update:
-            event = event.model_copy(update=update)
+            kind = event_class.kind
+            if kind == k.COUNTER_OFFER:
+                event = event.updated("in_reply_to", resolved.target)
+            elif kind in k.ANSWERS:
+                event = event.updated("of", resolved.target)
+            elif kind == k.AGREEMENT:
+                event = event.updated("signatories", list(resolved.parties))
         self._planned = (event.move_id, plan)
         return self._apply_new(event)
+
+    def _new_move_event(self, event_class: type[E], fields: dict[str, Any]) -> E:
+        """The next event, as `_new_event` validates it; without pydantic when it may be."""
+        if "originator_id" not in fields and "originator_version" not in fields:
+            values = dict(fields)
+            # The clock as `_new_event` reads it (looked up at each call: tests pin it).
+            values["timestamp"] = values.pop("timestamp", None) or aggregate.now()
+            values["originator_id"] = self.id
+            values["originator_version"] = self.version + 1
+            event = event_class.checked(values)
+            if event is not None:
+                return event
+            fields = values  # validate these very values (and the same clock reading)
+            fields.pop("originator_id")
+            fields.pop("originator_version")
+        return self._new_event(event_class, fields)
 
     def _on_event(self, event: LedgerEvent) -> None:
         planned, self._planned = self._planned, None
