@@ -12,7 +12,7 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import get_topic
 
 from ledger.commands import (
@@ -45,6 +45,7 @@ A = TypeVar("A")
 MAX_ATTEMPTS = 12
 BACKOFF_SECONDS = 0.005  # doubled per attempt, with full jitter, up to about half a second
 SNAPSHOT_EVERY = 200
+SNAPSHOT_BATCH_BYTES = 16 * 1024 * 1024  # snapshots written per transaction
 
 
 def default_recorder_name() -> str:
@@ -364,13 +365,24 @@ class NegotiationLedger(Application[UUID]):
             e.originator_id for e in processing_event.events
             if e.originator_version % SNAPSHOT_EVERY == 0
         }  # fmt: skip
-        snapshots = [
-            StorySnapshot.take(aggregate)
-            for aggregate_id, aggregate in processing_event.aggregates.items()
-            if aggregate_id in crossed and isinstance(aggregate, Storied)
-        ]
-        if snapshots:
-            self.snapshots.put(snapshots)
+        # Each snapshot is encoded as soon as it is taken, and written in batches of a
+        # bounded size: an import of 100k events into 500 talks of 2,000 moves each
+        # snapshots all of them, and holding every snapshot's JSON tree at once (1M move
+        # dicts) was the import's peak memory.
+        store = self.snapshots
+        batch: list[StoredEvent] = []
+        size = 0
+        for aggregate_id, aggregate in processing_event.aggregates.items():
+            if aggregate_id not in crossed or not isinstance(aggregate, Storied):
+                continue
+            stored = store.mapper.to_stored_event(StorySnapshot.take(aggregate))
+            batch.append(stored)
+            size += len(stored.state)
+            if size >= SNAPSHOT_BATCH_BYTES:
+                store.recorder.insert_events(batch)
+                batch, size = [], 0
+        if batch:
+            store.recorder.insert_events(batch)
 
 
 def mirror_move(

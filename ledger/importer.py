@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import gc
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.utils import get_topic
 
-from ledger.application import NegotiationLedger, mirror_move
+from ledger.application import (
+    SNAPSHOT_BATCH_BYTES,
+    SNAPSHOT_EVERY,
+    NegotiationLedger,
+    mirror_move,
+)
 from ledger.commands import (
     ALLIANCE_ONLY,
     EVENT_FOR_TYPE,
@@ -21,16 +29,18 @@ from ledger.commands import (
     spec_move,
 )
 from ledger.domain import moves as k
-from ledger.domain.alliance import Alliance, PartyRoster, alliance_id
+from ledger.domain.alliance import Alliance, AllianceFormed, PartyRoster, alliance_id
 from ledger.domain.errors import (
     ConcurrencyError,
     DuplicateMoveError,
     InputError,
     MoveRefusedError,
+    NotFoundError,
     SeatledgerError,
 )
 from ledger.domain.events import Changes
 from ledger.domain.negotiation import Negotiation, mirror_id, negotiation_id
+from ledger.domain.snapshot import StorySnapshot
 from ledger.domain.storied import Storied
 from ledger.domain.values import valid_instant
 from ledger.persistence.recorders import DuplicateMoveIdError
@@ -57,41 +67,121 @@ class ImportReport:
 
 
 class _Batch:
-    """The aggregates an import touches, loaded or created once, saved together."""
+    """What an import keeps while it folds the file one aggregate at a time.
+
+    Alliances (small) and the roster stay in memory; each negotiation is loaded (or
+    opened), given its moves, turned into stored rows and a snapshot, and dropped. At a
+    million events, 500 talks of 2,000 moves each held at once were most of the import's
+    memory; only the rows to write (and, spilled to a temporary file, the snapshots to
+    write after them) are kept now.
+    """
 
     def __init__(self, app: NegotiationLedger) -> None:
         self.app = app
         self.roster: PartyRoster = app.roster()
-        self.storied: dict[Any, Storied[Any]] = {}
-
-    def negotiation(self, slug: str) -> Negotiation:
-        key = negotiation_id(slug)
-        if key not in self.storied:
-            self.storied[key] = self.app.negotiation(slug)
-        found = self.storied[key]
-        assert isinstance(found, Negotiation)
-        return found
+        self.alliances: dict[str, Alliance] = {}
+        self.openings: dict[str, NegotiationSpec] = {}  # talks the file opens
+        self.founding: list[Any] = []  # alliance membership moves before this file's
+        self.alliance_slugs: dict[str, str | None] = {}  # negotiation -> its alliance
+        self.alliance_keys: dict[UUID, str] = {}  # aggregate id -> slug of alliances
+        self.negotiation_keys: set[UUID] = set()
+        self.rows: list[StoredEvent] = []  # the talks' new events, as stored rows
+        self.snapshots = _Spill()
+        self.events = 0
 
     def alliance(self, slug: str) -> Alliance:
-        key = alliance_id(slug)
-        if key not in self.storied:
-            self.storied[key] = self.app.alliance(slug)
-        found = self.storied[key]
-        assert isinstance(found, Alliance)
-        return found
+        if slug not in self.alliances:
+            self.alliances[slug] = self.app.alliance(slug)
+            self.alliance_keys[alliance_id(slug)] = slug
+        return self.alliances[slug]
 
-    def holder_of(self, move_id: str) -> Storied[Any] | None:
-        for aggregate in self.storied.values():
-            if aggregate.knows(move_id):
-                return aggregate
-        located = self.app.locate(move_id)
-        if located is not None:
-            self.storied.setdefault(located.id, located)
-            return self.storied[located.id]
-        return None
+    def alliance_of(self, slug: str) -> str | None:
+        """The alliance a negotiation belongs to, from its opening alone."""
+        if slug not in self.alliance_slugs:
+            self.alliance_slugs[slug] = _opening(self.app, slug).alliance
+        return self.alliance_slugs[slug]
 
-    def aggregates(self) -> list[Any]:
-        return [self.roster, *self.storied.values()]
+    def alliance_key(self, key: UUID) -> bool:
+        """True if this aggregate is an alliance (then it is loaded and kept)."""
+        if key in self.alliance_keys:
+            return True
+        if key in self.negotiation_keys:
+            return False
+        first = self.app.recorder.select_events(key, limit=1)
+        if first and first[0].topic == get_topic(AllianceFormed):
+            self.alliance(self.app.mapper.to_domain_event(first[0]).alliance)  # type: ignore[attr-defined]
+            return True
+        self.negotiation_keys.add(key)
+        return False
+
+    def done(self, aggregate: Storied[Any] | PartyRoster, snapshot: bool = True) -> None:
+        """Keep an aggregate's new events as rows (and its snapshot); it may be dropped."""
+        events = aggregate.collect_events()
+        if not events:
+            return
+        self.events += len(events)
+        self.rows.extend(map(self.app.mapper.to_stored_event, events))
+        before = events[0].originator_version - 1
+        crossed = before // SNAPSHOT_EVERY != aggregate.version // SNAPSHOT_EVERY
+        if snapshot and crossed and isinstance(aggregate, Storied):
+            self.snapshots.add(self.app, aggregate)
+
+
+class _Spill:
+    """Snapshots taken during an import, kept in a temporary file until its events commit.
+
+    A snapshot must not be written before the events it covers, and 500 snapshots of
+    2,000 moves are ~500 MB of JSON: on disk (the page cache), not in the process.
+    """
+
+    def __init__(self) -> None:
+        self.file: Any = None
+        self.index: list[tuple[Any, int, str, int, int]] = []
+
+    def add(self, app: NegotiationLedger, aggregate: Storied[Any]) -> None:
+        if app.snapshots is None:
+            return
+        stored = app.snapshots.mapper.to_stored_event(StorySnapshot.take(aggregate))
+        if self.file is None:
+            self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed in write)
+        offset = self.file.tell()
+        self.file.write(stored.state)
+        self.index.append(
+            (stored.originator_id, stored.originator_version, stored.topic, offset,
+             len(stored.state))
+        )  # fmt: skip
+
+    def write(self, app: NegotiationLedger) -> None:
+        if self.file is None or app.snapshots is None:
+            return
+        try:
+            self.file.seek(0)
+            batch: list[StoredEvent] = []
+            size = 0
+            for originator_id, version, topic, _, length in self.index:
+                state = self.file.read(length)
+                batch.append(StoredEvent(originator_id, version, topic, state))
+                size += length
+                if size >= SNAPSHOT_BATCH_BYTES:
+                    app.snapshots.recorder.insert_events(batch)
+                    batch, size = [], 0
+            if batch:
+                app.snapshots.recorder.insert_events(batch)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+def _opening(app: NegotiationLedger, slug: str) -> Any:
+    """A negotiation's opening event (its seats and alliance never change)."""
+    first = app.recorder.select_events(negotiation_id(slug), limit=1)
+    if not first:
+        raise NotFoundError(f"no negotiation {slug!r} in this ledger (open it first)")
+    return app.mapper.to_domain_event(first[0])
 
 
 def move_ids(timeline: TimelineFile) -> list[str]:
@@ -117,22 +207,26 @@ def import_timeline(
     with _collector_paused():
         for _ in range(3):
             batch = _Batch(app)
-            report = _build(app, batch, timeline, name, progress)
-            report.dry_run = dry_run
-            pending = sum(len(a._pending) for a in batch.aggregates())
-            report.events = pending
-            if dry_run or pending == 0:
-                return report
             try:
-                app.save(*batch.aggregates())
-            except DuplicateMoveIdError as error:
-                raise DuplicateMoveError(
-                    f"{name}: move id(s) {', '.join(error.move_ids[:5])} were recorded by "
-                    "another writer during the import; nothing was imported"
-                ) from None
-            except IntegrityError:
-                continue  # another writer changed the same talks: rebuild and try again
-            return report
+                report = _build(app, batch, timeline, name, progress)
+                report.dry_run = dry_run
+                report.events = batch.events
+                if dry_run or batch.events == 0:
+                    return report
+                try:
+                    app.recorder.insert_events(batch.rows)  # one transaction
+                except DuplicateMoveIdError as error:
+                    raise DuplicateMoveError(
+                        f"{name}: move id(s) {', '.join(error.move_ids[:5])} were recorded by "
+                        "another writer during the import; nothing was imported"
+                    ) from None
+                except IntegrityError:
+                    continue  # another writer changed the same talks: rebuild and try again
+                batch.rows = []
+                batch.snapshots.write(app)
+                return report
+            finally:
+                batch.snapshots.close()
     raise ConcurrencyError(f"{name}: other writers kept changing the same talks; nothing imported")
 
 
@@ -153,6 +247,26 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass
+class _Item:
+    """One thing to do to one aggregate: record, mirror, check or correct a file's move."""
+
+    index: int
+    given: AnyMove
+    move_id: str
+    what: str  # "check", "move", "mirror", "correction", "mirror-correction"
+    of: str = ""  # for corrections: the id of the corrected move in this aggregate
+
+
+@dataclass
+class _Group:
+    """Everything the file does to one aggregate, in the order it is done."""
+
+    key: UUID
+    slug: str | None = None  # a negotiation named by slug
+    items: list[_Item] = field(default_factory=list)
+
+
 def _build(
     app: NegotiationLedger,
     batch: _Batch,
@@ -164,56 +278,215 @@ def _build(
     by = app.recorded_by
     batch.roster.register({p.code: p.name for p in timeline.parties}, by)
     alliance_slug = _form_alliance(app, batch, timeline)
+    groups: dict[UUID, _Group] = {}
+
+    def group(key: UUID, slug: str | None = None) -> _Group:
+        found = groups.get(key)
+        if found is None:
+            found = groups[key] = _Group(key, slug)
+        if slug is not None:
+            found.slug = slug
+            batch.negotiation_keys.add(key)
+        return found
+
+    if alliance_slug is not None:
+        batch.founding = batch.alliance(alliance_slug).membership_moves()
     for spec in timeline.negotiations:
         if _open(app, batch, spec, alliance_slug, name):
             report.opened.append(spec.id)
+        batch.negotiation_keys.add(negotiation_id(spec.id))
+        group(negotiation_id(spec.id), spec.id)
     ids = move_ids(timeline)
     known = app.store.find_moves(ids)
     todo: list[tuple[int, AnyMove, str]] = []
     for index, (given, move_id) in enumerate(zip(timeline.moves, ids, strict=True)):
         if move_id in known:
-            _check_unchanged(batch, given, move_id, _label(name, given, index))
+            group(known[move_id][0]).items.append(_Item(index, given, move_id, "check"))
             report.unchanged += 1
         else:
             todo.append((index, given, move_id))
     todo.sort(key=_order)
-    pending = [item for item in todo if isinstance(item[1], CorrectionSpec)]
-    applied: set[str] = set()
-    for done, (index, given, move_id) in enumerate(todo, start=1):
-        if move_id not in applied:
-            try:
-                _record(batch, given, move_id, alliance_slug, by)
-            except SeatledgerError as error:
-                # A move may hold only once a correction in the same file is applied (e.g. a
-                # walk-out that was retracted): apply the file's corrections early, then retry.
-                if isinstance(given, CorrectionSpec) or not _apply_early(
-                    batch, pending, applied, by
-                ):
-                    raise MoveRefusedError(f"{_label(name, given, index)}: {error}") from error
+    total = len(todo)
+    # Which aggregate each of the file's moves goes to: corrections follow their move.
+    holders: dict[str, tuple[UUID, str | None]] = {}
+    corrected = [g.of for _, g, _ in todo if isinstance(g, CorrectionSpec)]
+    found = app.store.find_moves([of for of in corrected if "@" not in of]) if corrected else {}
+    alliance_items: list[tuple[int, AnyMove, str]] = []
+    for index, given, move_id in todo:
+        if isinstance(given, CorrectionSpec):
+            target = holders.get(given.of)
+            if target is None and "@" in given.of:
+                slug = given.of.rsplit("@", 1)[1]
+                target = (negotiation_id(slug), slug)
+            if target is None and given.of in found:
+                target = (found[given.of][0], None)
+            if target is None:
+                label = _label(name, given, index)
+                raise MoveRefusedError(f"{label}: it corrects {given.of!r}, which is not recorded")
+            holders[move_id] = target
+            group(*target).items.append(_Item(index, given, move_id, "correction", given.of))
+        elif given.negotiation is None or given.type in ALLIANCE_ONLY:
+            owner: str | None = alliance_slug
+            if given.negotiation is not None:
                 try:
-                    _record(batch, given, move_id, alliance_slug, by)
-                except SeatledgerError as again:
-                    raise MoveRefusedError(f"{_label(name, given, index)}: {again}") from again
-        report.recorded += 1
+                    owner = batch.alliance_of(given.negotiation)
+                except SeatledgerError as error:
+                    raise MoveRefusedError(f"{_label(name, given, index)}: {error}") from error
+            if owner is None:
+                raise MoveRefusedError(
+                    f"{_label(name, given, index)}: an alliance-level move, but the file has "
+                    "no alliance"
+                )
+            try:
+                batch.alliance(owner)
+            except SeatledgerError as error:
+                raise MoveRefusedError(f"{_label(name, given, index)}: {error}") from error
+            holders[move_id] = (alliance_id(owner), None)
+            alliance_items.append((index, given, move_id))
+            group(alliance_id(owner)).items.append(_Item(index, given, move_id, "move"))
+        else:
+            key = negotiation_id(given.negotiation)
+            holders[move_id] = (key, given.negotiation)
+            group(key, given.negotiation).items.append(_Item(index, given, move_id, "move"))
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
         if progress is not None:
-            progress(done, len(todo))
+            progress(done, total)
+
+    # Alliances first: their membership moves are copied into each of their talks.
+    alliance_keys = {key for key in groups if batch.alliance_key(key)}
+    for key in [key for key in groups if key in alliance_keys]:
+        _fold(app, batch, groups.pop(key), alliance_slug, name, step)
+    for index, given, move_id in alliance_items:
+        if isinstance(given, CorrectionSpec) or given.type not in ALLIANCE_ONLY:
+            continue
+        for talks in _holder_alliance(batch, holders[move_id][0]).talks:
+            group(negotiation_id(talks), talks).items.append(_Item(index, given, move_id, "mirror"))
+    for index, given, move_id in todo:
+        if not isinstance(given, CorrectionSpec):
+            continue
+        holder_key = holders[move_id][0]
+        if holder_key not in alliance_keys:
+            continue
+        holder = _holder_alliance(batch, holder_key)
+        if holder.recorded[given.of].kind in k.ALLIANCE_MEMBERSHIP:
+            for talks in holder.talks:
+                group(negotiation_id(talks), talks).items.append(
+                    _Item(index, given, move_id, "mirror-correction", mirror_id(given.of, talks))
+                )
+    for key in list(groups):
+        _fold(app, batch, groups.pop(key), alliance_slug, name, step)
+    # Rows in the order a save of (roster, alliances, talks) would give them.
+    folded, batch.rows = batch.rows, []
+    batch.done(batch.roster)
+    for alliance in batch.alliances.values():
+        batch.done(alliance)
+    batch.rows.extend(folded)
+    del folded
+    report.recorded = total
     return report
 
 
+def _holder_alliance(batch: _Batch, key: UUID) -> Alliance:
+    return batch.alliance(batch.alliance_keys[key])
+
+
+def _fold(
+    app: NegotiationLedger,
+    batch: _Batch,
+    group: _Group,
+    alliance_slug: str | None,
+    name: str,
+    step: Callable[[], None],
+) -> None:
+    """Check, record and correct everything the file does to one aggregate."""
+    by = app.recorded_by
+    holder: Storied[Any] | None = None
+
+    def load() -> Storied[Any]:
+        nonlocal holder
+        if holder is None:
+            holder = _load(app, batch, group, alliance_slug)
+        return holder
+
+    if group.slug in batch.openings:
+        load()  # opened even if the file gives it no move
+    items = group.items
+    checks = [i for i in items if i.what == "check"]
+    moves = sorted((i for i in items if i.what in ("move", "mirror")), key=_item_order)
+    pending = sorted((i for i in items if "correction" in i.what), key=lambda i: i.index)
+    for item in checks:
+        _check_unchanged(load(), item.given, item.move_id, _label(name, item.given, item.index))
+    applied: set[str] = set()
+    for item in moves:
+        try:
+            _record(batch, load(), item, by)
+        except SeatledgerError as error:
+            # A move may hold only once a correction in the same file is applied (e.g. a
+            # walk-out that was retracted): apply the file's corrections early, then retry.
+            if holder is None or not _apply_early(batch, holder, pending, applied, by):
+                label = _label(name, item.given, item.index)
+                raise MoveRefusedError(f"{label}: {error}") from error
+            try:
+                _record(batch, holder, item, by)
+            except SeatledgerError as again:
+                label = _label(name, item.given, item.index)
+                raise MoveRefusedError(f"{label}: {again}") from again
+        if item.what == "move":
+            step()
+    for item in pending:
+        if item.move_id not in applied:
+            try:
+                _correct(batch, load(), item, by)
+            except SeatledgerError as error:
+                label = _label(name, item.given, item.index)
+                raise MoveRefusedError(f"{label}: {error}") from error
+        if item.what == "correction":
+            step()
+    if holder is not None and not isinstance(holder, Alliance):
+        batch.done(holder)
+
+
+def _load(
+    app: NegotiationLedger, batch: _Batch, group: _Group, alliance_slug: str | None
+) -> Storied[Any]:
+    if group.slug is not None and group.slug in batch.openings:
+        spec = batch.openings[group.slug]
+        by = app.recorded_by
+        negotiation = Negotiation.open(
+            negotiation=spec.id, title=spec.title or spec.id, region=spec.region,
+            seats=spec.seats, parties=spec.parties, alliance=alliance_slug,
+            move_id=f"{spec.id}/opened", occurred_on=spec.opened_on, source=spec.source,
+            note=spec.note, recorded_by=by,
+        )  # fmt: skip
+        for move in batch.founding:
+            mirror_move(negotiation, move.move_id, move.kind, move.party or "", move.on, by)
+        return negotiation
+    if group.key in batch.alliance_keys:
+        return batch.alliance(batch.alliance_keys[group.key])
+    if group.slug is not None:
+        return app.negotiation(group.slug)
+    aggregate = app.load(group.key)
+    assert isinstance(aggregate, Storied)
+    return aggregate
+
+
 def _apply_early(
-    batch: _Batch, pending: list[tuple[int, AnyMove, str]], applied: set[str], by: str
+    batch: _Batch, holder: Storied[Any], pending: list[_Item], applied: set[str], by: str
 ) -> bool:
     """Apply the file's corrections whose moves are already recorded; True if any was."""
     progressed = False
-    for _, correction, move_id in pending:
-        assert isinstance(correction, CorrectionSpec)
-        if move_id in applied or batch.holder_of(correction.of) is None:
+    for item in pending:
+        if item.move_id in applied or not holder.knows(item.of):
             continue
         try:
-            _correct(batch, correction, move_id, by)
+            _correct(batch, holder, item, by)
         except SeatledgerError:
             continue  # it may hold later; it is tried again in its own turn
-        applied.add(move_id)
+        applied.add(item.move_id)
         progressed = True
     return progressed
 
@@ -226,7 +499,8 @@ def _form_alliance(app: NegotiationLedger, batch: _Batch, timeline: TimelineFile
     if app.exists(key):
         batch.alliance(spec.id)
     else:
-        batch.storied[key] = Alliance.form(
+        batch.alliance_keys[key] = spec.id
+        batch.alliances[spec.id] = Alliance.form(
             alliance=spec.id, name=spec.name, members=spec.members,
             move_id=f"{spec.id}/formed", occurred_on=spec.formed_on,
             recorded_by=app.recorded_by,
@@ -243,27 +517,20 @@ def _open(
 ) -> bool:
     """Open the file's talks unless the ledger has them already (then check the seats)."""
     key = negotiation_id(spec.id)
-    by = app.recorded_by
     if app.exists(key):
-        current = batch.negotiation(spec.id).state
-        if current.seats != spec.seats:
+        opening = _opening(app, spec.id)
+        batch.alliance_slugs[spec.id] = opening.alliance
+        if opening.seats != spec.seats:
             raise InputError(
                 f"{name}: negotiation {spec.id!r} is already in the ledger with "
-                f"{current.seats} seats, not {spec.seats}"
+                f"{opening.seats} seats, not {spec.seats}"
             )
         return False
-    negotiation = Negotiation.open(
-        negotiation=spec.id, title=spec.title or spec.id, region=spec.region,
-        seats=spec.seats, parties=spec.parties, alliance=alliance_slug,
-        move_id=f"{spec.id}/opened", occurred_on=spec.opened_on, source=spec.source,
-        note=spec.note, recorded_by=by,
-    )  # fmt: skip
-    batch.storied[key] = negotiation
+    # Opened when its turn comes (see _load); the alliance learns of it now, as before.
+    batch.openings[spec.id] = spec
+    batch.alliance_slugs[spec.id] = alliance_slug
     if alliance_slug is not None:
-        coalition = batch.alliance(alliance_slug)
-        for move in coalition.membership_moves():
-            mirror_move(negotiation, move.move_id, move.kind, move.party or "", move.on, by)
-        coalition.register_talks(spec.id, by)
+        batch.alliance(alliance_slug).register_talks(spec.id, app.recorded_by)
     return True
 
 
@@ -274,14 +541,16 @@ def _order(item: tuple[int, AnyMove, str]) -> tuple[int, Any, int]:
     return (0, valid_instant(move.on), index)
 
 
+def _item_order(item: _Item) -> tuple[Any, int]:
+    assert not isinstance(item.given, CorrectionSpec)
+    return (valid_instant(item.given.on), item.index)
+
+
 def _label(name: str, move: AnyMove, index: int) -> str:
     return f"{name}: move {move.id!r} (#{index + 1})" if move.id else f"{name}: move #{index + 1}"
 
 
-def _check_unchanged(batch: _Batch, move: AnyMove, move_id: str, label: str) -> None:
-    holder = batch.holder_of(move_id)
-    if holder is None:
-        return
+def _check_unchanged(holder: Storied[Any], move: AnyMove, move_id: str, label: str) -> None:
     recorded = holder.recorded.get(move_id)
     if isinstance(move, CorrectionSpec):
         if holder.corrections.get(move_id) == move.of:
@@ -291,45 +560,33 @@ def _check_unchanged(batch: _Batch, move: AnyMove, move_id: str, label: str) -> 
     raise DuplicateMoveError(f"{label}: id {move_id} is already recorded with other content")
 
 
-def _record(batch: _Batch, move: AnyMove, move_id: str, alliance_slug: str | None, by: str) -> None:
+def _record(batch: _Batch, holder: Storied[Any], item: _Item, by: str) -> None:
+    move = item.given
+    assert not isinstance(move, CorrectionSpec)
+    if item.what == "mirror":
+        assert isinstance(holder, Negotiation)
+        mirror_move(holder, item.move_id, move.type, getattr(move, "party", ""), move.on, by)
+        return
     for code in _codes(move):
         if code not in batch.roster.parties:
             raise InputError(f"unknown party {code!r}")
-    if isinstance(move, CorrectionSpec):
-        _correct(batch, move, move_id, by)
-        return
-    fields = event_fields(move, move_id, by)
-    if move.negotiation is None or move.type in ALLIANCE_ONLY:
-        slug = alliance_slug
-        if move.negotiation is not None:
-            slug = batch.negotiation(move.negotiation).state.alliance
-        if slug is None:
-            raise InputError("an alliance-level move, but the file has no alliance")
-        alliance = batch.alliance(slug)
-        alliance.record(EVENT_FOR_TYPE[move.type], **fields)
-        if move.type in ALLIANCE_ONLY:
-            for talks in alliance.talks:
-                party = getattr(move, "party", "")
-                mirror_move(batch.negotiation(talks), move_id, move.type, party, move.on, by)
-        return
-    batch.negotiation(move.negotiation).record(EVENT_FOR_TYPE[move.type], **fields)
+    holder.record(EVENT_FOR_TYPE[move.type], **event_fields(move, item.move_id, by))
 
 
-def _correct(batch: _Batch, move: CorrectionSpec, move_id: str, by: str) -> None:
-    holder = batch.holder_of(move.of)
-    if holder is None:
-        raise InputError(f"it corrects {move.of!r}, which is not recorded")
+def _correct(batch: _Batch, holder: Storied[Any], item: _Item, by: str) -> None:
+    move = item.given
+    assert isinstance(move, CorrectionSpec)
+    if item.what == "correction":
+        for code in _codes(move):
+            if code not in batch.roster.parties:
+                raise InputError(f"unknown party {code!r}")
     changes = Changes(on=move.on, split=move.split, by=move.by, source=move.source, note=move.note)
     common = {"retract": move.retract, "changes": changes, "reason": move.reason, "recorded_by": by}
-    holder.correct(move_id=move_id, of=move.of, **common)
-    if isinstance(holder, Alliance) and holder.recorded[move.of].kind in k.ALLIANCE_MEMBERSHIP:
-        for talks in holder.talks:
-            batch.negotiation(talks).correct(
-                move_id=mirror_id(move_id, talks),
-                of=mirror_id(move.of, talks),
-                mirror=True,
-                **common,
-            )
+    if item.what == "mirror-correction":
+        mirrored = mirror_id(item.move_id, holder.slug)
+        holder.correct(move_id=mirrored, of=item.of, mirror=True, **common)
+    else:
+        holder.correct(move_id=item.move_id, of=item.of, **common)
 
 
 def _codes(move: AnyMove) -> list[str]:

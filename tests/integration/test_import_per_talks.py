@@ -1,0 +1,118 @@
+"""An import folds the file one aggregate at a time: alliance moves still reach every talks,
+snapshots are written after the events they cover, and a refused file writes nothing."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import func, select
+
+from ledger.application import SNAPSHOT_EVERY, NegotiationLedger
+from ledger.domain.errors import MoveRefusedError
+from ledger.domain.negotiation import negotiation_id
+from ledger.importer import import_timeline
+from ledger.persistence.engine import get_engine
+from ledger.persistence.schema import TABLES
+from ledger.replay import as_known
+from ledger.timeline import parse_timeline
+
+FIRST = """
+format: seatledger/timeline@1
+alliance: {id: bloc, name: The Bloc, members: [SP, INC], formed_on: 2024-01-01}
+parties: [{code: SP}, {code: INC}, {code: RLD}]
+negotiations:
+  - {id: up, seats: 80, parties: [SP, INC], opened_on: 2024-01-09}
+moves:
+  - {id: rld-in, type: party_joined_alliance, "on": 2024-01-10, party: RLD}
+  - {id: rld-at-up, negotiation: up, type: party_joined, "on": 2024-01-11, party: RLD}
+"""
+
+# Opens a second talks, moves in both, a membership change and its retraction, and a
+# correction of a move recorded by the first file.
+SECOND = """
+format: seatledger/timeline@1
+alliance: {id: bloc, name: The Bloc, members: [SP, INC], formed_on: 2024-01-01}
+parties: [{code: SP}, {code: INC}, {code: RLD}]
+negotiations:
+  - {id: up, seats: 80, parties: [SP, INC], opened_on: 2024-01-09}
+  - {id: bihar, seats: 40, parties: [INC, RLD], opened_on: 2024-01-12}
+  - {id: delhi, seats: 7, parties: [INC], opened_on: 2024-01-13}
+moves:
+  - {id: rld-out, type: party_left_alliance, "on": 2024-01-20, party: RLD}
+  - {id: sp-offer, negotiation: up, type: proposal, "on": 2024-01-25, by: SP,
+     split: {SP: 70, INC: 10}}
+  - {id: bihar-offer, negotiation: bihar, type: proposal, "on": 2024-01-26, by: INC,
+     split: {INC: 30, RLD: 10}}
+  - {id: bloc-meets, type: meeting, "on": 2024-01-27, parties: [SP, INC]}
+  - {id: rld-back, type: correction, of: rld-out, retract: true}
+  - {id: up-joined-fix, type: correction, of: rld-at-up, note: joined after a call}
+"""
+
+
+def test_alliance_moves_and_corrections_reach_every_talks(db_url: str) -> None:
+    app = NegotiationLedger(db_url, recorded_by="analyst")
+    import_timeline(app, parse_timeline(FIRST))
+    report = import_timeline(app, parse_timeline(SECOND))
+    assert report.recorded == 6 and report.opened == ["bihar", "delhi"]
+    up, bihar, delhi = (app.negotiation(slug) for slug in ("up", "bihar", "delhi"))
+    # Talks opened by the second file got the earlier membership move at opening.
+    assert "rld-in@bihar" in bihar.recorded and "rld-in@delhi" in delhi.recorded
+    for talks in (up, bihar, delhi):
+        assert f"rld-out@{talks.slug}" in talks.retracted
+        assert talks.corrections[f"rld-back@{talks.slug}"] == f"rld-out@{talks.slug}"
+    assert up.corrections["up-joined-fix"] == "rld-at-up"
+    assert bihar.state.split == {"INC": 30, "RLD": 10}
+    assert "RLD" in app.alliance("bloc").state.members
+    assert "bloc-meets" in app.alliance("bloc").recorded
+    again = import_timeline(app, parse_timeline(SECOND))
+    assert (again.events, again.unchanged) == (0, 6)
+
+
+def _long(moves: int, *, broken: bool = False) -> str:
+    lines = [
+        "format: seatledger/timeline@1",
+        "parties: [{code: SP}, {code: INC}]",
+        "negotiations:",
+        "  - {id: up, seats: 80, parties: [SP, INC], opened_on: 2024-01-01}",
+        "  - {id: mp, seats: 29, parties: [SP, INC], opened_on: 2024-01-01}",
+        "moves:",
+    ]
+    start = date(2024, 1, 2)
+    for i in range(moves):
+        on = start + timedelta(days=i % 300)
+        for slug in ("up", "mp"):
+            lines.append(
+                f'  - {{id: {slug}-{i}, negotiation: {slug}, type: note, "on": {on}, note: n{i}}}'
+            )
+    if broken:
+        lines.append('  - {id: bad, negotiation: mp, type: proposal, "on": 2024-03-01, by: RLD,')
+        lines.append("     split: {RLD: 3}}")
+        lines[1] = "parties: [{code: SP}, {code: INC}, {code: RLD}]"
+    return "\n".join(lines) + "\n"
+
+
+def _count(db_url: str, table: object) -> int:
+    with get_engine(db_url).connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+def test_snapshots_are_written_after_the_import_and_load_to_the_same_state(db_url: str) -> None:
+    app = NegotiationLedger(db_url, recorded_by="analyst")
+    import_timeline(app, parse_timeline(_long(SNAPSHOT_EVERY)))
+    assert _count(db_url, TABLES.snapshots) == 2  # one per talks, at its final version
+    for slug in ("up", "mp"):
+        loaded = NegotiationLedger(db_url).negotiation(slug)
+        replayed: Any = as_known(cast(Any, app.events.get(negotiation_id(slug))), None)
+        assert loaded.version == replayed.version == SNAPSHOT_EVERY + 1
+        assert loaded.state == replayed.state
+        assert loaded.story.moves == replayed.story.moves
+
+
+def test_a_refused_file_writes_no_event_and_no_snapshot(db_url: str) -> None:
+    app = NegotiationLedger(db_url, recorded_by="analyst")
+    with pytest.raises(MoveRefusedError, match=r"'bad'.*RLD is not at the"):
+        import_timeline(app, parse_timeline(_long(SNAPSHOT_EVERY, broken=True)))
+    assert _count(db_url, TABLES.events) == 0
+    assert _count(db_url, TABLES.snapshots) == 0
