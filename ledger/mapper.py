@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from datetime import datetime, timezone
+from typing import Any, Final, cast
 from uuid import UUID
 
 import orjson
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
+from pydantic_core import TzInfo
 
-from ledger.domain.events import AllianceMembershipMirrored, MoveCorrected, MoveEvent
+from ledger.domain.events import (
+    AllianceMembershipMirrored,
+    LedgerEvent,
+    MoveCorrected,
+    MoveEvent,
+    builds_without_pydantic,
+)
+from ledger.domain.values import ValidTime
 from ledger.persistence.recorders import IndexedStoredEvent
 
 _KEYS_IN_COLUMNS = {"originator_id", "originator_version"}
+_DIRECT: Final = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_UTC_Z
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+"""orjson straight from an event's fields: dates and datetimes as pydantic's JSON mode
+writes them (a zero offset as Z), and anything orjson would write in its own way
+(subclasses of str, int, dict or list; dataclasses) refused, so that the event takes
+the model_dump path instead."""
 
 
 def canonical_json(state: dict[str, Any]) -> bytes:
@@ -22,6 +41,64 @@ def canonical_json(state: dict[str, Any]) -> bytes:
     # A copy of exactly the right size: orjson (3.12 on) hands back its 4 KiB working
     # buffer untrimmed, so an import holding 100k encoded events held 400 MB, not 35.
     return bytes(memoryview(orjson.dumps(state, option=orjson.OPT_SORT_KEYS)))
+
+
+_UNKNOWN: Final[Any] = object()
+_ENCODINGS: dict[type[Any], tuple[tuple[str, ...], int] | None] = {}
+_ALIGNED: dict[Any, bool] = {}
+
+
+def _encoding(cls: type[Any]) -> tuple[tuple[str, ...], int] | None:
+    """(the fields that may hold a datetime, the class_version), if the class's events
+    may be written straight from their fields; else None (always model_dump)."""
+    if not (isinstance(cls, type) and issubclass(cls, LedgerEvent)):
+        return None
+    if not builds_without_pydantic(cls):
+        return None  # a field of a type not known to be plain (e.g. a nested model)
+    if cls.__pydantic_computed_fields__ or any(
+        info.exclude is not None or info.serialization_alias is not None
+        for info in cls.model_fields.values()
+    ):
+        return None
+    times = tuple(
+        name
+        for name, info in cls.model_fields.items()
+        if info.annotation in (AwareDatetime, ValidTime)
+    )
+    return times, getattr(cls, "class_version", 1)
+
+
+def _direct_json(model: BaseModel, encoding: tuple[tuple[str, ...], int]) -> bytes | None:
+    """The bytes `canonical_json` gives for the model's JSON dump, from its fields; None
+    if a value might be written otherwise (orjson then refuses it, or it is a datetime
+    whose offset is not whole minutes: pydantic and orjson round those differently)."""
+    state = dict(model.__dict__)
+    del state["originator_id"], state["originator_version"]
+    times, class_version = encoding
+    for name in times:
+        value = state[name]
+        if type(value) is datetime and not _whole_minutes(value):
+            return None
+    if class_version > 1:
+        state["class_version"] = class_version
+    try:
+        return bytes(memoryview(orjson.dumps(state, option=_DIRECT)))
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return None
+
+
+def _whole_minutes(value: datetime) -> bool:
+    zone = value.tzinfo
+    if zone is None:
+        return False  # naive (never an event's): leave it to pydantic
+    fixed = type(zone) is timezone or type(zone) is TzInfo
+    if fixed and zone in _ALIGNED:
+        return _ALIGNED[zone]
+    offset = value.utcoffset()
+    aligned = offset is not None and offset.seconds % 60 == 0 and not offset.microseconds
+    if fixed and len(_ALIGNED) < 4096:
+        _ALIGNED[zone] = aligned
+    return aligned
 
 
 def indexed_move_id(event: object) -> str | None:
@@ -51,11 +128,16 @@ class PydanticMapper(Mapper[UUID]):
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         """Encode an event as canonical JSON, tagging it with its class_version."""
         model = cast(BaseModel, domain_event)
-        state = model.model_dump(mode="json", exclude=_KEYS_IN_COLUMNS)
-        class_version = getattr(type(model), "class_version", 1)
-        if class_version > 1:
-            state["class_version"] = class_version
-        data = canonical_json(state)
+        encoding = _ENCODINGS.get(type(model), _UNKNOWN)
+        if encoding is _UNKNOWN:
+            encoding = _ENCODINGS[type(model)] = _encoding(type(model))
+        data = _direct_json(model, encoding) if encoding is not None else None
+        if data is None:
+            state = model.model_dump(mode="json", exclude=_KEYS_IN_COLUMNS)
+            class_version = getattr(type(model), "class_version", 1)
+            if class_version > 1:
+                state["class_version"] = class_version
+            data = canonical_json(state)
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:

@@ -352,6 +352,14 @@ Check = Callable[[Any], Any]
 _PLANS: dict[type[LedgerEvent], tuple[tuple[str, Check, Any], ...]] = {}
 
 
+def builds_without_pydantic(cls: type[LedgerEvent]) -> bool:
+    """True if `cls.checked` may build events of this class (its fields are all plain)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _plan(cls)
+    return bool(plan)
+
+
 def _built(cls: type[LedgerEvent], data: dict[str, Any], fields_set: set[str]) -> LedgerEvent:
     # What pydantic's validation leaves on a model of this configuration (extra
     # "forbid", no private attributes): as model_construct, without its per-field work.
