@@ -33,7 +33,7 @@ from ledger.persistence.base import insert_many
 from ledger.persistence.engine import write_transaction
 from ledger.replay import as_known
 from projections.derive import SplitRow, history_row
-from projections.intervals import CurrentRow, StoryMark, advance
+from projections.intervals import INCOMPLETE, CurrentRow, StoryMark, advance
 from projections.tables import POSITION_NAME, VIEW_TABLES, moves, position, splits
 from projections.timeaxis import END_OF_TIME, micros
 
@@ -42,6 +42,10 @@ PAGE_SIZE = 1000
 REBUILD_BATCH = 20_000
 """Events a rebuild applies per transaction (whole pages; the position is written last)."""
 CACHE_SIZE = 1024
+ROW_WINDOW = 128
+"""Current split rows kept in memory per negotiation (between this and twice as many).
+
+A late fact or a correction that reaches further back reads them all from the table."""
 _NEVER = -END_OF_TIME
 
 
@@ -53,6 +57,7 @@ class _Entry:
     version: int
     known_from: int  # running maximum of its events' timestamps: "as known on" is a prefix
     rows: list[CurrentRow] = field(default_factory=list)  # current split rows (negotiations)
+    partial: bool = False  # rows holds only the latest current rows; the rest are in the table
 
 
 _SPLIT_COLUMNS: Final = (
@@ -266,14 +271,22 @@ class Projector:
         negotiation = entry.aggregate
         if not isinstance(negotiation, Negotiation):
             return
-        changes = advance(entry.rows, mark, negotiation.story, entry.known_from)
+        story, slug = negotiation.story, negotiation.slug
+        changes = advance(entry.rows, mark, story, entry.known_from, complete=not entry.partial)
+        if changes is INCOMPLETE:
+            writes.flush(conn)  # the table must hold what this page did before it is read back
+            entry.rows, entry.partial = current_rows(conn, slug), False
+            changes = advance(entry.rows, mark, story, entry.known_from)
         if changes is None:
             return
         for row in changes.closed:
-            writes.close(negotiation.slug, row, entry.known_from)
+            writes.close(slug, row, entry.known_from)
         for row in changes.opened:
-            writes.open(negotiation.slug, row)
-        entry.rows = changes.current
+            writes.open(slug, row)
+        entry.rows = rows = changes.current
+        if len(rows) > 2 * ROW_WINDOW:
+            del rows[:-ROW_WINDOW]
+            entry.partial = True
 
     def _entry(self, conn: Connection, event: LedgerEvent, writes: _PageWrites) -> _Entry:
         key = event.originator_id

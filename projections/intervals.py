@@ -146,6 +146,10 @@ def changed_runs(
 _GENERAL = RowChanges([], [], [])
 """What `_appended` returns when a change needs the general way."""
 
+INCOMPLETE = RowChanges([], [], [])
+"""What `advance` returns, having changed nothing, when a change reaches back before the
+first row of a partial `current` (a suffix of the current rows): call again with all."""
+
 _MICROS_MEMO = 65_536
 _instant_micros: dict[datetime, int] = {}
 
@@ -174,7 +178,7 @@ def _appended(
     """
     state = story.final
     tail = current[-1]
-    if state.status == UNOPENED or tail.valid_to != END_OF_TIME:
+    if state.status == UNOPENED or tail.valid_to != END_OF_TIME or len(current) < 2:
         return _GENERAL
     last = story.moves[-1]
     cut = instant_micros(last.key[0])
@@ -195,7 +199,7 @@ def _appended(
     else:
         content = split_row(state, last)
     if tail.valid_from == cut:
-        if len(current) > 1 and current[-2].valid_to != cut:
+        if current[-2].valid_to != cut:
             return _GENERAL
         if tail.content == content:
             return None
@@ -214,12 +218,15 @@ def advance(
     mark: StoryMark,
     story: Story[NegotiationState],
     known_from: int,
+    *,
+    complete: bool = True,
 ) -> RowChanges | None:
     """The row changes an event makes, recorded at `known_from`; None if none.
 
     `current` is updated in place (and returned as `RowChanges.current`): only its tail
     from the changed instant is looked at, so an in-order append costs the same however
-    long the negotiation's history is.
+    long the negotiation's history is. `complete=False`: `current` holds only the latest
+    of the current rows; INCOMPLETE if the change needs an earlier one.
     """
     if current and story.moves is mark.moves and len(story.moves) == mark.length + 1:
         fast = _appended(current, mark, story, known_from)
@@ -236,6 +243,8 @@ def advance(
     split_at = len(current)
     while split_at > 0 and current[split_at - 1].valid_from >= cut:
         split_at -= 1  # from the end: an in-order append looks at the last row only
+    if split_at == 0 and not complete:
+        return INCOMPLETE
     keep = max(split_at - 1, 0)
     tail: list[CurrentRow] = []
     starts = [instant_micros(run[0]) for run in runs]

@@ -15,6 +15,7 @@ from ledger.application import NegotiationLedger
 from ledger.importer import import_timeline
 from ledger.persistence.engine import get_engine, read_transaction
 from ledger.timeline import AmendmentSpec, NoteSpec, ProposalSpec, read_timeline
+from projections import catchup
 from projections.api import LedgerViews
 from projections.tables import metadata
 
@@ -60,6 +61,28 @@ def test_pages_of_any_size_give_identical_tables_when_catching_up(example: str) 
         assert dump(example) == whole
         assert pages[-1] == (68, 68)
         assert len(pages) == -(-68 // size)
+
+
+@pytest.mark.parametrize("window", [1, 2, 5])
+def test_rows_kept_in_memory_do_not_change_the_tables_when_the_window_is_small(
+    example: str, window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default = catchup.ROW_WINDOW
+    LedgerViews(example).catch_up()
+    whole = dump(example)
+    monkeypatch.setattr(catchup, "ROW_WINDOW", window)
+    app = NegotiationLedger(example, recorded_by="analyst")
+    views = LedgerViews(example)
+    assert views.rebuild() == 68
+    assert dump(example) == whole
+    # A late note dated before every row still in memory, then one in order.
+    for on, note in ((date(2024, 1, 2), "early word"), (date(2024, 6, 1), "late word")):
+        app.record(NoteSpec(type="note", negotiation="west-bengal", on=on, note=note))
+        assert views.catch_up() == 1
+    after = dump(example)
+    monkeypatch.setattr(catchup, "ROW_WINDOW", default)
+    assert LedgerViews(example).rebuild() == 70
+    assert dump(example) == after
 
 
 def test_status_reports_the_lag_when_moves_are_recorded_after_a_catch_up(example: str) -> None:
