@@ -81,3 +81,21 @@ def test_references_are_checked_after_a_json_parse(tmp_path: Path) -> None:
     document["moves"][0]["by"] = "RLD"
     message = _refused(tmp_path, document)
     assert "party 'RLD' is not in the file's parties list" in message
+
+
+def test_each_spec_keeps_its_own_given_fields(tmp_path: Path) -> None:
+    document = _document()
+    document["moves"].append(
+        {"negotiation": "up", "type": "note", "on": "2024-01-22", "note": "again"}
+    )
+    timeline = _read(tmp_path, document)
+    first, second = timeline.moves[1], timeline.moves[2]
+    assert (
+        first.model_fields_set == second.model_fields_set == {"negotiation", "type", "on", "note"}
+    )
+    changed = first.model_copy(update={"by": "SP"})
+    assert "by" in changed.model_fields_set and "by" not in second.model_fields_set
+    assert second.model_dump(exclude_unset=True)["note"] == "again"
+    assert set(timeline.moves[0].model_dump(exclude_unset=True)) == {
+        "id", "negotiation", "type", "on", "by", "split"
+    }  # fmt: skip
