@@ -76,8 +76,9 @@ class _Batch:
     write after them) are kept now.
     """
 
-    def __init__(self, app: NegotiationLedger) -> None:
+    def __init__(self, app: NegotiationLedger, dry_run: bool = False) -> None:
         self.app = app
+        self.dry_run = dry_run  # count the new events; encode nothing
         self.roster: PartyRoster = app.roster()
         self.alliances: dict[str, Alliance] = {}
         self.openings: dict[str, NegotiationSpec] = {}  # talks the file opens
@@ -120,6 +121,8 @@ class _Batch:
         if not events:
             return
         self.events += len(events)
+        if self.dry_run:
+            return
         self.rows.extend(map(self.app.mapper.to_stored_event, events))
         before = events[0].originator_version - 1
         crossed = before // SNAPSHOT_EVERY != aggregate.version // SNAPSHOT_EVERY
@@ -206,7 +209,7 @@ def import_timeline(
     """Record a whole timeline, or nothing; moves already recorded are skipped."""
     with _collector_paused():
         for _ in range(3):
-            batch = _Batch(app)
+            batch = _Batch(app, dry_run)
             try:
                 report = _build(app, batch, timeline, name, progress)
                 report.dry_run = dry_run
@@ -247,7 +250,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     """One thing to do to one aggregate: record, mirror, check or correct a file's move."""
 
