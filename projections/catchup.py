@@ -29,7 +29,7 @@ from ledger.application import NegotiationLedger
 from ledger.domain.alliance import PartiesRegistered
 from ledger.domain.events import LedgerEvent
 from ledger.domain.negotiation import Negotiation
-from ledger.persistence.base import insert_many
+from ledger.persistence.base import SqlRecorderBase, insert_many
 from ledger.persistence.engine import write_transaction
 from ledger.replay import as_known
 from projections.derive import SplitRow, history_row
@@ -47,6 +47,14 @@ ROW_WINDOW = 128
 
 A late fact or a correction that reaches further back reads them all from the table."""
 _NEVER = -END_OF_TIME
+_IDS_MEMO = 65_536
+_NOTIFICATION_COLUMNS: Final = (
+    "notification_id",
+    "originator_id",
+    "originator_version",
+    "topic",
+    "state",
+)
 
 
 @dataclass
@@ -200,6 +208,8 @@ class Projector:
         self.page_size = page_size
         # Aggregates stay folded between pages and calls; evicted ones are re-read.
         self._cache: OrderedDict[UUID, _Entry] = OrderedDict()
+        self._page_sql: str | None = None
+        self._ids: dict[Any, UUID] = {}  # aggregate ids as the driver gives them -> UUID
 
     def catch_up(self, progress: Progress | None = None, *, pages: int = 1) -> int:
         """Apply every notification after the position; return how many were applied.
@@ -218,7 +228,7 @@ class Projector:
                         total = max(head - at, 0)  # in notification ids: a progress estimate
                     writes = _PageWrites()
                     while len(done) < pages:
-                        page = self.app.recorder.select_notifications(at + 1, self.page_size)
+                        page = self._read_page(conn, at)
                         if not page:
                             break
                         self._apply_page(conn, page, writes)
@@ -248,6 +258,45 @@ class Projector:
             _set_position(conn, 0)
         self._cache.clear()
         return self.catch_up(progress, pages=max(REBUILD_BATCH // self.page_size, 1))
+
+    def _read_page(self, conn: Connection, after: int) -> list[Notification]:
+        """The notifications after `after` (a page), read on the catch-up's own connection.
+
+        What the recorder's select_notifications returns, without a connection and a
+        transaction per page or a UUID parsed per row (a ledger has few aggregates).
+        """
+        if self._page_sql is None:
+            events = cast(SqlRecorderBase, self.app.recorder).tables.events
+            preparer = conn.dialect.identifier_preparer
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            nid, oid, version, topic, state = (
+                preparer.quote(events.c[name].name) for name in _NOTIFICATION_COLUMNS
+            )
+            self._page_sql = (
+                f"SELECT {nid}, {oid}, {version}, {topic}, {state} "
+                f"FROM {preparer.format_table(events)} "
+                f"WHERE {nid} > {mark} ORDER BY {nid} LIMIT {mark}"
+            )
+        rows = conn.exec_driver_sql(self._page_sql, (after, self.page_size)).fetchall()
+        ids = self._ids
+        page = []
+        for notification_id, raw_id, version, topic, state in rows:
+            originator_id = ids.get(raw_id)
+            if originator_id is None:
+                originator_id = raw_id if isinstance(raw_id, UUID) else UUID(str(raw_id))
+                if len(ids) >= _IDS_MEMO:
+                    ids.clear()
+                ids[raw_id] = originator_id
+            page.append(
+                Notification(
+                    id=int(notification_id),
+                    originator_id=originator_id,
+                    originator_version=int(version),
+                    topic=topic,
+                    state=state if type(state) is bytes else bytes(state),
+                )
+            )
+        return page
 
     def _apply_page(
         self, conn: Connection, page: Sequence[Notification], writes: _PageWrites
