@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import (
     AggregateRecorder,
     ApplicationRecorder,
@@ -19,7 +21,7 @@ from eventsourcing.persistence import (
     Subscription,
     Tracking,
 )
-from sqlalchemy import Connection, Select, Table, and_, func, select, text
+from sqlalchemy import Connection, Select, String, Table, and_, bindparam, func, select, text
 from sqlalchemy import exc as sa_exc
 
 from ledger.persistence.base import (
@@ -29,7 +31,13 @@ from ledger.persistence.base import (
     insert_many,
     select_stored_events,
 )
-from ledger.persistence.chain import GENESIS_HASH, as_uuid, chain_hash, link_events
+from ledger.persistence.chain import (
+    GENESIS_HASH,
+    by_value,
+    chain_hash,
+    link_events,
+    originator_uuids,
+)
 from ledger.persistence.engine import read_transaction, write_transaction
 from ledger.persistence.snapshots import SqlSnapshotRecorder
 from ledger.persistence.subscription import PollingSubscription
@@ -96,11 +104,24 @@ def _heads_query(events: Table, dialect: str) -> tuple[Select[Any], int]:
     return query.join_from(events, latest, same), size
 
 
+SQLITE_JSON_CHUNK = 10_000
+_SQLITE_JSON = sqlite3.sqlite_version_info >= (3, 38, 0)
+"""SQLite has json_each built in from 3.38 (older builds may lack it: bind lists then)."""
+
+
 @lru_cache(maxsize=32)
-def _moves_query(moves: Table, dialect: str) -> tuple[Select[Any], int]:
-    """The (id, aggregate, version) of each listed move id, built once (as _heads_query)."""
-    ids, size = in_parameter(moves.c.move_id, "ids", dialect)
+def _moves_query(moves: Table, dialect: str, as_json: bool = False) -> tuple[Select[Any], int]:
+    """The (id, aggregate, version) of each listed move id, built once (as _heads_query).
+
+    `as_json` (SQLite only): the ids bound as one JSON array and unpacked by json_each,
+    one statement per 10,000 ids instead of one per 900 bound variables, each with its
+    own expanded IN list (each id is still found through the primary key).
+    """
     query = select(moves.c.move_id, moves.c.originator_id, moves.c.originator_version)
+    if as_json:
+        listed = func.json_each(bindparam("ids", type_=String)).table_valued("value")
+        return query.where(moves.c.move_id.in_(select(listed.c.value))), SQLITE_JSON_CHUNK
+    ids, size = in_parameter(moves.c.move_id, "ids", dialect)
     return query.where(ids), size
 
 
@@ -143,8 +164,9 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
                 ),
                 {"name": f":{events.name}:append"},
             )
-        moves = self._check_move_ids(conn, stored_events)
-        hashes = link_events(stored_events, self._heads(conn, stored_events))
+        uuids = originator_uuids(stored_events)
+        moves = self._check_move_ids(conn, stored_events, uuids)
+        hashes = link_events(stored_events, self._heads(conn, stored_events, uuids), uuids)
         # Number the rows first, then insert with a plain executemany. Both
         # backends hold a lock that keeps other writers out until commit, so
         # the numbers are ours and ascend in batch order. This is faster than
@@ -152,8 +174,8 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
         # one statement per row, and psycopg re-parses each page's long SQL.
         notification_ids = self._allocate_notification_ids(conn, len(stored_events))
         rows = [
-            (n, as_uuid(e.originator_id), e.originator_version, e.topic, e.state, h)
-            for n, e, h in zip(notification_ids, stored_events, hashes, strict=True)
+            (n, u, e.originator_version, e.topic, e.state, h)
+            for n, u, e, h in zip(notification_ids, uuids, stored_events, hashes, strict=True)
         ]
         insert_many(conn, events, _EVENT_COLUMNS, rows)
         if moves:
@@ -180,14 +202,19 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
         return list(range(last + 1, last + 1 + count))
 
     def _check_move_ids(
-        self, conn: Connection, stored_events: Sequence[StoredEvent]
+        self,
+        conn: Connection,
+        stored_events: Sequence[StoredEvent],
+        uuids: Sequence[UUID] | None = None,
     ) -> list[tuple[str, UUID, int]]:
+        if uuids is None:
+            uuids = originator_uuids(stored_events)
         move_ids: list[str] = []
         moves: list[tuple[str, UUID, int]] = []
-        for e in stored_events:
+        for e, uuid in zip(stored_events, uuids, strict=True):
             if isinstance(e, IndexedStoredEvent) and e.move_id is not None:
                 move_ids.append(e.move_id)
-                moves.append((e.move_id, as_uuid(e.originator_id), e.originator_version))
+                moves.append((e.move_id, uuid, e.originator_version))
         repeated = sorted(m for m, count in Counter(move_ids).items() if count > 1)
         if repeated:
             raise DuplicateMoveIdError(repeated)
@@ -197,9 +224,14 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
         return moves
 
     def _heads(
-        self, conn: Connection, stored_events: Sequence[StoredEvent]
+        self,
+        conn: Connection,
+        stored_events: Sequence[StoredEvent],
+        uuids: Sequence[UUID] | None = None,
     ) -> dict[UUID, tuple[int, str]]:
-        originator_ids = list({as_uuid(e.originator_id) for e in stored_events})
+        if uuids is None:
+            uuids = originator_uuids(stored_events)
+        originator_ids = list(by_value(uuids).values())
         heads: dict[UUID, tuple[int, str]] = {}
         query, size = _heads_query(self.tables.events, conn.dialect.name)
         for chunk in chunks(originator_ids, size):
@@ -234,9 +266,22 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
 
     def _find_moves(self, conn: Connection, move_ids: Sequence[str]) -> dict[str, tuple[UUID, int]]:
         found: dict[str, tuple[UUID, int]] = {}
-        query, size = _moves_query(self.tables.moves, conn.dialect.name)
-        for chunk in chunks(list(dict.fromkeys(move_ids)), size):
-            for move_id, originator_id, version in conn.execute(query, {"ids": list(chunk)}):
+        dialect = conn.dialect.name
+        unique = list(dict.fromkeys(move_ids))
+        batches: list[tuple[Select[Any], Any]] = []
+        if dialect == "sqlite" and _SQLITE_JSON:
+            query, size = _moves_query(self.tables.moves, dialect, as_json=True)
+            try:
+                batches = [
+                    (query, orjson.dumps(list(chunk)).decode()) for chunk in chunks(unique, size)
+                ]
+            except orjson.JSONEncodeError:
+                batches = []  # not valid UTF-8 (a lone surrogate): bind the ids as they are
+        if not batches:
+            query, size = _moves_query(self.tables.moves, dialect)
+            batches = [(query, list(chunk)) for chunk in chunks(unique, size)]
+        for query, ids in batches:
+            for move_id, originator_id, version in conn.execute(query, {"ids": ids}):
                 found[str(move_id)] = (originator_id, int(version))
         return found
 

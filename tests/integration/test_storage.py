@@ -117,6 +117,21 @@ def test_plain_integrity_error_is_raised_when_a_version_is_taken(db_url: str) ->
     assert recorder.find_moves(["UP-2"]) == {}
 
 
+def test_moves_are_found_by_id_when_many_and_oddly_spelled(db_url: str) -> None:
+    # SQLite looks ids up through json_each in batches of 10,000: ids with quotes,
+    # backslashes, JSON escapes and non-ASCII text must come back exactly.
+    recorder = _recorder(db_url)
+    negotiation = uuid4()
+    odd = ['a"b', "back\\slash", "tab\there", "newline\nid", "été", "😀", "[1]", "%s?"]
+    ids = odd + [f"m-{i}" for i in range(12_005)]
+    recorder.insert_events([_move(negotiation, v, m) for v, m in enumerate(ids, start=1)])
+    asked = [*ids, "missing", 'a"b', "Été"]
+    found = recorder.find_moves(asked)
+    assert found == {m: (negotiation, v) for v, m in enumerate(ids, start=1)}
+    assert recorder.find_moves(["nothing", "here"]) == {}
+    assert recorder.find_moves([]) == {}
+
+
 def test_notification_ids_follow_the_batch_order_when_many_events_are_inserted(
     db_url: str,
 ) -> None:
