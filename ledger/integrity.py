@@ -76,7 +76,7 @@ Progress = Callable[[int, int], None]
 
 
 PROCESSES = 2
-"""How many processes check a big log (Linux only: the worker is forked); 1 turns it off."""
+"""2: a forked worker checks half of a big log (Linux only); 1: verify works alone."""
 
 SPLIT_FROM = 20_000
 """Split only a log that reaches this notification id: a smaller one is checked sooner alone."""
