@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Final, cast
 from uuid import UUID
 
@@ -44,45 +44,75 @@ def canonical_json(state: dict[str, Any]) -> bytes:
 
 
 _UNKNOWN: Final[Any] = object()
-_ENCODINGS: dict[type[Any], tuple[tuple[str, ...], int] | None] = {}
+_ENCODINGS: dict[type[Any], tuple[tuple[str, ...], int, bool] | None] = {}
 _ALIGNED: dict[Any, bool] = {}
+_PLAIN_FIELDS = (UUID, int, str, AwareDatetime)
+_TIME_TYPES = (datetime, date)
+"""Exactly these (read through a tuple: freezegun swaps module attributes that are the
+classes themselves for subclasses of its own, which orjson does not write)."""
+_FREE_FORM = dict[str, Any]
+_DIRECT_FREE: Final = _DIRECT | orjson.OPT_PASSTHROUGH_DATETIME
 
 
-def _encoding(cls: type[Any]) -> tuple[tuple[str, ...], int] | None:
-    """(the fields that may hold a datetime, the class_version), if the class's events
-    may be written straight from their fields; else None (always model_dump)."""
-    if not (isinstance(cls, type) and issubclass(cls, LedgerEvent)):
+def _encoding(cls: type[Any]) -> tuple[tuple[str, ...], int, bool] | None:
+    """How the class's events may be written straight from their fields, if they may:
+    (the fields that may hold a datetime, the class_version, whether a field is a
+    free-form dict); else None (always model_dump)."""
+    if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
         return None
-    if not builds_without_pydantic(cls):
-        return None  # a field of a type not known to be plain (e.g. a nested model)
+    fields = cls.model_fields
+    if issubclass(cls, LedgerEvent):
+        if not builds_without_pydantic(cls):
+            return None  # a field of a type not known to be plain (e.g. a nested model)
+        free = False
+    else:
+        # Other models (snapshots): scalar fields and free-form JSON dicts, no
+        # configuration or decorator that changes how they are written.
+        decorators = cls.__pydantic_decorators__
+        if (
+            set(cls.model_config) - {"frozen", "extra"}
+            or decorators.field_serializers
+            or decorators.model_serializers
+            or any(
+                info.metadata
+                or (info.annotation not in _PLAIN_FIELDS and info.annotation != _FREE_FORM)
+                for info in fields.values()
+            )
+        ):
+            return None
+        free = any(info.annotation == _FREE_FORM for info in fields.values())
     if cls.__pydantic_computed_fields__ or any(
-        info.exclude is not None or info.serialization_alias is not None
-        for info in cls.model_fields.values()
+        info.exclude is not None or info.serialization_alias is not None for info in fields.values()
     ):
         return None
     times = tuple(
-        name
-        for name, info in cls.model_fields.items()
-        if info.annotation in (AwareDatetime, ValidTime)
+        name for name, info in fields.items() if info.annotation in (AwareDatetime, ValidTime)
     )
-    return times, getattr(cls, "class_version", 1)
+    return times, getattr(cls, "class_version", 1), free
 
 
-def _direct_json(model: BaseModel, encoding: tuple[tuple[str, ...], int]) -> bytes | None:
+def _direct_json(model: BaseModel, encoding: tuple[tuple[str, ...], int, bool]) -> bytes | None:
     """The bytes `canonical_json` gives for the model's JSON dump, from its fields; None
     if a value might be written otherwise (orjson then refuses it, or it is a datetime
     whose offset is not whole minutes: pydantic and orjson round those differently)."""
     state = dict(model.__dict__)
     del state["originator_id"], state["originator_version"]
-    times, class_version = encoding
-    for name in times:
-        value = state[name]
-        if type(value) is datetime and not _whole_minutes(value):
-            return None
-    if class_version > 1:
-        state["class_version"] = class_version
+    times, class_version, free = encoding
     try:
-        return bytes(memoryview(orjson.dumps(state, option=_DIRECT)))
+        for name in times:
+            value = state[name]
+            if type(value) is _TIME_TYPES[0]:
+                if not _whole_minutes(value):
+                    return None
+            elif type(value) is not _TIME_TYPES[1]:
+                return None  # e.g. a subclass (orjson refuses those: so do we)
+            if free:
+                # Free-form dicts may hold anything: datetimes nested in them are refused
+                # (passed through), so the fields' own are written here, as pydantic would.
+                state[name] = orjson.dumps(value, option=orjson.OPT_UTC_Z)[1:-1].decode()
+        if class_version > 1:
+            state["class_version"] = class_version
+        return bytes(memoryview(orjson.dumps(state, option=_DIRECT_FREE if free else _DIRECT)))
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return None
 

@@ -343,6 +343,9 @@ _ABSENT: Final[Any] = object()
 _SLOW: Final[Any] = object()
 _SET = object.__setattr__
 _FIXED_ZONES = (timezone, TzInfo)
+_REAL_DATETIME, _REAL_DATE = _TIME_TYPES = (datetime, date)
+"""Exactly these classes (read through a tuple: freezegun swaps module attributes that
+are the classes themselves for its subclasses, whose values pydantic must see)."""
 _MAX_KNOWN = 65_536
 
 _known_parties: set[str] = set()
@@ -392,13 +395,13 @@ def _uuid(value: Any) -> Any:
 
 
 def _aware(value: Any) -> Any:
-    if type(value) is datetime and type(value.tzinfo) in _FIXED_ZONES:
+    if type(value) is _REAL_DATETIME and type(value.tzinfo) in _FIXED_ZONES:
         return value
     return _SLOW
 
 
 def _valid_time(value: Any) -> Any:
-    if type(value) is date:
+    if type(value) is _REAL_DATE:
         return value
     return _aware(value)
 

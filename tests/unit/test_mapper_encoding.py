@@ -25,6 +25,8 @@ from ledger.commands import EVENT_FOR_TYPE
 from ledger.domain import events as ev
 from ledger.domain.alliance import AllianceFormed, PartiesRegistered, TalksRegistered
 from ledger.domain.events import LedgerEvent
+from ledger.domain.negotiation import Negotiation
+from ledger.domain.snapshot import StorySnapshot
 from ledger.mapper import PydanticMapper, _encoding, canonical_json
 from ledger.persistence.engine import dispose_engines
 
@@ -32,7 +34,7 @@ FIXTURE = Path(__file__).parent.parent / "fixtures" / "ledger-v1.db"
 COLUMNS = {"originator_id", "originator_version"}
 
 
-def reference(event: LedgerEvent) -> bytes:
+def reference(event: LedgerEvent | StorySnapshot) -> bytes:
     """What the mapper stored before it wrote events straight from their fields."""
     state = event.model_dump(mode="json", exclude=COLUMNS)
     version = getattr(type(event), "class_version", 1)
@@ -44,7 +46,7 @@ def reference(event: LedgerEvent) -> bytes:
 MAPPER = PydanticMapper(transcoder=JSONTranscoder())
 
 
-def encode(event: LedgerEvent) -> bytes:
+def encode(event: LedgerEvent | StorySnapshot) -> bytes:
     return MAPPER.to_stored_event(event).state
 
 
@@ -149,3 +151,42 @@ def test_random_events_encode_as_model_dump_encodes_them(
     ]
     for event in events:
         assert encode(event) == reference(event)
+
+
+def test_snapshots_encode_as_model_dump_encodes_them() -> None:
+    up = Negotiation.open(
+        negotiation="uttar-pradesh", title="Uttar Pradesh", region="Uttar Pradesh",
+        seats=80, parties=["SP", "INC"], move_id="uttar-pradesh/opened",
+        occurred_on=date(2024, 1, 9), recorded_by="analyst",
+    )  # fmt: skip
+    up.record(
+        ev.ProposalMade, move_id="p1", occurred_on=datetime(2024, 1, 27, 9, tzinfo=ZONES[2]),
+        by="SP", split={"SP": 69, "INC": 11}, recorded_by="analyst\u00e9", note='a "quoted" note',
+    )  # fmt: skip
+    snapshot = StorySnapshot.take(up)
+    assert _encoding(StorySnapshot) is not None
+    assert encode(snapshot) == reference(snapshot)
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        datetime(2024, 1, 1, tzinfo=timezone(timedelta(seconds=30))),
+        datetime(2024, 1, 1, tzinfo=UTC),
+        date(2024, 1, 1),
+        {"a", "b"},
+        ("a", 1),
+        uuid4(),
+        b"bytes",
+        float("inf"),
+        {1: "int key"},
+        [{"deep": [None, True, 1.5]}],
+    ],
+    ids=repr,
+)
+def test_free_form_snapshot_state_encodes_as_model_dump_encodes_it(odd: Any) -> None:
+    snapshot = StorySnapshot(
+        originator_id=uuid4(), originator_version=200, timestamp=datetime.now(UTC),
+        topic="ledger.domain.negotiation:Negotiation", state={"slug": "x", "odd": odd},
+    )  # fmt: skip
+    assert encode(snapshot) == reference(snapshot)
