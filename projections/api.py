@@ -57,7 +57,11 @@ class LedgerViews:
         return self._projector.catch_up(progress)
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Drop the views and apply the whole log again, page by page; return the count."""
+        """Drop the views and derive them again, one aggregate at a time; return the count.
+
+        One write transaction (a killed rebuild leaves the views as they were); on SQLite it
+        holds the write lock throughout, so writers wait for it (busy timeout 30 s).
+        """
         return self._projector.rebuild(progress)
 
     def status(self) -> ProjectionStatus:

@@ -22,7 +22,7 @@ from typing import Any, Final, cast
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, Engine, Table, delete, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from ledger.application import NegotiationLedger
@@ -40,7 +40,7 @@ from projections.timeaxis import END_OF_TIME, micros
 Progress = Callable[[int, int], None]
 PAGE_SIZE = 1000
 REBUILD_BATCH = 20_000
-"""Events a rebuild applies per transaction (whole pages; the position is written last)."""
+"""Events a rebuild folds before it writes their rows (all in its one transaction)."""
 CACHE_SIZE = 1024
 ROW_WINDOW = 128
 """Current split rows kept in memory per negotiation (between this and twice as many).
@@ -209,6 +209,7 @@ class Projector:
         # Aggregates stay folded between pages and calls; evicted ones are re-read.
         self._cache: OrderedDict[UUID, _Entry] = OrderedDict()
         self._page_sql: str | None = None
+        self._aggregate_sql: str | None = None
         self._ids: dict[str, UUID] = {}  # aggregate ids as text -> UUID
 
     def catch_up(self, progress: Progress | None = None, *, pages: int = 1) -> int:
@@ -250,14 +251,110 @@ class Projector:
                 return applied
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        """Drop every view row and the position, then apply the whole log again."""
-        with write_transaction(self.engine) as conn:
-            lock_position(conn)
-            for table in VIEW_TABLES:
-                conn.execute(delete(table))
-            _set_position(conn, 0)
-        self._cache.clear()
-        return self.catch_up(progress, pages=max(REBUILD_BATCH // self.page_size, 1))
+        """Drop every view row, derive them all again one aggregate at a time; return the count.
+
+        Each aggregate's rows depend only on its own events (its fold, its running clock
+        `known_from`, its versions; alliance moves reach a negotiation as mirror events in
+        its own stream), so the log is read aggregate by aggregate in version order, and
+        only one folded aggregate is held at a time. The rows are the ones a catch-up in
+        notification order writes (tests/integration/test_rebuild_per_aggregate.py).
+
+        All in one write transaction: the rows of every event up to the head N read in it,
+        then the position N. Killed, it leaves the views and position as they were. Events
+        recorded after N (writers commit notification ids in order) are caught up after.
+        """
+        applied = reported = 0
+        try:
+            with write_transaction(self.engine) as conn:
+                lock_position(conn)
+                for table in VIEW_TABLES:
+                    conn.execute(delete(table))
+                _set_position(conn, 0)
+                self._cache.clear()
+                head = self._head(conn)
+                writes = _PageWrites()
+                pending = 0
+                for raw_id in self._aggregate_ids(conn):
+                    after = 0
+                    while True:
+                        page = self._read_aggregate_page(conn, raw_id, after, head)
+                        if not page:
+                            break
+                        self._apply_page(conn, page, writes)
+                        after = page[-1].originator_version
+                        applied += len(page)
+                        pending += len(page)
+                        if progress is not None and applied >= reported + self.page_size:
+                            reported = applied - applied % self.page_size
+                            progress(applied, max(head, applied))
+                        if len(page) < self.page_size:
+                            break
+                    self._cache.clear()  # one folded aggregate at a time
+                    if pending >= REBUILD_BATCH:
+                        writes.flush(conn)
+                        pending = 0
+                writes.flush(conn)
+                _set_position(conn, head)
+        except BaseException:
+            self._cache.clear()
+            raise
+        if progress is None:
+            return applied + self.catch_up()
+        if applied > reported:
+            progress(applied, max(head, applied))
+        done = applied
+        return done + self.catch_up(lambda n, total: progress(done + n, done + total))
+
+    def _head(self, conn: Connection) -> int:
+        """The last notification id recorded, as this transaction sees it."""
+        events = cast(SqlRecorderBase, self.app.recorder).tables.events
+        return int(conn.execute(select(func.max(events.c.notification_id))).scalar() or 0)
+
+    def _aggregate_ids(self, conn: Connection) -> list[Any]:
+        """Every aggregate id in the log, as the driver returns it (to be passed back)."""
+        events = cast(SqlRecorderBase, self.app.recorder).tables.events
+        preparer = conn.dialect.identifier_preparer
+        oid = preparer.quote(events.c.originator_id.name)
+        result = conn.exec_driver_sql(
+            f"SELECT DISTINCT {oid} FROM {preparer.format_table(events)} ORDER BY {oid}"
+        )
+        ids = [row[0] for row in result.cursor.fetchall()]
+        result.close()
+        return ids
+
+    def _read_aggregate_page(
+        self, conn: Connection, raw_id: Any, after: int, head: int
+    ) -> list[Notification]:
+        """One aggregate's notifications after version `after`, up to id `head`, by version."""
+        if self._aggregate_sql is None:
+            events = cast(SqlRecorderBase, self.app.recorder).tables.events
+            preparer = conn.dialect.identifier_preparer
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            nid, oid, version, topic, state = (
+                preparer.quote(events.c[name].name) for name in _NOTIFICATION_COLUMNS
+            )
+            self._aggregate_sql = (
+                f"SELECT {nid}, {version}, {topic}, {state} "
+                f"FROM {preparer.format_table(events)} "
+                f"WHERE {oid} = {mark} AND {version} > {mark} AND {nid} <= {mark} "
+                f"ORDER BY {version} LIMIT {mark}"
+            )
+        result = conn.exec_driver_sql(self._aggregate_sql, (raw_id, after, head, self.page_size))
+        rows = result.cursor.fetchall()
+        result.close()
+        if not rows:
+            return []
+        originator_id = raw_id if isinstance(raw_id, UUID) else UUID(str(raw_id))
+        return [
+            Notification(
+                id=int(notification_id),
+                originator_id=originator_id,
+                originator_version=int(version),
+                topic=topic,
+                state=state if type(state) is bytes else bytes(state),
+            )
+            for notification_id, version, topic, state in rows
+        ]
 
     def _read_page(self, conn: Connection, after: int) -> list[Notification]:
         """The notifications after `after` (a page), read on the catch-up's own connection.
