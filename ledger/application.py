@@ -39,6 +39,7 @@ from ledger.domain.snapshot import StorySnapshot
 from ledger.domain.storied import Storied
 from ledger.mapper import PydanticMapper
 from ledger.persistence.recorders import DuplicateMoveIdError, SqlApplicationRecorder
+from ledger.persistence.snapshots import SqlSnapshotRecorder
 from ledger.timeline import AllianceSpec, AnyMove, CorrectionSpec, NegotiationSpec, move_id_for
 
 A = TypeVar("A")
@@ -379,10 +380,18 @@ class NegotiationLedger(Application[UUID]):
             batch.append(stored)
             size += len(stored.state)
             if size >= SNAPSHOT_BATCH_BYTES:
-                store.recorder.insert_events(batch)
+                write_snapshots(store.recorder, batch)
                 batch, size = [], 0
         if batch:
-            store.recorder.insert_events(batch)
+            write_snapshots(store.recorder, batch)
+
+
+def write_snapshots(recorder: Any, batch: list[StoredEvent]) -> None:
+    """Write snapshots, dropping the ones they supersede where the recorder can."""
+    if isinstance(recorder, SqlSnapshotRecorder):
+        recorder.insert_latest(batch)
+    else:
+        recorder.insert_events(batch)
 
 
 def mirror_move(

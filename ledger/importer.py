@@ -19,6 +19,7 @@ from ledger.application import (
     SNAPSHOT_EVERY,
     NegotiationLedger,
     mirror_move,
+    write_snapshots,
 )
 from ledger.commands import (
     ALLIANCE_ONLY,
@@ -166,10 +167,10 @@ class _Spill:
                 batch.append(StoredEvent(originator_id, version, topic, state))
                 size += length
                 if size >= SNAPSHOT_BATCH_BYTES:
-                    app.snapshots.recorder.insert_events(batch)
+                    write_snapshots(app.snapshots.recorder, batch)
                     batch, size = [], 0
             if batch:
-                app.snapshots.recorder.insert_events(batch)
+                write_snapshots(app.snapshots.recorder, batch)
         finally:
             self.close()
 

@@ -116,3 +116,18 @@ def test_a_refused_file_writes_no_event_and_no_snapshot(db_url: str) -> None:
         import_timeline(app, parse_timeline(_long(SNAPSHOT_EVERY, broken=True)))
     assert _count(db_url, TABLES.events) == 0
     assert _count(db_url, TABLES.snapshots) == 0
+
+
+def test_a_later_snapshot_replaces_the_one_it_supersedes(db_url: str) -> None:
+    app = NegotiationLedger(db_url, recorded_by="analyst")
+    import_timeline(app, parse_timeline(_long(SNAPSHOT_EVERY)))
+    import_timeline(app, parse_timeline(_long(2 * SNAPSHOT_EVERY)))  # 200 more moves per talks
+    with get_engine(db_url).connect() as conn:
+        kept = conn.execute(select(TABLES.snapshots.c.originator_version)).scalars().all()
+    assert sorted(kept) == [2 * SNAPSHOT_EVERY + 1] * 2  # only the latest of each talks
+    for slug in ("up", "mp"):
+        loaded = NegotiationLedger(db_url).negotiation(slug)
+        replayed: Any = as_known(cast(Any, app.events.get(negotiation_id(slug))), None)
+        assert loaded.version == replayed.version == 2 * SNAPSHOT_EVERY + 1
+        assert loaded.state == replayed.state
+        assert loaded.story.moves == replayed.story.moves

@@ -180,6 +180,28 @@ def test_move_is_retried_and_recorded_when_another_writer_got_there_first(db_url
     assert {"retry-me"} <= set(moves) and len(moves) == 3
 
 
+def test_only_the_latest_snapshot_of_a_talks_is_kept(db_url: str) -> None:
+    app = ledger_with_small_file(db_url)
+    from ledger.domain.events import NoteRecorded
+
+    for round_ in range(2):
+        talks = app.negotiation("delhi")
+        for i in range(SNAPSHOT_EVERY):
+            talks.record(
+                NoteRecorded, move_id=f"n{round_}-{i}", occurred_on=date(2024, 1, 13),
+                note=f"{i}", recorded_by="analyst",
+            )  # fmt: skip
+        app.save(talks)
+    with get_engine(db_url).connect() as conn:
+        kept = conn.execute(select(TABLES.snapshots.c.originator_version)).scalars().all()
+    assert kept == [talks.version]  # the latest; the one at the first save is gone
+    # An older version is still there to be had: rebuilt from the events.
+    older = app.repository.get(negotiation_id("delhi"), version=SNAPSHOT_EVERY)
+    replayed = as_known(app.events.get(negotiation_id("delhi"), lte=SNAPSHOT_EVERY), None)
+    assert older.version == replayed.version == SNAPSHOT_EVERY
+    assert older.state == replayed.state
+
+
 def test_long_talks_are_snapshotted_and_load_to_the_same_state(db_url: str) -> None:
     app = ledger_with_small_file(db_url)
     talks = app.negotiation("delhi")
