@@ -102,8 +102,13 @@ def machine_block(machine: dict[str, Any], command: str) -> str:
     return "\n".join(
         [
             f"- command: `{command}`",
-            f"- commit: `{machine['commit']}` (`+dirty`: uncommitted changes in ledger/, "
-            "projections/ or scripts/ were measured too)",
+            f"- commit: `{machine['commit']}`"
+            + (
+                " (`+dirty`: uncommitted changes in ledger/, projections/ or scripts/ were "
+                "measured too)"
+                if machine["commit"].endswith("+dirty")
+                else ""
+            ),
             f"- machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['ram_gib']} GiB RAM, "
             f"load average at start {machine['load_average_at_start']} (shared with other "
             "engineers' test runs: absolute numbers are noisy, ratios less so)",
