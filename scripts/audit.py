@@ -11,7 +11,6 @@ import typer
 
 from ledger.domain.errors import InputError
 from projections.replay import replay_history, replay_rollup, replay_split, replay_splits
-from projections.report import build_report
 from scripts.app import app, database
 from scripts.options import AsOfOpt, DbOpt, DebugOpt, HistoryFormat, KnownOnOpt, parse_slug
 from scripts.read import open_views, show_history, show_rollup, show_split, show_splits, when
@@ -85,6 +84,8 @@ def report(
     chosen = fmt or _SUFFIXES.get(output.suffix.lower(), ReportFormat.html)
     open_views(ctx, db, debug)  # catch the views up first (with a bar on a long backlog)
     url = require_ledger(database(ctx, db, debug))
+    from projections.report import build_report  # here: not every command's start-up
+
     text = build_report(url, negotiation, as_of, known_on, chosen.value)
     if str(output) == "-":
         sys.stdout.write(text)

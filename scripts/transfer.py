@@ -5,17 +5,21 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ledger.export import dump_timeline, export_timeline, format_for
-from ledger.importer import ImportReport, import_timeline
 from ledger.timeline import TimelineFile, parse_timeline, read_timeline
 from scripts.app import app
 from scripts.options import DbOpt, DebugOpt, parse_slug
 from scripts.output import progress_bar
 from scripts.recording import AsOpt, Common, DryRunOpt, ledger
+
+if TYPE_CHECKING:
+    from ledger.importer import ImportReport
+
+# The importer and the exporter are imported inside their commands: every command's
+# start-up pays for what this module imports (see BENCHMARKS.md, `seatledger split` wall).
 
 PROGRESS_FROM = 200  # moves: smaller files import faster than a bar can draw
 
@@ -53,6 +57,8 @@ def import_file(
     """
     timeline = _read(file)
     app_ = ledger(ctx, Common(db, debug, as_, dry_run))
+    from ledger.importer import import_timeline
+
     with progress_bar("importing moves", at_least=PROGRESS_FROM) as progress:
         report = import_timeline(app_, timeline, name=str(file), dry_run=dry_run, progress=progress)
     typer.echo(_summary(str(file), report, len(timeline.moves)))
@@ -118,6 +124,8 @@ def export(
     Example: seatledger export -o backup.yaml && seatledger --db copy.db import backup.yaml
     """
     app_ = ledger(ctx, Common(db, debug, None, dry_run=False))
+    from ledger.export import dump_timeline, export_timeline, format_for
+
     document = export_timeline(app_, negotiation or None)
     text = dump_timeline(document, format_for(output, fmt.value if fmt else None))
     if output is None or str(output) == "-":

@@ -9,7 +9,6 @@ import typer
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import InputError
-from ledger.integrity import compute_digest, read_digest, verify, write_digest
 from ledger.persistence.engine import mask_url
 from ledger.persistence.roles import create_roles
 from projections.api import LedgerViews
@@ -103,6 +102,8 @@ def verify_ledger(
     Example: seatledger verify --digest /safe/place/digest.json
     """
     url = require_ledger(database(ctx, db, debug))
+    from ledger.integrity import read_digest, verify  # here, not at every start-up
+
     kept = read_digest(digest) if digest is not None else None
     with progress_bar("verifying", at_least=BAR_FROM) as progress:
         result = verify(url, digest=kept, progress=progress)
@@ -150,6 +151,8 @@ def digest(
 
     Example: seatledger digest -o /safe/place/digest-2024-04-30.json
     """
+    from ledger.integrity import compute_digest, write_digest
+
     url = require_ledger(database(ctx, db, debug))
     with progress_bar("digesting", at_least=BAR_FROM) as progress:
         found = compute_digest(url, progress=progress)
