@@ -251,6 +251,10 @@ def _work(pipe: Any, url: str, token: str, reader: LogReader, digest: Digest | N
         pipe.send(("failed", None))
     finally:
         pipe.close()
+        # Leave at once: multiprocessing's exit path flushes stdout and stderr, whose locks
+        # another thread of the parent (a progress bar's refresh) may have held at the fork,
+        # and verify would then wait for a child that never ends. This child writes nothing.
+        os._exit(0)
 
 
 def _walk(check: _Checker, reader: LogReader, tick: Tick) -> None:
