@@ -305,6 +305,14 @@ class Projector:
         done = applied
         return done + self.catch_up(lambda n, total: progress(done + n, done + total))
 
+    def _events_sql(self, conn: Connection) -> tuple[str, str, list[str]]:
+        """The events table and its notification columns, quoted, and the driver's mark."""
+        events = cast(SqlRecorderBase, self.app.recorder).tables.events
+        preparer = conn.dialect.identifier_preparer
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        columns = [preparer.quote(events.c[name].name) for name in _NOTIFICATION_COLUMNS]
+        return preparer.format_table(events), mark, columns
+
     def _head(self, conn: Connection) -> int:
         """The last notification id recorded, as this transaction sees it."""
         events = cast(SqlRecorderBase, self.app.recorder).tables.events
@@ -312,36 +320,22 @@ class Projector:
 
     def _aggregate_ids(self, conn: Connection) -> list[Any]:
         """Every aggregate id in the log, as the driver returns it (to be passed back)."""
-        events = cast(SqlRecorderBase, self.app.recorder).tables.events
-        preparer = conn.dialect.identifier_preparer
-        oid = preparer.quote(events.c.originator_id.name)
-        result = conn.exec_driver_sql(
-            f"SELECT DISTINCT {oid} FROM {preparer.format_table(events)} ORDER BY {oid}"
-        )
-        ids = [row[0] for row in result.cursor.fetchall()]
-        result.close()
-        return ids
+        table, _, (_, oid, *_) = self._events_sql(conn)
+        rows = _fetch(conn, f"SELECT DISTINCT {oid} FROM {table} ORDER BY {oid}")
+        return [row[0] for row in rows]
 
     def _read_aggregate_page(
         self, conn: Connection, raw_id: Any, after: int, head: int
     ) -> list[Notification]:
         """One aggregate's notifications after version `after`, up to id `head`, by version."""
         if self._aggregate_sql is None:
-            events = cast(SqlRecorderBase, self.app.recorder).tables.events
-            preparer = conn.dialect.identifier_preparer
-            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            nid, oid, version, topic, state = (
-                preparer.quote(events.c[name].name) for name in _NOTIFICATION_COLUMNS
-            )
+            table, mark, (nid, oid, version, topic, state) = self._events_sql(conn)
             self._aggregate_sql = (
-                f"SELECT {nid}, {version}, {topic}, {state} "
-                f"FROM {preparer.format_table(events)} "
+                f"SELECT {nid}, {version}, {topic}, {state} FROM {table} "
                 f"WHERE {oid} = {mark} AND {version} > {mark} AND {nid} <= {mark} "
                 f"ORDER BY {version} LIMIT {mark}"
             )
-        result = conn.exec_driver_sql(self._aggregate_sql, (raw_id, after, head, self.page_size))
-        rows = result.cursor.fetchall()
-        result.close()
+        rows = _fetch(conn, self._aggregate_sql, (raw_id, after, head, self.page_size))
         if not rows:
             return []
         originator_id = raw_id if isinstance(raw_id, UUID) else UUID(str(raw_id))
@@ -363,22 +357,14 @@ class Projector:
         transaction per page or a UUID parsed per row (a ledger has few aggregates).
         """
         if self._page_sql is None:
-            events = cast(SqlRecorderBase, self.app.recorder).tables.events
-            preparer = conn.dialect.identifier_preparer
-            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            nid, oid, version, topic, state = (
-                preparer.quote(events.c[name].name) for name in _NOTIFICATION_COLUMNS
-            )
+            table, mark, (nid, oid, version, topic, state) = self._events_sql(conn)
             # The id as text: a dict of ~500 strings beats a UUID object made per row
             # (psycopg's loader) and hashed in Python for every lookup.
             self._page_sql = (
-                f"SELECT {nid}, CAST({oid} AS TEXT), {version}, {topic}, {state} "
-                f"FROM {preparer.format_table(events)} "
+                f"SELECT {nid}, CAST({oid} AS TEXT), {version}, {topic}, {state} FROM {table} "
                 f"WHERE {nid} > {mark} ORDER BY {nid} LIMIT {mark}"
             )
-        result = conn.exec_driver_sql(self._page_sql, (after, self.page_size))
-        rows = result.cursor.fetchall()  # the driver's tuples, not SQLAlchemy rows
-        result.close()
+        rows = _fetch(conn, self._page_sql, (after, self.page_size))
         ids = self._ids
         page = []
         for notification_id, raw_id, version, topic, state in rows:
@@ -461,3 +447,11 @@ class Projector:
         known_from = max((micros(e.timestamp) for e in events), default=_NEVER)
         rows = current_rows(conn, aggregate.slug) if isinstance(aggregate, Negotiation) else []
         return _Entry(aggregate, version - 1, known_from, rows)
+
+
+def _fetch(conn: Connection, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
+    """All rows of a statement as the driver's tuples, not SQLAlchemy rows."""
+    result = conn.exec_driver_sql(sql, parameters)
+    rows = list(result.cursor.fetchall())
+    result.close()
+    return rows
