@@ -202,11 +202,7 @@ def move_record(aggregate: Any, event: LedgerEvent, known_from: int) -> MoveReco
     split: Split | None = fields.get("split")
     on = event.occurred_on
     instant = valid_instant(on)
-    moved = None
-    if split is not None:
-        moved = seats_moved(
-            split, table_split_before(aggregate, (instant, event.originator_version))
-        )
+    moved = _seats_moved(aggregate, event, split, instant)
     return MoveRecord(
         event.move_id,
         event.originator_version,
@@ -271,11 +267,7 @@ def history_row(aggregate: Any, event: LedgerEvent, known_from: int) -> tuple[An
     split: Split | None = fields.get("split")
     on = event.occurred_on
     instant = valid_instant(on)
-    moved = None
-    if split is not None:
-        moved = seats_moved(
-            split, table_split_before(aggregate, (instant, event.originator_version))
-        )
+    moved = _seats_moved(aggregate, event, split, instant)
     return (
         event.move_id,
         event.originator_version,
@@ -295,6 +287,15 @@ def history_row(aggregate: Any, event: LedgerEvent, known_from: int) -> tuple[An
         None,
         False,
     )
+
+
+def _seats_moved(
+    aggregate: Any, event: MoveEvent, split: Split | None, instant: datetime
+) -> dict[str, int] | None:
+    """What a move's split changes against the split on the table just before it."""
+    if split is None:
+        return None
+    return seats_moved(split, table_split_before(aggregate, (instant, event.originator_version)))
 
 
 def record_row(record: MoveRecord) -> tuple[Any, ...]:
