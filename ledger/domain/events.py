@@ -6,6 +6,7 @@ without a topic alias, and never change a field without a `class_version` upcast
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Any, ClassVar, Final, Literal, Protocol, Self, cast, get_args
@@ -406,36 +407,31 @@ def _valid_time(value: Any) -> Any:
     return _aware(value)
 
 
-def _party(value: Any) -> Any:
-    if type(value) is str and (value in _known_parties or _new_party(value)):
-        return value
-    return _SLOW
+def _matching(pattern: re.Pattern[str], known: set[str]) -> Check:
+    """A check that passes a string matching `pattern`, remembering (some) that passed."""
+
+    def check(value: Any) -> Any:
+        if type(value) is str and (value in known or _learn(pattern, known, value)):
+            return value
+        return _SLOW
+
+    return check
 
 
-def _new_party(value: str) -> bool:
-    if PARTY_RE.match(value) is None:
+def _learn(pattern: re.Pattern[str], known: set[str], value: str) -> bool:
+    if pattern.match(value) is None:
         return False
-    if len(_known_parties) < _MAX_KNOWN:
-        _known_parties.add(value)
+    if len(known) < _MAX_KNOWN:
+        known.add(value)
     return True
+
+
+_party = _matching(PARTY_RE, _known_parties)
+_slug = _matching(SLUG_RE, _known_slugs)
 
 
 def _optional_party(value: Any) -> Any:
     return None if value is None else _party(value)
-
-
-def _slug(value: Any) -> Any:
-    if type(value) is str and (value in _known_slugs or _new_slug(value)):
-        return value
-    return _SLOW
-
-
-def _new_slug(value: str) -> bool:
-    if SLUG_RE.match(value) is None:
-        return False
-    if len(_known_slugs) < _MAX_KNOWN:
-        _known_slugs.add(value)
-    return True
 
 
 def _optional_slug(value: Any) -> Any:
