@@ -6,7 +6,7 @@ import getpass
 import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -371,27 +371,36 @@ class NegotiationLedger(Application[UUID]):
         # snapshots all of them, and holding every snapshot's JSON tree at once (1M move
         # dicts) was the import's peak memory.
         store = self.snapshots
-        batch: list[StoredEvent] = []
-        size = 0
-        for aggregate_id, aggregate in processing_event.aggregates.items():
-            if aggregate_id not in crossed or not isinstance(aggregate, Storied):
-                continue
-            stored = store.mapper.to_stored_event(StorySnapshot.take(aggregate))
-            batch.append(stored)
-            size += len(stored.state)
-            if size >= SNAPSHOT_BATCH_BYTES:
-                write_snapshots(store.recorder, batch)
-                batch, size = [], 0
-        if batch:
-            write_snapshots(store.recorder, batch)
+        write_snapshots(
+            store.recorder,
+            (
+                store.mapper.to_stored_event(StorySnapshot.take(aggregate))
+                for aggregate_id, aggregate in processing_event.aggregates.items()
+                if aggregate_id in crossed and isinstance(aggregate, Storied)
+            ),
+        )
 
 
-def write_snapshots(recorder: Any, batch: list[StoredEvent]) -> None:
-    """Write snapshots, dropping the ones they supersede where the recorder can."""
-    if isinstance(recorder, SqlSnapshotRecorder):
-        recorder.insert_latest(batch)
-    else:
-        recorder.insert_events(batch)
+def write_snapshots(recorder: Any, snapshots: Iterable[StoredEvent]) -> None:
+    """Write snapshots in transactions of about SNAPSHOT_BATCH_BYTES, taking them one by one.
+
+    Each batch drops the snapshots it supersedes where the recorder can.
+    """
+    write = (
+        recorder.insert_latest
+        if isinstance(recorder, SqlSnapshotRecorder)
+        else recorder.insert_events
+    )
+    batch: list[StoredEvent] = []
+    size = 0
+    for stored in snapshots:
+        batch.append(stored)
+        size += len(stored.state)
+        if size >= SNAPSHOT_BATCH_BYTES:
+            write(batch)
+            batch, size = [], 0
+    if batch:
+        write(batch)
 
 
 def mirror_move(

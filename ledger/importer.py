@@ -15,7 +15,6 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import get_topic
 
 from ledger.application import (
-    SNAPSHOT_BATCH_BYTES,
     SNAPSHOT_EVERY,
     NegotiationLedger,
     mirror_move,
@@ -160,17 +159,14 @@ class _Spill:
             return
         try:
             self.file.seek(0)
-            batch: list[StoredEvent] = []
-            size = 0
-            for originator_id, version, topic, _, length in self.index:
-                state = self.file.read(length)
-                batch.append(StoredEvent(originator_id, version, topic, state))
-                size += length
-                if size >= SNAPSHOT_BATCH_BYTES:
-                    write_snapshots(app.snapshots.recorder, batch)
-                    batch, size = [], 0
-            if batch:
-                write_snapshots(app.snapshots.recorder, batch)
+            file = self.file
+            write_snapshots(
+                app.snapshots.recorder,
+                (
+                    StoredEvent(originator_id, version, topic, file.read(length))
+                    for originator_id, version, topic, _, length in self.index
+                ),
+            )
         finally:
             self.close()
 
