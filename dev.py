@@ -88,7 +88,18 @@ def bench(args: list[str]) -> None:
     sys.exit(run(PY, "-m", "benchmarks", *args, check=False))
 
 
-COMMANDS = {"demo": demo, "test": test, "bench": bench}
+def docs(args: list[str]) -> None:
+    """Rewrite docs/cli.md from the command line's own definitions (a test keeps them equal)."""
+    ensure_env("")
+    target = ROOT / "docs" / "cli.md"
+    text = subprocess.run(
+        [str(PY), "-m", "scripts.reference"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+    target.write_text(text, encoding="utf-8")
+    say(f"wrote {target.relative_to(ROOT)}")
+
+
+COMMANDS = {"demo": demo, "test": test, "bench": bench, "docs": docs}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

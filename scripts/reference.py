@@ -1,0 +1,126 @@
+"""docs/cli.md, written from the Typer app itself so the reference cannot drift from the code.
+
+`python3.11 dev.py docs` rewrites the file; tests/e2e/test_cli_reference.py fails when the file
+and the app disagree.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from enum import Enum
+from typing import Any
+
+import typer
+import typer.main
+from typer.core import TyperArgument, TyperGroup, TyperOption
+
+from scripts.cli import app
+
+HEADER = """\
+# The `seatledger` command line: reference
+
+Written from the command line's own definitions by `python3.11 dev.py docs`; a test fails when
+this file and the program disagree, so what is here is what `seatledger --help` says. The
+[README](../README.md) has a tour; [timeline-format.md](timeline-format.md) describes the files
+that `import` reads and `export` writes.
+
+## Everywhere
+
+- `--db URL` names the ledger, before the command (`seatledger --db URL split ...`) or after
+  it. Default: `$SEATLEDGER_DB`, else the SQLite file `seatledger.db` in the current folder.
+  PostgreSQL: `--db postgresql://user@host/db`.
+- Dates are `YYYY-MM-DD` (the whole day, UTC); `--on`, `--as-of` and `--known-on` also take an
+  ISO datetime with a UTC offset (`2024-03-09T18:30:00+05:30`).
+- `--debug` shows the traceback of a failure; without it an error is one or two lines on
+  standard error.
+- Exit codes: **0** done; **1** a check found a problem (`verify`); **2** the input or the request
+  was refused, and nothing was written; **3** a bug in seatledger (please report it, with the
+  output of `--debug`).
+"""
+
+
+def reference() -> str:
+    """The whole reference, as Markdown."""
+    root = typer.main.get_command(app)
+    parts = [HEADER]
+    for path, command in _walk(root, ["seatledger"]):
+        parts.append(_section(path, command))
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _walk(command: Any, path: list[str]) -> Iterator[tuple[list[str], Any]]:
+    """Every command, depth first, in the order --help lists them."""
+    if isinstance(command, TyperGroup):
+        context = typer.Context(command, info_name=path[-1])
+        for name in command.list_commands(context):
+            sub = command.get_command(context, name)
+            if sub is None or sub.hidden:
+                continue
+            if isinstance(sub, TyperGroup):
+                yield [*path, name], sub
+                yield from _walk(sub, [*path, name])
+            else:
+                yield [*path, name], sub
+    else:
+        yield path, command
+
+
+def _section(path: list[str], command: Any) -> str:
+    name = " ".join(path)
+    context = typer.Context(command, info_name=name)
+    usage = " ".join(command.collect_usage_pieces(context)).replace("{", "").replace("}", "")
+    lines = [f"## `{name}`", "", _text(command.help or ""), "", "```", f"{name} {usage}", "```"]
+    arguments = [p for p in command.params if isinstance(p, TyperArgument)]
+    options = [p for p in command.params if isinstance(p, TyperOption) and not p.hidden]
+    if arguments:
+        lines += ["", "| argument | meaning |", "| --- | --- |"]
+        for argument in arguments:
+            meaning = getattr(argument, "help", None) or ""
+            label = argument.metavar or (argument.name or "").upper()
+            lines.append(f"| `{label}` | {_cell(meaning)} |")
+    if options:
+        lines += ["", "| option | meaning | default |", "| --- | --- | --- |"]
+        for option in options:
+            lines.append(
+                f"| `{_option_names(option)}` | {_cell(option.help or '')} | {_default(option)} |"
+            )
+    if command.epilog:
+        lines += ["", _text(command.epilog)]
+    return "\n".join(lines) + "\n"
+
+
+def _option_names(option: TyperOption) -> str:
+    names = ", ".join([*option.opts, *option.secondary_opts])
+    if option.is_flag:
+        return names
+    annotation = getattr(getattr(option, "type_descriptor", None), "annotation", None)
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return f"{names} {'|'.join(str(member.value) for member in annotation)}"
+    name = getattr(annotation, "__name__", "value")
+    return f"{names} {option.metavar or _METAVARS.get(name, name.upper())}"
+
+
+_METAVARS = {"str": "TEXT", "int": "INTEGER", "Path": "PATH", "float": "NUMBER"}
+
+
+def _default(option: TyperOption) -> str:
+    if option.envvar and isinstance(option.envvar, str):
+        return f"`${option.envvar}`"
+    value = option.default
+    if value is None or value in (False, "") or option.is_flag or callable(value):
+        return ""
+    return f"`{getattr(value, 'value', value)}`"
+
+
+def _text(text: str) -> str:
+    """A help text as paragraphs (click's \\b markers and docstring indents removed)."""
+    return inspect.cleandoc(text).replace("\b\n", "").strip()
+
+
+def _cell(text: str) -> str:
+    return " ".join(_text(text).split()).replace("|", "\\|")
+
+
+if __name__ == "__main__":  # pragma: no cover - the file is written by dev.py docs
+    print(reference(), end="")
