@@ -297,6 +297,25 @@ class Suite:
             )
         )
         self.memory["verify"] = (size, peak)
+        self.verify_derived(size, url, median(ours))
+
+    def verify_derived(self, size: int, url: str, chains_only: float) -> None:
+        """The command's verify (views and snapshots re-derived too) against chains alone."""
+        rates, peak = [], 0.0
+        for _ in range(self.runs(size)):
+            v = worker("verify-derived", {"url": url})
+            rates.append(v["events"] / v["seconds"])
+            peak = max(peak, v["peak_mb"])
+            self.log(f"verify with views and snapshots {rate(v['events'], v['seconds'])}")
+        ratio = median(rates) / chains_only
+        note = f"median of {len(rates)}; the baseline is verify of the chains alone"
+        self.figures.append(
+            Figure(
+                "verify+views", self.backend, size, f"{median(rates):,.0f}/s",
+                f"{chains_only:,.0f}/s", ratio, "(measured)", None, note,
+            )
+        )  # fmt: skip
+        self.memory["verify+views"] = (size, peak)
 
     def queries(self, size: int, url: str, meta: dict[str, Any]) -> None:
         samples = 200 if self.o.quick else 1000

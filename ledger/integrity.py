@@ -90,10 +90,22 @@ SPLIT_AT = "80000000-0000-0000-0000-000000000000"
 Aggregate ids are UUIDs derived from slugs (or random), so this halves the aggregates."""
 
 
+Derived = Callable[[Connection], list[Problem]]
+"""Checks the data derived from the log (views, snapshots) in verify's read snapshot."""
+
+
 def verify(
-    url: str, *, digest: Digest | None = None, progress: Progress | None = None
+    url: str,
+    *,
+    digest: Digest | None = None,
+    progress: Progress | None = None,
+    derived: Derived | None = None,
 ) -> VerifyReport:
-    """Recompute every hash chain of the ledger at `url` and report every problem."""
+    """Recompute every hash chain of the ledger at `url` and report every problem.
+
+    `derived` (from the read side: `projections.integrity_views.DerivedChecker`) also
+    checks what is derived from the log, in the same snapshot, after the chains.
+    """
     with ledger_snapshot(url) as conn:
         total = 0 if progress is None else count_rows(conn, TABLES.events.name)
         check = _Checker(digest)
@@ -115,8 +127,13 @@ def verify(
             if worker is not None:
                 worker.stop()
         problems = check.problems + sorted(check.move_problems, key=_by_move_id)
-        problems = _name_aggregates(conn, problems + check.digest_problems())
-    return VerifyReport(not problems, check.events, check.aggregates, problems, digest)
+        problems += check.digest_problems()
+        if derived is not None:
+            problems += derived(conn)
+        problems = _name_aggregates(conn, problems)
+    return VerifyReport(
+        not problems, check.events, check.aggregates, problems, digest, derived is not None
+    )
 
 
 def _split(conn: Connection) -> bool:
@@ -304,6 +321,10 @@ def _walk(check: _Checker, reader: LogReader, tick: Tick) -> None:
                 # more than the hash. Verifying any untouched ledger checks they agree.
                 header = f"{prev_hash}\n{topic}\n{aggregate}\n{version}\n".encode()
                 linked = sha256(header + state).hexdigest() == stored
+                if move_ids is None and linked and b'"move_id":' in state:
+                    # A move of the chain with no index entry: the entry was deleted. (An
+                    # event that does not link is named for that; its entry is no news.)
+                    index.unindexed(aggregate, version, nid, topic, state)
                 if not (linked and version == prev_version + 1 and nid > prev_nid):
                     check.prev_version, check.prev_nid = prev_version, prev_nid
                     if not check.explain(row, linked):
@@ -407,6 +428,21 @@ class _MoveIndex:
     def finish(self) -> None:
         """Report every entry after the last aggregate of the log (they point at nothing)."""
         self.at(None)
+
+    def unindexed(self, aggregate: str, version: int, nid: int, topic: str, state: bytes) -> None:
+        """Report an event whose move id has no entry in the index (the entry was deleted).
+
+        As ledger.mapper.indexed_move_id decides: alliance moves mirrored into a
+        negotiation, and corrections of them, are not indexed.
+        """
+        parsed = _parse(state) or {}
+        move_id = parsed.get("move_id")
+        if not isinstance(move_id, str) or topic.endswith(":AllianceMembershipMirrored"):
+            return
+        if topic.endswith(":MoveCorrected") and parsed.get("mirror"):
+            return
+        detail = f"the move index has no entry for move {move_id!r} of this event (deleted)"
+        self.problems.append(Problem(MOVE_INDEX, detail, aggregate, version, nid, move_id))
 
     def nowhere(self, raw: Any, version: int, move_id: str) -> None:
         detail = f"the move index points move {move_id!r} at an event that does not exist"

@@ -12,6 +12,24 @@ BAD_VERSION = "bad-version"
 NOTIFICATION_ORDER = "notification-order"
 MOVE_INDEX = "move-index"
 DIGEST = "digest"
+VIEW_SPLITS = "view-splits"
+VIEW_MOVES = "view-moves"
+VIEW_POSITION = "view-position"
+SNAPSHOT = "snapshot"
+
+CLASSES = {
+    HASH_MISMATCH: "chain",
+    MISSING_VERSIONS: "chain",
+    BAD_VERSION: "chain",
+    NOTIFICATION_ORDER: "chain",
+    MOVE_INDEX: "move_index",
+    DIGEST: "digest",
+    VIEW_SPLITS: "views",
+    VIEW_MOVES: "views",
+    VIEW_POSITION: "views",
+    SNAPSHOT: "snapshots",
+}
+"""Each kind of problem's class: `verify --format json` reports each class separately."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +61,7 @@ class Problem:
             facts.append(f"notification {self.notification_id}")
         if self.move_id is not None:
             facts.append(f"move {self.move_id}")
-        name = ", ".join(parts) or "digest"
+        name = ", ".join(parts) or _NAMES.get(self.kind, "digest")
         if facts:
             name += f" ({', '.join(facts)})"
         return _one_line(f"{name}: {self.detail}")
@@ -58,6 +76,7 @@ class VerifyReport:
     aggregates: int
     problems: list[Problem] = field(default_factory=list)
     digest: Digest | None = None
+    derived_checked: bool = False
 
     def summary(self) -> str:
         """Return the outcome in one line."""
@@ -70,7 +89,27 @@ class VerifyReport:
                 f"; everything digest {self.digest.root[:16]} covered "
                 f"(to notification {self.digest.position}) is still there"
             )
-        return f"ok: {counted} verified, every hash chain holds{covered}"
+        derived = (
+            "; the views, snapshots and move index are what the log implies"
+            if self.derived_checked
+            else ""
+        )
+        return f"ok: {counted} verified, every hash chain holds{derived}{covered}"
+
+    def by_class(self) -> dict[str, list[Problem]]:
+        """The problems of each class (chain, move_index, digest, views, snapshots)."""
+        found: dict[str, list[Problem]] = {name: [] for name in dict.fromkeys(CLASSES.values())}
+        for problem in self.problems:
+            found[CLASSES.get(problem.kind, problem.kind)].append(problem)
+        return found
+
+
+_NAMES = {
+    VIEW_SPLITS: "split history view",
+    VIEW_MOVES: "move history view",
+    VIEW_POSITION: "views",
+    SNAPSHOT: "snapshot",
+}
 
 
 def _one_line(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -378,12 +379,43 @@ def _parse_json(data: bytes, name: str) -> TimelineFile:
     between: a 100k-move file held the text, orjson's tree and the models at once
     (~440 MB). Only a file that fails validation is parsed again, to explain why.
     """
+    _refuse_duplicate_keys(data, name)
     try:
         timeline = TimelineFile.model_validate_json(data)
     except ValidationError:
         return _parse_loaded(data.decode("utf-8"), name)
     check_references(timeline, name)
     return timeline
+
+
+def _refuse_duplicate_keys(data: bytes, name: str) -> None:
+    """Refuse a JSON object that gives one key twice, as YAML files are refused.
+
+    pydantic's and orjson's parsers keep the last value silently, so a file could say
+    one thing to a reader and another to the ledger. The standard parser hands each
+    object's pairs to a hook, which keeps nothing: no tree is built, memory stays flat.
+    """
+
+    twice: list[str] = []
+
+    def pairs(found: list[tuple[str, Any]]) -> None:
+        seen: set[str] = set()
+        for key, _ in found:
+            if key in seen:
+                twice.append(key)
+                raise _Duplicate
+            seen.add(key)
+
+    try:
+        json.loads(data, object_pairs_hook=pairs)
+    except _Duplicate:
+        raise InputError(_printable(f"{name}: key {twice[0][:40]!r} is given twice")) from None
+    except (ValueError, RecursionError):
+        pass  # not valid JSON: the parsers below say why
+
+
+class _Duplicate(Exception):
+    """Stops the parse at the first key given twice."""
 
 
 def _parse_loaded(text: str, name: str) -> TimelineFile:

@@ -9,6 +9,7 @@ import typer
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import InputError
+from ledger.integrity_report import Problem
 from ledger.persistence.engine import mask_url
 from ledger.persistence.roles import create_roles
 from projections.api import LedgerViews
@@ -97,30 +98,30 @@ def verify_ledger(
     db: DbOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Recompute every hash chain; exit 1 and name every event that fails.
+    """Recompute every hash chain, and re-derive the views and snapshots; exit 1 naming each fault.
 
     Example: seatledger verify --digest /safe/place/digest.json
     """
     url = require_ledger(database(ctx, db, debug))
     from ledger.integrity import read_digest, verify  # here, not at every start-up
+    from projections.integrity_views import DerivedChecker
 
     kept = read_digest(digest) if digest is not None else None
     with progress_bar("verifying", at_least=BAR_FROM) as progress:
-        result = verify(url, digest=kept, progress=progress)
+        result = verify(url, digest=kept, progress=progress, derived=DerivedChecker(url))
     if fmt is Format.json:
         print_json(
             {
                 "ok": result.ok,
                 "events_checked": result.events_checked,
                 "aggregates": result.aggregates,
-                "problems": [
-                    {"kind": p.kind, "description": p.describe(), "negotiation": p.slug,
-                     "aggregate": p.aggregate_id, "version": p.version,
-                     "notification": p.notification_id, "move": p.move_id}
-                    for p in result.problems
-                ],
+                "problems": [_problem_json(p) for p in result.problems],
+                "findings": {
+                    name: [_problem_json(p) for p in found]
+                    for name, found in result.by_class().items()
+                },
             }
-        )  # fmt: skip
+        )
     else:
         rows = [{"kind": p.kind, "problem": p.describe()} for p in result.problems]
         if rows:
@@ -128,6 +129,14 @@ def verify_ledger(
         typer.echo(result.summary(), err=fmt is Format.csv)  # CSV on stdout stays parseable
     if not result.ok:
         raise typer.Exit(PROBLEM_FOUND)
+
+
+def _problem_json(p: Problem) -> dict[str, object]:
+    return {
+        "kind": p.kind, "description": p.describe(), "negotiation": p.slug,
+        "aggregate": p.aggregate_id, "version": p.version, "notification": p.notification_id,
+        "move": p.move_id,
+    }  # fmt: skip
 
 
 @app.command(rich_help_panel="Integrity and upkeep")

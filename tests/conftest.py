@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,10 @@ import pytest
 
 from ledger.persistence.engine import dispose_engines
 from tests import pg
+
+# Snapshots are sealed with a key kept outside the database; the suite (and the
+# subprocesses it starts) use this one rather than make a key file in the home folder.
+os.environ.setdefault("SEATLEDGER_SNAPSHOT_KEY", "the test suite's snapshot key")
 
 
 @pytest.fixture(scope="session")

@@ -1,17 +1,123 @@
-"""Snapshot recorder: a cache of aggregate state, outside the hash chain."""
+"""Snapshot recorder: a cache of aggregate state outside the hash chain, sealed to it.
+
+A snapshot is stored as `seatledger-seal@1 <event hash> <seal>` and a newline before the
+mapper's bytes: the hash of the event at the snapshot's version (the chain it claims to
+summarise) and an HMAC-SHA256 over that hash, the aggregate, the version, the topic and
+the bytes, keyed with a secret kept outside the database (`snapshot_key`). On load a
+snapshot whose event hash is not the log's, or whose seal does not verify, is ignored
+with a warning and the aggregate is folded from its events: someone who can write the
+database but not read the key cannot make a snapshot decide anything.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
+import secrets
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, StoredEvent
-from sqlalchemy import bindparam, delete, insert
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from ledger.persistence.base import SqlRecorderBase, select_stored_events
 from ledger.persistence.chain import as_uuid
-from ledger.persistence.engine import write_transaction
+from ledger.persistence.engine import read_transaction, write_transaction
+from ledger.persistence.schema import TABLES
+
+SEAL_MAGIC = b"seatledger-seal@1 "
+KEY_ENV = "SEATLEDGER_SNAPSHOT_KEY"
+
+
+class SnapshotIgnoredWarning(UserWarning):
+    """A snapshot did not match the chain it claims to summarise: folded from events instead."""
+
+
+def key_path() -> Path:
+    """Where the snapshot key is kept when $SEATLEDGER_SNAPSHOT_KEY is not set."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "seatledger" / "snapshot-key"
+
+
+def snapshot_key() -> bytes:
+    """The secret snapshots are sealed with: $SEATLEDGER_SNAPSHOT_KEY, else a per-user key file.
+
+    The file is made on first use (mode 0600). Writers sharing a PostgreSQL ledger from
+    several machines should share the key through the variable; a snapshot sealed with
+    another key is only ignored (its aggregate folded from events), never trusted.
+    """
+    given = os.environ.get(KEY_ENV)
+    if given:
+        return given.encode()
+    path = key_path()
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_hex(32))
+    return path.read_bytes().strip()
+
+
+def _mac(
+    key: bytes, event_hash: str, aggregate: UUID, version: int, topic: str, data: bytes
+) -> str:
+    header = f"{event_hash}\n{aggregate}\n{version}\n{topic}\n".encode()
+    return hmac.new(key, header + data, hashlib.sha256).hexdigest()
+
+
+def _event_hash(conn: Connection, aggregate: UUID, version: int) -> str | None:
+    events = TABLES.events
+    query = select(events.c.hash).where(
+        events.c.originator_id == aggregate, events.c.originator_version == version
+    )
+    found = conn.execute(query).scalar()
+    return None if found is None else str(found)
+
+
+def seal(conn: Connection, stored: StoredEvent, key: bytes) -> bytes:
+    """The bytes to store for a snapshot: its seal line, then the mapper's bytes."""
+    aggregate = as_uuid(stored.originator_id)
+    bound = _event_hash(conn, aggregate, stored.originator_version) or "-"
+    mac = _mac(key, bound, aggregate, stored.originator_version, stored.topic, stored.state)
+    return SEAL_MAGIC + f"{bound} {mac}\n".encode() + stored.state
+
+
+def split_seal(state: bytes) -> tuple[str, str, bytes] | None:
+    """(event hash, seal, the mapper's bytes) of a sealed snapshot; None if it has no seal."""
+    if not state.startswith(SEAL_MAGIC):
+        return None
+    line, newline, data = state[len(SEAL_MAGIC) :].partition(b"\n")
+    parts = line.decode("ascii", "replace").split(" ")
+    if not newline or len(parts) != 2:
+        return None
+    return parts[0], parts[1], data
+
+
+def unseal(conn: Connection, aggregate: UUID, version: int, state: bytes) -> bytes | str:
+    """The mapper's bytes of a snapshot bound to the log's event; else why it is not."""
+    parts = split_seal(state)
+    if parts is None:
+        return state  # written before snapshots were sealed: its content is what counts
+    bound, _, data = parts
+    actual = _event_hash(conn, aggregate, version)
+    if actual is None:
+        return f"the snapshot summarises v{version}, which the log does not hold"
+    if bound != actual:
+        return (
+            f"the snapshot claims to summarise the chain to an event hashed {bound[:16]}..., "
+            f"the log's v{version} is hashed {actual[:16]}..."
+        )
+    return data
 
 
 class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
@@ -22,7 +128,7 @@ class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
         if not stored_events:
             return
         with write_transaction(self.engine) as conn:
-            conn.execute(insert(self.tables.snapshots), _rows(stored_events))
+            conn.execute(insert(self.tables.snapshots), _rows(conn, stored_events))
 
     def insert_latest(self, stored_events: Sequence[StoredEvent]) -> None:
         """Record snapshots and drop those they supersede, in one transaction.
@@ -44,7 +150,7 @@ class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
             table.c.originator_version < bindparam("version"),
         )
         with write_transaction(self.engine) as conn:
-            conn.execute(insert(table), _rows(stored_events))
+            conn.execute(insert(table), _rows(conn, stored_events))
             conn.execute(older, [{"aggregate": k, "version": v} for k, v in latest.items()])
 
     def select_events(
@@ -56,8 +162,14 @@ class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
         desc: bool = False,
         limit: int | None = None,
     ) -> list[StoredEvent]:
-        """Return an aggregate's snapshots in version order."""
-        return select_stored_events(
+        """Return an aggregate's snapshots in version order, leaving out any not sealed to it.
+
+        A snapshot whose event hash is not the log's, or whose seal does not verify with
+        this installation's key, is left out with a SnapshotIgnoredWarning: the library
+        then folds the aggregate from its events. Unsealed snapshots (written before
+        seals) are left out silently.
+        """
+        found = select_stored_events(
             self.engine,
             self.tables.snapshots,
             originator_id,
@@ -66,15 +178,51 @@ class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
             desc=desc,
             limit=limit,
         )
+        if not found:
+            return found
+        key = snapshot_key()
+        trusted = []
+        with read_transaction(self.engine) as conn:
+            for stored in found:
+                data = self._trusted(conn, stored, key)
+                if data is not None:
+                    trusted.append(StoredEvent(
+                        stored.originator_id, stored.originator_version, stored.topic, data
+                    ))  # fmt: skip
+        return trusted
+
+    @staticmethod
+    def _trusted(conn: Connection, stored: StoredEvent, key: bytes) -> bytes | None:
+        aggregate = as_uuid(stored.originator_id)
+        version = stored.originator_version
+        parts = split_seal(stored.state)
+        if parts is None:
+            return None
+        unsealed = unseal(conn, aggregate, version, stored.state)
+        why = unsealed if isinstance(unsealed, str) else None
+        if why is None and not hmac.compare_digest(
+            parts[1], _mac(key, parts[0], aggregate, version, stored.topic, parts[2])
+        ):
+            why = "its seal does not verify (edited, or sealed with another key)"
+        if why is None:
+            return parts[2]
+        warnings.warn(
+            f"snapshot of aggregate {aggregate} v{version} ignored, folded from its events "
+            f"instead: {why}",
+            SnapshotIgnoredWarning,
+            stacklevel=2,
+        )
+        return None
 
 
-def _rows(stored_events: Sequence[StoredEvent]) -> list[dict[str, Any]]:
+def _rows(conn: Connection, stored_events: Sequence[StoredEvent]) -> list[dict[str, Any]]:
+    key = snapshot_key()
     return [
         {
             "originator_id": as_uuid(e.originator_id),
             "originator_version": e.originator_version,
             "topic": e.topic,
-            "state": e.state,
+            "state": seal(conn, e, key),
         }
         for e in stored_events
     ]

@@ -99,3 +99,20 @@ def test_each_spec_keeps_its_own_given_fields(tmp_path: Path) -> None:
     assert set(timeline.moves[0].model_dump(exclude_unset=True)) == {
         "id", "negotiation", "type", "on", "by", "split"
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "twice",
+    [
+        '"format": "seatledger/timeline@1", "format": "seatledger/timeline@1"',
+        '"moves": [{"id": "a", "note": "x", "note": "y"}]',
+    ],
+    ids=["top-level", "in-a-move"],
+)
+def test_json_file_giving_a_key_twice_is_refused_naming_the_key(tmp_path: Path, twice: str) -> None:
+    text = json.dumps(_document())[:-1] + ", " + twice + "}"
+    key = "format" if "format" in twice else "note"
+    with pytest.raises(InputError, match=f"'{key}' is given twice"):
+        _read(tmp_path, text)
+    with pytest.raises(InputError, match=f"'{key}' is given twice"):
+        parse_timeline(text)
