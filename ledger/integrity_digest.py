@@ -11,6 +11,7 @@ from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import Connection
 
 from ledger.domain.errors import InputError
 from ledger.integrity_db import (
@@ -165,24 +166,29 @@ def _head(aggregate: str, version: int, hash_: str) -> Head:
 def compute_digest(url: str, progress: Progress | None = None) -> Digest:
     """Return the digest of the ledger at `url`: its heads, Merkle root and position."""
     with ledger_snapshot(url) as conn:
-        created_at = datetime.now(UTC).replace(microsecond=0)
-        position = max_notification_id(conn)
-        events = count_rows(conn, TABLES.events.name)
-        total = int(
-            conn.exec_driver_sql(
-                f"SELECT count(DISTINCT originator_id) FROM "
-                f"{conn.dialect.identifier_preparer.quote(TABLES.events.name)}"
-            ).scalar_one()
-        )
-        heads: dict[str, Head] = {}
-        for page in head_pages(conn):
-            for raw, version, hash_ in page:
-                aggregate = canonical_id(conn, raw)
-                # Only a duplicated version (a dropped constraint) gives two rows.
-                if aggregate not in heads:
-                    heads[aggregate] = _head(aggregate, version, hash_)
-            if progress is not None:
-                progress(len(heads), total)
+        return digest_in(conn, progress)
+
+
+def digest_in(conn: Connection, progress: Progress | None = None) -> Digest:
+    """Return the digest of the ledger as `conn` (a read snapshot) sees it."""
+    created_at = datetime.now(UTC).replace(microsecond=0)
+    position = max_notification_id(conn)
+    events = count_rows(conn, TABLES.events.name)
+    total = int(
+        conn.exec_driver_sql(
+            f"SELECT count(DISTINCT originator_id) FROM "
+            f"{conn.dialect.identifier_preparer.quote(TABLES.events.name)}"
+        ).scalar_one()
+    )
+    heads: dict[str, Head] = {}
+    for page in head_pages(conn):
+        for raw, version, hash_ in page:
+            aggregate = canonical_id(conn, raw)
+            # Only a duplicated version (a dropped constraint) gives two rows.
+            if aggregate not in heads:
+                heads[aggregate] = _head(aggregate, version, hash_)
+        if progress is not None:
+            progress(len(heads), total)
     ordered = tuple(heads[key] for key in sorted(heads))
     return Digest(
         root=merkle_root([head.leaf() for head in ordered]),

@@ -8,7 +8,7 @@ from __future__ import annotations
 # Importing a command module registers its commands, in this order in --help.
 # isort: off
 from scripts import record, proceedings, coalition, transfer  # noqa: F401
-from scripts import read, audit, upkeep  # noqa: F401
+from scripts import read, audit, upkeep, copying  # noqa: F401
 
 # isort: on
 from scripts.app import app

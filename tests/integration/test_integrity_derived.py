@@ -156,6 +156,12 @@ def _edit_snapshot(conn: Connection) -> None:
     _forge_snapshot(conn, _more_seats)
 
 
+def _forge_snapshot_row(conn: Connection) -> None:
+    table = TABLES.snapshots
+    row = conn.execute(select(table)).mappings().one()
+    conn.execute(insert(table).values({**row, "originator_version": 5}))
+
+
 CHANGES = {
     "view-splits-updated": (_edit_split, VIEW_SPLITS, "split is"),
     "view-splits-deleted": (_delete_split, VIEW_SPLITS, "missing from the view"),
@@ -166,6 +172,7 @@ CHANGES = {
     "view-position": (_position_ahead, VIEW_POSITION, "after the log's last notification"),
     "move-index-deleted": (_delete_index_row, MOVE_INDEX, "has no entry for move 'note-7'"),
     "snapshot-updated": (_edit_snapshot, SNAPSHOT, "story differ from the fold"),
+    "snapshot-inserted": (_forge_snapshot_row, SNAPSHOT, "claims to summarise"),
 }
 
 
