@@ -1,4 +1,4 @@
-"""Property: SQLite -> PostgreSQL -> SQLite copies keep the digest and every "as known on" answer."""
+"""Property: SQLite -> PostgreSQL -> SQLite copies keep the digest and "as known on" answers."""
 
 from __future__ import annotations
 
