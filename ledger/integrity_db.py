@@ -269,15 +269,23 @@ def reader_in_snapshot(url: str, token: str, like: LogReader) -> Iterator[LogRea
             driver.close()
 
 
-def head_pages(conn: Connection, page_size: int | None = None) -> Iterator[Sequence[Any]]:
-    """Yield (originator id, head version, head hash) of every aggregate, by originator id."""
+def head_pages(
+    conn: Connection, page_size: int | None = None, at: int | None = None
+) -> Iterator[Sequence[Any]]:
+    """Yield (originator id, head version, head hash) of every aggregate, by originator id.
+
+    `at`: the heads the log had at that notification id (its events up to it).
+    """
     table = _table(conn, TABLES.events.name)
+    upto = "" if at is None else f"notification_id <= {int(at)}"
 
     def query(where: str) -> str:
+        conditions = " AND ".join(c for c in (where, upto) if c)
         return (
             f"SELECT {_id_column(conn, 'e.originator_id')}, e.originator_version, e.hash "
             f"FROM {table} e JOIN (SELECT originator_id, max(originator_version) AS version "
-            f"FROM {table} {where} GROUP BY originator_id ORDER BY originator_id "
+            f"FROM {table} {'WHERE ' + conditions if conditions else ''} "
+            "GROUP BY originator_id ORDER BY originator_id "
             "LIMIT :limit) h ON e.originator_id = h.originator_id "
             "AND e.originator_version = h.version "
             "ORDER BY e.originator_id, e.notification_id"
@@ -285,7 +293,7 @@ def head_pages(conn: Connection, page_size: int | None = None) -> Iterator[Seque
 
     page_size = page_size or PAGE_SIZE
     rows: Sequence[Any] = conn.execute(text(query("")), {"limit": page_size}).fetchall()
-    after = text(query(f"WHERE originator_id > {_id_param(conn)}"))
+    after = text(query(f"originator_id > {_id_param(conn)}"))
     while rows:
         yield rows
         if len({row[0] for row in rows}) < page_size:

@@ -169,19 +169,29 @@ def compute_digest(url: str, progress: Progress | None = None) -> Digest:
         return digest_in(conn, progress)
 
 
-def digest_in(conn: Connection, progress: Progress | None = None) -> Digest:
-    """Return the digest of the ledger as `conn` (a read snapshot) sees it."""
+def digest_in(
+    conn: Connection, progress: Progress | None = None, *, at: int | None = None
+) -> Digest:
+    """Return the digest of the ledger as `conn` (a read snapshot) sees it.
+
+    `at`: the digest the ledger had at that notification id (of its events up to it).
+    """
     created_at = datetime.now(UTC).replace(microsecond=0)
-    position = max_notification_id(conn)
-    events = count_rows(conn, TABLES.events.name)
+    table = conn.dialect.identifier_preparer.quote(TABLES.events.name)
+    if at is None:
+        position = max_notification_id(conn)
+        events = count_rows(conn, TABLES.events.name)
+        upto = ""
+    else:
+        position, upto = at, f" WHERE notification_id <= {int(at)}"
+        events = int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}{upto}").scalar_one())
     total = int(
         conn.exec_driver_sql(
-            f"SELECT count(DISTINCT originator_id) FROM "
-            f"{conn.dialect.identifier_preparer.quote(TABLES.events.name)}"
+            f"SELECT count(DISTINCT originator_id) FROM {table}{upto}"
         ).scalar_one()
     )
     heads: dict[str, Head] = {}
-    for page in head_pages(conn):
+    for page in head_pages(conn, at=at):
         for raw, version, hash_ in page:
             aggregate = canonical_id(conn, raw)
             # Only a duplicated version (a dropped constraint) gives two rows.

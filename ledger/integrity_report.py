@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ledger.integrity_digest import Digest
 
@@ -16,6 +16,7 @@ VIEW_SPLITS = "view-splits"
 VIEW_MOVES = "view-moves"
 VIEW_POSITION = "view-position"
 SNAPSHOT = "snapshot"
+REPORT = "report"
 
 CLASSES = {
     HASH_MISMATCH: "chain",
@@ -28,6 +29,7 @@ CLASSES = {
     VIEW_MOVES: "views",
     VIEW_POSITION: "views",
     SNAPSHOT: "snapshots",
+    REPORT: "report",
 }
 """Each kind of problem's class: `verify --format json` reports each class separately."""
 
@@ -96,6 +98,12 @@ class VerifyReport:
         )
         return f"ok: {counted} verified, every hash chain holds{derived}{covered}"
 
+    def with_problems(self, more: list[Problem]) -> VerifyReport:
+        """The same report with more problems (a report file's differences)."""
+        if not more:
+            return self
+        return replace(self, ok=False, problems=[*self.problems, *more])
+
     def by_class(self) -> dict[str, list[Problem]]:
         """The problems of each class (chain, move_index, digest, views, snapshots)."""
         found: dict[str, list[Problem]] = {name: [] for name in dict.fromkeys(CLASSES.values())}
@@ -109,6 +117,7 @@ _NAMES = {
     VIEW_MOVES: "move history view",
     VIEW_POSITION: "views",
     SNAPSHOT: "snapshot",
+    REPORT: "report",
 }
 
 

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import func, select
+
 from ledger.domain.errors import InputError
 from ledger.integrity import Digest, compute_digest
+from ledger.persistence.engine import read_transaction
 from projections.api import LedgerViews
 from projections.report_model import NegotiationReport, ReportFacts, chart_series, iso
 from projections.report_render import FORMATS, ReportFormat, render
+from projections.tables import moves, splits
+from projections.timeaxis import from_micros
 
 When = date | datetime | None
 ATTEMPTS = 3
@@ -72,4 +77,17 @@ def _read(
         },
         negotiations=parts,
         rollup={**rollup.to_json(), "negotiations": listed},
+        known_through=_known_through(views),
     )
+
+
+def _known_through(views: LedgerViews) -> str | None:
+    """The last recorded instant any view row was made at: reading "as known on" it later
+    gives the same answers however much has been recorded since (`verify --report`)."""
+    with read_transaction(views.engine) as conn:
+        found = [
+            conn.execute(select(func.max(moves.c.known_from))).scalar(),
+            conn.execute(select(func.max(splits.c.recorded_from))).scalar(),
+        ]
+    last = max((int(value) for value in found if value is not None), default=None)
+    return None if last is None else from_micros(last).isoformat()

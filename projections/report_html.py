@@ -11,7 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from projections.report_chart import chart_svg, party_colours
-from projections.report_model import JsonDict, NegotiationReport, ReportFacts, as_list
+from projections.report_model import (
+    JsonDict,
+    NegotiationReport,
+    ReportFacts,
+    as_list,
+    stamp_text,
+)
 from projections.report_style import CSS
 from projections.report_text import (
     actor,
@@ -56,6 +62,7 @@ def render_html(facts: ReportFacts) -> str:
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="referrer" content="no-referrer">\n'
+        f"{stamp_text(facts.stamp())}\n"
         f"<title>{_e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
         + "\n".join(body)
         + "\n</main>\n</body>\n</html>\n"
@@ -76,6 +83,7 @@ def _header(facts: ReportFacts, title: str) -> str:
         ("Generated", instant_text(digest.get("created_at")), ""),
         ("Ledger position", f"{digest.get('position')} ({digest.get('events')} events)", ""),
         ("Ledger digest (root)", digest.get("root"), "digest"),
+        ("Views digest", facts.views_digest, "digest"),
     ]
     rows = "".join(
         f'<div class="{cls}"><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>' for k, v, cls in items

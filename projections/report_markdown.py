@@ -8,7 +8,14 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from projections.report_model import JsonDict, NegotiationReport, ReportFacts, as_list, instant
+from projections.report_model import (
+    JsonDict,
+    NegotiationReport,
+    ReportFacts,
+    as_list,
+    instant,
+    stamp_text,
+)
 from projections.report_text import (
     actor,
     instant_text,
@@ -58,6 +65,9 @@ def render_markdown(facts: ReportFacts) -> str:
         f"- **Generated:** {_m(instant_text(digest.get('created_at')))}",
         f"- **Ledger position:** {_m(digest.get('position'))} ({_m(digest.get('events'))} events)",
         f"- **Ledger digest (root):** {_code(digest.get('root'))}",
+        f"- **Views digest:** {_code(facts.views_digest)}",
+        "",
+        stamp_text(facts.stamp()),
         "",
     ]
     for negotiation in facts.negotiations:

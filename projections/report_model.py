@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -121,6 +123,22 @@ class NegotiationReport:
         }
 
 
+REPORT_FORMAT = "seatledger/audit-report@1"
+
+
+def views_digest(negotiations: Sequence[NegotiationReport], rollup: JsonDict) -> str:
+    """SHA-256 over the canonical JSON (sorted keys, no spaces) of every view row shown."""
+    shown = {"negotiations": [n.to_json() for n in negotiations], "rollup": rollup}
+    text = json.dumps(shown, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def stamp_text(stamp: JsonDict) -> str:
+    """The stamp as one comment line for HTML and Markdown (no "--" can end it early)."""
+    text = json.dumps(stamp, sort_keys=True, separators=(",", ":")).replace("--", "-\\u002d")
+    return f"<!-- seatledger-report {text} -->"
+
+
 @dataclass(frozen=True)
 class ReportFacts:
     """Everything a report shows, gathered once from the ledger."""
@@ -131,6 +149,24 @@ class ReportFacts:
     digest: JsonDict
     negotiations: Sequence[NegotiationReport]
     rollup: JsonDict
+    known_through: str | None = None  # the last recorded instant the views' answers include
+
+    @property
+    def views_digest(self) -> str:
+        """SHA-256 of the view rows the report was built from, as canonical JSON."""
+        return views_digest(self.negotiations, self.rollup)
+
+    def stamp(self) -> JsonDict:
+        """What `verify --report` needs to read the same views again: embedded in every format."""
+        return {
+            "report": REPORT_FORMAT,
+            "scope": self.scope,
+            "as_of": self.as_of,
+            "known_on": self.known_on,
+            "known_through": self.known_through,
+            "digest": self.digest,
+            "views_digest": self.views_digest,
+        }
 
     @property
     def parties(self) -> list[str]:
@@ -148,11 +184,12 @@ class ReportFacts:
     def to_json(self) -> JsonDict:
         """The report as one JSON object."""
         return {
-            "report": "seatledger/audit-report@1",
+            "report": REPORT_FORMAT,
             "scope": self.scope or "all",
             "as_of": self.as_of,
             "known_on": self.known_on,
             "digest": self.digest,
+            "views": {"digest": self.views_digest, "known_through": self.known_through},
             "negotiations": [n.to_json() for n in self.negotiations],
             "rollup": self.rollup,
         }

@@ -94,11 +94,23 @@ def verify_ledger(
             help="Also check against a digest kept elsewhere. Example: --digest d.json",
         ),
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="FILE",
+            help="Also check a report (HTML, Markdown or JSON) against the ledger. "
+            "Example: --report report.html",
+        ),
+    ] = None,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Recompute every hash chain, and re-derive the views and snapshots; exit 1 naming each fault.
+
+    With --report FILE it also reads the report's views again, as the ledger knew them
+    when the report was made, and names every number in the file that differs.
 
     Example: seatledger verify --digest /safe/place/digest.json
     """
@@ -107,8 +119,15 @@ def verify_ledger(
     from projections.integrity_views import DerivedChecker
 
     kept = read_digest(digest) if digest is not None else None
+    report_text = _read_report(report) if report is not None else None
     with progress_bar("verifying", at_least=BAR_FROM) as progress:
         result = verify(url, digest=kept, progress=progress, derived=DerivedChecker(url))
+    if report_text is not None:
+        from ledger.integrity_report import REPORT
+        from projections.report_check import check_report
+
+        found = check_report(url, report_text).differences
+        result = result.with_problems([Problem(REPORT, f"{report}: {d}") for d in found])
     if fmt is Format.json:
         print_json(
             {
@@ -129,6 +148,13 @@ def verify_ledger(
         typer.echo(result.summary(), err=fmt is Format.csv)  # CSV on stdout stays parseable
     if not result.ok:
         raise typer.Exit(PROBLEM_FOUND)
+
+
+def _read_report(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read the report: {error}") from None
 
 
 def _problem_json(p: Problem) -> dict[str, object]:
