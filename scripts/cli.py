@@ -5,6 +5,9 @@ The command line only parses, calls the library and formats; no rule lives here.
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 # Importing a command module registers its commands, in this order in --help.
 # isort: off
 from scripts import record, proceedings, coalition, transfer  # noqa: F401
@@ -14,6 +17,14 @@ from scripts import read, audit, upkeep, copying  # noqa: F401
 from scripts.app import app
 
 __all__ = ["app", "main"]
+
+
+def _warning_line(message: Warning | str, *_: Any, **__: Any) -> str:
+    # A warning (a snapshot ignored) is for the user, in one line like an error.
+    return f"warning: {message}\n"
+
+
+warnings.formatwarning = _warning_line
 
 
 def main() -> None:
