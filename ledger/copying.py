@@ -29,15 +29,8 @@ Progress = Callable[[int, int], None]
 PAGE = 5_000
 """Rows read and written at a time: memory stays bounded however long the log is."""
 
-_EVENT_COLUMNS = (
-    "notification_id",
-    "originator_id",
-    "originator_version",
-    "topic",
-    "state",
-    "hash",
-)
-_MOVE_COLUMNS = ("move_id", "originator_id", "originator_version")
+_EVENT_COLUMNS = tuple(c.name for c in TABLES.events.c)  # every column, as stored
+_MOVE_COLUMNS = tuple(c.name for c in TABLES.moves.c)
 
 
 @dataclass(frozen=True)
