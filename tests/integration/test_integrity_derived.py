@@ -110,6 +110,17 @@ def _delete_index_row(conn: Connection) -> None:
     conn.execute(delete(TABLES.moves).where(TABLES.moves.c.move_id == "note-7"))
 
 
+def _rename_index_row(conn: Connection) -> None:
+    index = TABLES.moves
+    conn.execute(update(index).where(index.c.move_id == "note-7").values(move_id="made-up"))
+
+
+def _forge_index_row(conn: Connection) -> None:
+    index = TABLES.moves
+    row = conn.execute(select(index).where(index.c.move_id == "note-7")).mappings().one()
+    conn.execute(insert(index).values({**row, "move_id": "made-up", "originator_version": 999}))
+
+
 def _position_ahead(conn: Connection) -> None:
     conn.execute(update(position).values(notification_id=10**9))
 
@@ -157,6 +168,8 @@ CHANGES = {
     "view-moves-inserted": (_forge_move, VIEW_MOVES, "no event of these talks implies"),
     "view-position": (_position_ahead, VIEW_POSITION, "after the log's last notification"),
     "move-index-deleted": (_delete_index_row, MOVE_INDEX, "has no entry for move 'note-7'"),
+    "move-index-updated": (_rename_index_row, MOVE_INDEX, "the event says 'note-7'"),
+    "move-index-inserted": (_forge_index_row, MOVE_INDEX, "an event that does not exist"),
     "snapshot-updated": (_edit_snapshot, SNAPSHOT, "story differ from the fold"),
     "snapshot-inserted": (_forge_snapshot_row, SNAPSHOT, "claims to summarise"),
 }
