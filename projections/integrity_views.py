@@ -95,11 +95,19 @@ class DerivedChecker:
     """Checks the views, their position and the snapshots against the log, in one snapshot."""
 
     def __init__(self, url: str) -> None:
-        self.app = NegotiationLedger(url)
+        self.url = url
+        self._app: NegotiationLedger | None = None
         self.problems: list[Problem] = []
         self.seen: set[str] = set()  # negotiations whose rows were compared
         self.alliance_moves: dict[str, tuple[Any, ...]] = {}  # rows with no negotiation
         self.conn: Connection | None = None
+
+    @property
+    def app(self) -> NegotiationLedger:
+        """The ledger's mappers; made when verify has found a ledger (never creates one)."""
+        if self._app is None:
+            self._app = NegotiationLedger(self.url)
+        return self._app
 
     def __call__(self, conn: Connection) -> list[Problem]:
         """Return every problem of the derived data, as `verify` sees the ledger."""
