@@ -15,10 +15,10 @@ from ledger.persistence.recorders import (
     SqlAggregateRecorder,
     SqlApplicationRecorder,
     SqlProcessRecorder,
-    SqlSnapshotRecorder,
     SqlTrackingRecorder,
 )
 from ledger.persistence.schema import TABLES, create_schema
+from ledger.persistence.snapshots import SealedSnapshotRecorder
 
 
 class Factory(InfrastructureFactory[SqlTrackingRecorder]):
@@ -37,7 +37,7 @@ class Factory(InfrastructureFactory[SqlTrackingRecorder]):
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
         """Build the snapshots recorder (purpose "snapshots") or the events recorder."""
         if purpose == "snapshots":
-            return SqlSnapshotRecorder(self.engine, self.tables)
+            return SealedSnapshotRecorder(self.engine, self.tables)
         return SqlAggregateRecorder(self.engine, self.tables)
 
     def application_recorder(self) -> SqlApplicationRecorder:

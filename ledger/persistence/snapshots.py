@@ -6,7 +6,9 @@ summarise) and an HMAC-SHA256 over that hash, the aggregate, the version, the to
 the bytes, keyed with a secret kept outside the database (`snapshot_key`). On load a
 snapshot whose event hash is not the log's, or whose seal does not verify, is ignored
 with a warning and the aggregate is folded from its events: someone who can write the
-database but not read the key cannot make a snapshot decide anything.
+database but not read the key cannot make a snapshot decide anything. The application
+uses SealedSnapshotRecorder; SqlSnapshotRecorder stores and returns snapshots as given
+(the library's recorder contract).
 """
 
 from __future__ import annotations
@@ -128,7 +130,7 @@ class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
         if not stored_events:
             return
         with write_transaction(self.engine) as conn:
-            conn.execute(insert(self.tables.snapshots), _rows(conn, stored_events))
+            conn.execute(insert(self.tables.snapshots), self._rows(conn, stored_events))
 
     def insert_latest(self, stored_events: Sequence[StoredEvent]) -> None:
         """Record snapshots and drop those they supersede, in one transaction.
@@ -150,8 +152,54 @@ class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
             table.c.originator_version < bindparam("version"),
         )
         with write_transaction(self.engine) as conn:
-            conn.execute(insert(table), _rows(conn, stored_events))
+            conn.execute(insert(table), self._rows(conn, stored_events))
             conn.execute(older, [{"aggregate": k, "version": v} for k, v in latest.items()])
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[StoredEvent]:
+        """Return an aggregate's snapshots in version order."""
+        return select_stored_events(
+            self.engine,
+            self.tables.snapshots,
+            originator_id,
+            gt=gt,
+            lte=lte,
+            desc=desc,
+            limit=limit,
+        )
+
+    def _rows(self, conn: Connection, stored: Sequence[StoredEvent]) -> list[dict[str, Any]]:
+        return [
+            {
+                "originator_id": as_uuid(e.originator_id),
+                "originator_version": e.originator_version,
+                "topic": e.topic,
+                "state": e.state,
+            }
+            for e in stored
+        ]
+
+
+class SealedSnapshotRecorder(SqlSnapshotRecorder):
+    """The application's snapshots: sealed to their chain on write, checked on every load.
+
+    Not the library's recorder contract, on purpose: a snapshot of an event the log does
+    not hold is never returned (the contract suite runs on SqlSnapshotRecorder).
+    """
+
+    def _rows(self, conn: Connection, stored: Sequence[StoredEvent]) -> list[dict[str, Any]]:
+        key = snapshot_key()
+        return [
+            {**row, "state": seal(conn, e, key)}
+            for row, e in zip(super()._rows(conn, stored), stored, strict=True)
+        ]
 
     def select_events(
         self,
@@ -169,15 +217,7 @@ class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
         then folds the aggregate from its events. Unsealed snapshots (written before
         seals) are left out silently.
         """
-        found = select_stored_events(
-            self.engine,
-            self.tables.snapshots,
-            originator_id,
-            gt=gt,
-            lte=lte,
-            desc=desc,
-            limit=limit,
-        )
+        found = super().select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
         if not found:
             return found
         key = snapshot_key()
@@ -213,16 +253,3 @@ class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
             stacklevel=2,
         )
         return None
-
-
-def _rows(conn: Connection, stored_events: Sequence[StoredEvent]) -> list[dict[str, Any]]:
-    key = snapshot_key()
-    return [
-        {
-            "originator_id": as_uuid(e.originator_id),
-            "originator_version": e.originator_version,
-            "topic": e.topic,
-            "state": seal(conn, e, key),
-        }
-        for e in stored_events
-    ]
