@@ -11,7 +11,7 @@ from typing import Any
 # Importing a command module registers its commands, in this order in --help.
 # isort: off
 from scripts import record, proceedings, coalition, transfer  # noqa: F401
-from scripts import read, diff, audit, upkeep, copying  # noqa: F401
+from scripts import read, diff, audit, serve, upkeep, copying  # noqa: F401
 
 # isort: on
 from scripts.app import app

@@ -1,0 +1,161 @@
+"""Each page's facts as a template context and as its JSON twin (the command line's shapes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from markupsafe import Markup
+
+from projections.report_chart import party_colours
+from projections.report_text import (
+    instant_text,
+    seats_moved_text,
+    split_text,
+    status_label,
+    type_label,
+    web_link,
+)
+from projections.timeaxis import iso
+from projections.views import JsonDict, SplitView
+from web import params
+from web.graphics import lineage_graph, rollup_bar, seats_chart
+from web.reading import Reader, Span
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "status_label": status_label,
+    "type_label": type_label,
+    "split_text": split_text,
+    "seats_moved_text": seats_moved_text,
+    "instant_text": instant_text,
+    "web_link": web_link,  # (href, host) for http(s) only: anything else stays text
+    "signed": lambda n: f"{int(n):+d}",
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    """A template and its context, and the same facts as JSON."""
+
+    template: str
+    context: dict[str, Any]
+    json: JsonDict
+
+
+def slider(span: Span, as_of: Any, known_on: Any) -> dict[str, Any]:
+    """What the date controls show: the span, the chosen step and the chosen dates."""
+    carry = {"as_of": iso(as_of), "known_on": iso(known_on)}
+    return {
+        "shown": iso(as_of) or span.last.isoformat(),
+        "carry": urlencode({k: v for k, v in carry.items() if v}),
+        "first": span.first.isoformat(),
+        "last": span.last.isoformat(),
+        "days": span.days,
+        "day": span.day_of(as_of),
+        "as_of": iso(as_of) or "",
+        "known_on": iso(known_on) or "",
+    }
+
+
+def overview(reader: Reader, query: Mapping[str, str]) -> Page:
+    """Every negotiation on D as known on K, with the national roll-up bar."""
+    known_on = params.when(query, "known_on")
+    span = reader.span(known_on)
+    as_of = params.as_of(query, span)
+    found = reader.overview(as_of, known_on)
+    colours = party_colours([*found.rollup.parties, *_parties(found.splits)])
+    pool = sum(view.seats for view in found.splits)
+    agreed = sum(found.rollup.parties.values())
+    context = {
+        "title": "The talks",
+        "controls": slider(span, as_of, known_on),
+        "splits": [_split_row(view, colours) for view in found.splits],
+        "bar": rollup_bar(found.rollup.parties, pool, colours),
+        "pool": pool,
+        "agreed": agreed,
+        "rollup": found.rollup.parties,
+        "colours": colours,
+    }
+    return Page("overview.html", context, found.to_json())
+
+
+def negotiation(reader: Reader, slug: str, query: Mapping[str, str]) -> Page:
+    """One negotiation on D: chart, split, positions, moves with sources, lineage."""
+    known_on = params.when(query, "known_on")
+    span = reader.span(known_on, slug)
+    as_of = params.as_of(query, span)
+    found = reader.negotiation(slug, as_of, known_on)
+    view = found.split
+    colours = party_colours(_parties([view]) + sorted(found.series))
+    title = view.title or view.region or slug
+    chart = None
+    if found.series:
+        svg = seats_chart(found.series, colours=colours, seats=view.seats,
+                          until=iso(as_of), label=f"Seats over time: {title}")  # fmt: skip
+        chart = Markup(svg)  # matplotlib's SVG; the only ledger text in it is escaped by it
+    context = {
+        "title": title,
+        "controls": slider(span, as_of, known_on),
+        "view": _split_row(view, colours),
+        "positions": found.positions,
+        "chart": chart,
+        "moves": found.history,
+        "lineage": lineage_graph(found.lineage),
+        "steps": found.lineage,
+        "colours": colours,
+    }
+    return Page("negotiation.html", context, found.to_json())
+
+
+def diff(reader: Reader, query: Mapping[str, str]) -> Page:
+    """What changed between two dates (default: across the whole span of the talks)."""
+    known_on = params.when(query, "known_on")
+    chosen = params.slug(query, "negotiation")
+    span = reader.span(known_on)
+    start = params.when(query, "from") or span.first
+    end = params.when(query, "to") or span.last
+    found = reader.diff(start, end, known_on, chosen)
+    every = {*found.agreed_seats_moved}
+    for change in found.negotiations:
+        every.update(change.split_to, change.split_from)
+    context = {
+        "title": "What changed",
+        "from": iso(start),
+        "to": iso(end),
+        "known_on": iso(known_on) or "",
+        "negotiation": chosen or "",
+        "choices": reader.negotiations(),
+        "diff": found,
+        "moves": list(found.moves),
+        "corrections": list(found.corrections),
+        "colours": party_colours(sorted(every)),
+    }
+    return Page("diff.html", context, found.to_json())
+
+
+def _parties(views: list[SplitView]) -> list[str]:
+    seats: dict[str, int] = {}
+    for view in views:
+        for party, n in view.split.items():
+            seats[party] = seats.get(party, 0) + n
+    return sorted(seats, key=lambda party: (-seats[party], party))
+
+
+def _split_row(view: SplitView, colours: Mapping[str, str]) -> dict[str, Any]:
+    pool = view.seats or 1
+    parts = sorted(view.split.items(), key=lambda item: (-item[1], item[0]))
+    return {
+        **view.to_json(),
+        "title": view.title or view.region or view.negotiation,
+        "parts": [
+            {
+                "party": p,
+                "seats": n,
+                "share": round(100.0 * n / pool, 2),
+                "colour": colours.get(p, "#555"),
+            }
+            for p, n in parts
+        ],
+    }

@@ -1,0 +1,160 @@
+"""What each page shows, read over the query API: plain values, one JSON twin each.
+
+One `Reader` per server: `LedgerViews` (splits, history, roll-up) and the application (for
+the offer lineage), behind one lock, since a catch-up by one request must not race another.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from ledger.application import NegotiationLedger
+from ledger.domain.values import ValidTime, end_of, valid_instant
+from projections.api import LedgerViews
+from projections.diff import LedgerDiff, ledger_diff
+from projections.lineage import LineageStep, lineage, replies
+from projections.report_model import Series, chart_series
+from projections.timeaxis import iso
+from projections.views import JsonDict, MoveView, RollupView, SplitView, rollup_of
+
+
+@dataclass(frozen=True)
+class Span:
+    """The dates a slider covers: the first and last move dates, as known on K."""
+
+    first: date
+    last: date
+
+    @property
+    def days(self) -> int:
+        """The slider's last step."""
+        return (self.last - self.first).days
+
+    def day_of(self, when: ValidTime | None) -> int:
+        """The slider step of a date (None: the last), kept within the span."""
+        chosen = self.last if when is None else day_of(when)
+        return min(max((chosen - self.first).days, 0), self.days)
+
+    def date_at(self, step: int) -> date:
+        """The date of a slider step."""
+        return self.first + timedelta(days=min(max(step, 0), self.days))
+
+
+def span_of(moves: list[MoveView]) -> Span:
+    """The span of some moves' dates (today's date alone for none)."""
+    days = [day_of(move.on) for move in moves] or [date.today()]
+    return Span(min(days), max(days))
+
+
+def day_of(when: ValidTime) -> date:
+    """The UTC day of a date or instant."""
+    return when.astimezone(UTC).date() if isinstance(when, datetime) else when
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Every negotiation open on D as known on K, and the national roll-up."""
+
+    as_of: ValidTime | None
+    known_on: ValidTime | None
+    splits: list[SplitView]
+    rollup: RollupView
+    span: Span
+
+    def to_json(self) -> JsonDict:
+        """`splits --format json` and `rollup --format json` side by side."""
+        return {
+            "as_of": iso(self.as_of),
+            "known_on": iso(self.known_on),
+            "splits": [view.to_json() for view in self.splits],
+            "rollup": self.rollup.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class NegotiationPage:
+    """One negotiation on D as known on K: split, positions, moves, chart and lineage."""
+
+    split: SplitView
+    positions: dict[str, dict[str, int]]
+    history: list[MoveView]  # dated by D
+    lineage: list[LineageStep]
+    series: Series
+    span: Span  # of every move known on K, so the slider reaches past D
+
+    def to_json(self) -> JsonDict:
+        """`split --format json`, the positions, `history --format json` and the lineage."""
+        return {
+            "split": self.split.to_json(),
+            "positions": self.positions,
+            "history": [move.to_json() for move in self.history],
+            "lineage": [step.to_json() for step in self.lineage],
+        }
+
+
+class Reader:
+    """The read side of one ledger, for the pages; every call is serialised."""
+
+    def __init__(self, url: str) -> None:
+        self.views = LedgerViews(url)
+        self._app = NegotiationLedger(url)
+        self._lock = threading.Lock()
+
+    def overview(self, as_of: ValidTime | None, known_on: ValidTime | None) -> Overview:
+        """The overview page's facts."""
+        with self._lock:
+            splits = self.views.splits(as_of, known_on)
+            every = self.views.history(None, None, known_on)
+        rollup = rollup_of(splits, as_of, known_on)
+        return Overview(as_of, known_on, splits, rollup, span_of(every))
+
+    def negotiation(
+        self, slug: str, as_of: ValidTime | None, known_on: ValidTime | None
+    ) -> NegotiationPage:
+        """One negotiation's page facts (NotFoundError if unknown or not open on D)."""
+        with self._lock:
+            every = self.views.history(slug, None, known_on)  # refuses an unknown slug
+            split = self.views.split(slug, as_of, known_on)
+            positions = self.views.positions(slug, as_of, known_on)
+            answered = replies(self._app, slug)
+        shown = dated_by(every, as_of)
+        rows = [move.to_json() for move in shown]
+        return NegotiationPage(
+            split=split,
+            positions=positions,
+            history=shown,
+            lineage=lineage(shown, answered),
+            series=chart_series(rows),
+            span=span_of(every),
+        )
+
+    def diff(
+        self,
+        from_date: ValidTime,
+        to_date: ValidTime,
+        known_on: ValidTime | None,
+        negotiation: str | None,
+    ) -> LedgerDiff:
+        """The diff page's facts: `seatledger diff`'s."""
+        with self._lock:
+            return ledger_diff(self.views, from_date, to_date, known_on, negotiation)
+
+    def span(self, known_on: ValidTime | None, slug: str | None = None) -> Span:
+        """The dates of the moves known on K: every move's, or one negotiation's."""
+        with self._lock:
+            return span_of(self.views.history(slug, None, known_on))
+
+    def negotiations(self) -> list[str]:
+        """Every negotiation's slug, for the diff page's choice."""
+        with self._lock:
+            return self.views.negotiations()
+
+
+def dated_by(moves: list[MoveView], as_of: ValidTime | None) -> list[MoveView]:
+    """The moves dated by D, as `LedgerViews.history(…, as_of=D)` lists them."""
+    if as_of is None:
+        return moves
+    end = end_of(as_of)
+    return [move for move in moves if valid_instant(move.on) <= end]
