@@ -13,7 +13,7 @@ from datetime import datetime
 from ledger.domain.errors import InputError
 from ledger.domain.values import Split, ValidTime, end_of, valid_instant
 from projections.api import LedgerViews
-from projections.timeaxis import iso
+from projections.timeaxis import LATEST, from_micros, iso
 from projections.views import JsonDict, MoveView, SplitView, rollup_of
 
 
@@ -58,7 +58,7 @@ class LedgerDiff:
     """The change from D1 to D2 as known on K, over one negotiation or all of them."""
 
     from_date: ValidTime
-    to_date: ValidTime
+    to_date: ValidTime | None  # None: the latest (every move)
     known_on: ValidTime | None
     scope: str | None  # one negotiation, None for all
     negotiations: tuple[NegotiationChange, ...]  # only those that changed
@@ -91,15 +91,19 @@ def split_difference(before: Mapping[str, int], after: Mapping[str, int]) -> dic
 def ledger_diff(
     views: LedgerViews,
     from_date: ValidTime,
-    to_date: ValidTime,
+    to_date: ValidTime | None,
     known_on: ValidTime | None = None,
     negotiation: str | None = None,
 ) -> LedgerDiff:
-    """What changed from `from_date` to `to_date` (both whole days unless times are given)."""
-    start, end = end_of(from_date), end_of(to_date)
+    """What changed from `from_date` to `to_date` (both whole days unless times are given).
+
+    `to_date` None: up to the latest move, as the other reads take a missing "as of".
+    """
+    start = end_of(from_date)
+    end = from_micros(LATEST) if to_date is None else end_of(to_date)
     if start > end:
         raise InputError(
-            f"the from date {from_date.isoformat()} is after the to date {to_date.isoformat()}"
+            f"the from date {from_date.isoformat()} is after the to date {iso(to_date)}"
         )
     # Unknown negotiations are refused here (NotFoundError), before any split is read.
     every = views.history(negotiation, None, known_on)

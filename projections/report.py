@@ -6,6 +6,7 @@ rendered; the three formats carry the same facts.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from ledger.domain.errors import InputError
 from ledger.integrity import Digest, compute_digest
 from ledger.persistence.engine import read_transaction
 from projections.api import LedgerViews
+from projections.diff import ledger_diff
 from projections.report_model import NegotiationReport, ReportFacts, chart_series, iso
 from projections.report_render import FORMATS, ReportFormat, render
 from projections.tables import moves, splits
@@ -29,19 +31,28 @@ def build_report(
     as_of: When = None,
     known_on: When = None,
     fmt: ReportFormat = "html",
+    diff_from: When = None,
 ) -> str:
-    """The audit report of one negotiation (None: all of them) as HTML, Markdown or JSON text."""
+    """The audit report of one negotiation (None: all of them) as HTML, Markdown or JSON text.
+
+    `diff_from`: add a "what changed" section, from that date to the report's as-of date.
+    """
     if fmt not in FORMATS:
         raise InputError(f"report format {fmt!r} is not one of {', '.join(FORMATS)}")
-    return render(gather(url, negotiation, as_of, known_on), fmt)
+    return render(gather(url, negotiation, as_of, known_on, diff_from), fmt)
 
 
-def gather(url: str, negotiation: str | None, as_of: When, known_on: When) -> ReportFacts:
+def gather(
+    url: str, negotiation: str | None, as_of: When, known_on: When, diff_from: When = None
+) -> ReportFacts:
     """Read everything a report shows, at the ledger position its digest names."""
     views = LedgerViews(url)
     for _ in range(ATTEMPTS):
         digest = compute_digest(url)
         facts = _read(views, digest, negotiation, as_of, known_on)
+        if diff_from is not None:
+            found = ledger_diff(views, diff_from, as_of, known_on, negotiation)
+            facts = replace(facts, diff=found.to_json())
         # Views read up to the log's head: if a writer appended meanwhile, the report
         # would show events its digest does not cover, so read both again.
         if views.status().head == digest.position:

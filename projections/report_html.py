@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from projections.report_chart import chart_svg, party_colours
+from projections.report_diff import diff_html
 from projections.report_model import (
     JsonDict,
     NegotiationReport,
@@ -56,6 +57,8 @@ def render_html(facts: ReportFacts) -> str:
     if len(facts.negotiations) > 1:
         body.append(_toc(facts))
     body.extend(_negotiation(n, colours) for n in facts.negotiations)
+    if facts.diff is not None:
+        body.append(diff_html(facts.diff))
     body.append(_rollup(facts.rollup, colours))
     body.append(_footer(facts))
     return (

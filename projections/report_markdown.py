@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from projections.report_diff import diff_markdown
 from projections.report_model import (
     JsonDict,
     NegotiationReport,
@@ -72,6 +73,8 @@ def render_markdown(facts: ReportFacts) -> str:
     ]
     for negotiation in facts.negotiations:
         lines.extend(_negotiation(negotiation))
+    if facts.diff is not None:
+        lines.extend(diff_markdown(facts.diff))
     lines.extend(_rollup(facts.rollup))
     return "\n".join(lines)
 

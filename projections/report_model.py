@@ -150,6 +150,7 @@ class ReportFacts:
     negotiations: Sequence[NegotiationReport]
     rollup: JsonDict
     known_through: str | None = None  # the last recorded instant the views' answers include
+    diff: JsonDict | None = None  # `report --diff-from D`: the `diff --format json` object
 
     @property
     def views_digest(self) -> str:
@@ -192,4 +193,5 @@ class ReportFacts:
             "views": {"digest": self.views_digest, "known_through": self.known_through},
             "negotiations": [n.to_json() for n in self.negotiations],
             "rollup": self.rollup,
+            **({"diff": self.diff} if self.diff is not None else {}),
         }

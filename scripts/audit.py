@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +13,15 @@ import typer
 from ledger.domain.errors import InputError
 from projections.replay import replay_history, replay_rollup, replay_split, replay_splits
 from scripts.app import app, database
-from scripts.options import AsOfOpt, DbOpt, DebugOpt, HistoryFormat, KnownOnOpt, parse_slug
+from scripts.options import (
+    AsOfOpt,
+    DbOpt,
+    DebugOpt,
+    HistoryFormat,
+    KnownOnOpt,
+    parse_date,
+    parse_slug,
+)
 from scripts.read import open_views, show_history, show_rollup, show_split, show_splits, when
 from scripts.store import require_ledger
 
@@ -69,6 +78,13 @@ def report(
             "--format", "-f", help="html, markdown or json; default: from FILE's suffix, else html."
         ),
     ] = None,
+    diff_from: Annotated[
+        date | None,
+        typer.Option(
+            "--diff-from", metavar="DATE", parser=parse_date,
+            help="Add a 'what changed' section: from DATE to --as-of (as `seatledger diff`).",
+        ),
+    ] = None,
     db: DbOpt = None,
     debug: DebugOpt = False,
 ) -> None:  # fmt: skip
@@ -86,7 +102,7 @@ def report(
     url = require_ledger(database(ctx, db, debug))
     from projections.report import build_report  # here: not every command's start-up
 
-    text = build_report(url, negotiation, as_of, known_on, chosen.value)
+    text = build_report(url, negotiation, as_of, known_on, chosen.value, diff_from)
     if str(output) == "-":
         sys.stdout.write(text)
         return

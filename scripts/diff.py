@@ -41,7 +41,10 @@ def diff(
     from_date: Annotated[
         date, _date_option("--from", "The earlier date. Example: --from 2024-02-01")
     ],
-    to_date: Annotated[date, _date_option("--to", "The later date. Example: --to 2024-02-29")],
+    to_date: Annotated[
+        date | None,
+        _date_option("--to", "The later date; default: the latest. Example: --to 2024-02-29"),
+    ] = None,
     known_on: KnownOnOpt = None,
     negotiation: Annotated[
         str | None,
@@ -67,7 +70,7 @@ def diff(
     if fmt is Format.json:
         print_json(found.to_json())
         return
-    span = f"from {from_date.isoformat()} to {to_date.isoformat()}"
+    span = f"from {from_date.isoformat()} to {to_date.isoformat() if to_date else 'the latest'}"
     known = f", as known on {known_on.isoformat()}" if known_on else ""
     print_rows(seat_rows(found), SEAT_COLUMNS, fmt.value, title=f"Seats moved {span}{known}")
     if fmt is Format.table:

@@ -118,3 +118,28 @@ def test_diff_command_refuses_bad_input_with_exit_2(
     done = CliRunner().invoke(app, ["diff", *args, "--db", db_url])
     assert done.exit_code == 2
     assert said in done.stderr
+
+
+def test_report_with_diff_from_carries_the_diff_in_every_format(
+    views: LedgerViews, db_url: str, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    base = ["report", "uttar-pradesh", "--as-of", "2024-02-29", "--diff-from", "2024-02-01"]
+    for suffix in ("json", "html", "md"):
+        out = tmp_path / f"report.{suffix}"
+        done = runner.invoke(app, [*base, "-o", str(out), "--db", db_url])
+        assert done.exit_code == 0, done.output
+    expected = ledger_diff(views, date(2024, 2, 1), date(2024, 2, 29), None, "uttar-pradesh")
+    found = json.loads((tmp_path / "report.json").read_text())
+    assert found["diff"] == expected.to_json()
+    page = (tmp_path / "report.html").read_text()
+    assert '<section class="diff" id="diff">' in page and "INC +6 · SP +1" in page
+    assert "## What changed" in (tmp_path / "report.md").read_text()
+
+
+def test_report_without_diff_from_has_no_diff(
+    views: LedgerViews, db_url: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.json"
+    CliRunner().invoke(app, ["report", "--all", "-o", str(out), "--db", db_url])
+    assert "diff" not in json.loads(out.read_text())
