@@ -27,7 +27,7 @@ from benchmarks.report import (
 )
 from benchmarks.suite import ROOT, Ledgers, Options, Suite
 
-FIGURES = ("import", "rebuild", "verify", "query", "cli", "recorders")
+FIGURES = ("import", "rebuild", "verify", "query", "web", "cli", "recorders")
 
 
 def parse(argv: list[str]) -> tuple[Options, argparse.Namespace]:

@@ -158,6 +158,8 @@ class Suite:
                 self.guarded("verify", size, self.verify, size, url)
             if self.wants("query"):
                 self.guarded("as-of split query", size, self.queries, size, url, meta)
+            if self.wants("web"):
+                self.guarded("negotiation page", size, self.web_page, size, url, meta)
             if self.wants("cli"):
                 self.guarded("`seatledger split`", size, self.cli, size, url, meta)
         finally:
@@ -347,6 +349,30 @@ class Suite:
                 "p50 <= 2x, <= 5 ms",
                 met,
                 f"{q['samples']} random (talks, date) each, both ledgers queried in turn",
+            )
+        )
+
+    def web_page(self, size: int, url: str, meta: dict[str, Any]) -> None:
+        samples = 50 if self.o.quick else 200
+        args = {"url": url, "samples": samples, "first_day": meta["first_day"],
+                "days": meta["days"]}  # fmt: skip
+        found = worker("web-page", args)
+        page, split = found["page"], found["split"]
+        self.log(
+            f"negotiation page p50 {page['p50_ms']:.1f} ms, p99 {page['p99_ms']:.1f} ms; "
+            f"as-of split query p50 {split['p50_ms']:.2f} ms ({found['samples']} samples)"
+        )
+        self.figures.append(
+            Figure(
+                "negotiation page p50 / p99 (server side)",
+                self.backend,
+                size,
+                f"{page['p50_ms']:.1f} / {page['p99_ms']:.1f} ms",
+                f"as-of query p50 {split['p50_ms']:.2f} ms",
+                page["p50_ms"] / split["p50_ms"],
+                "p50 < 50 ms",
+                page["p50_ms"] < 50,
+                f"{found['samples']} random (talks, date), in-process ASGI, chart drawn each time",
             )
         )
 

@@ -272,6 +272,14 @@ def _split(views: Any, slug: str, as_of: date) -> None:
 
 
 @task
+def web_page(args: dict[str, Any]) -> dict[str, Any]:
+    """The web view's negotiation page beside the as-of query (see benchmarks.web)."""
+    from benchmarks.web import page_timings
+
+    return {**page_timings(args), "peak_mb": peak_mb()}
+
+
+@task
 def recorders(args: dict[str, Any]) -> dict[str, Any]:
     """Application saves through one recorder (see benchmarks.recorders)."""
     from benchmarks.recorders import run
