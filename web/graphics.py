@@ -105,19 +105,18 @@ _charts: OrderedDict[str, str] = OrderedDict()
 _charts_lock = Lock()
 
 
-def seats_chart(series: Series, *, colours: Mapping[str, str], seats: int, until: str | None,
-                label: str) -> str:  # fmt: skip
+def seats_chart(series: Series, *, colours: Mapping[str, str], seats: int, label: str) -> str:
     """The report's seats-over-time chart as inline SVG, drawn once per distinct input."""
     key = json.dumps(
         [{p: [pt.to_json() for pt in pts] for p, pts in series.items()},
-         dict(colours), seats, until, label],
+         dict(colours), seats, label],
         sort_keys=True,
     )  # fmt: skip
     with _charts_lock:
         if key in _charts:
             _charts.move_to_end(key)
             return _charts[key]
-    svg = chart_svg(series, colours=colours, seats=seats, until=until, label=label)
+    svg = chart_svg(series, colours=colours, seats=seats, label=label)
     with _charts_lock:
         _charts[key] = svg
         while len(_charts) > CHART_CACHE_SIZE:

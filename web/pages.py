@@ -22,7 +22,7 @@ from projections.timeaxis import iso
 from projections.views import JsonDict, SplitView
 from web import params
 from web.graphics import lineage_graph, rollup_bar, seats_chart
-from web.reading import Reader, Span
+from web.reading import Reader, Span, span_of
 
 FILTERS: dict[str, Callable[..., Any]] = {
     "status_label": status_label,
@@ -84,16 +84,21 @@ def overview(reader: Reader, query: Mapping[str, str]) -> Page:
 def negotiation(reader: Reader, slug: str, query: Mapping[str, str]) -> Page:
     """One negotiation on D: chart, split, positions, moves with sources, lineage."""
     known_on = params.when(query, "known_on")
-    span = reader.span(known_on, slug)
+    every = reader.moves(slug, known_on)
+    span = span_of(every)  # this negotiation's dates: the slider spans its talks
     as_of = params.as_of(query, span)
-    found = reader.negotiation(slug, as_of, known_on)
+    found = reader.negotiation(slug, as_of, known_on, every)
     view = found.split
-    colours = party_colours(_parties([view]) + sorted(found.series))
+    # Colours by the whole story, so a party keeps its colour as the slider moves.
+    colours = party_colours(
+        sorted(found.series, key=lambda party: (-found.series[party][-1].seats, party))
+    )
     title = view.title or view.region or slug
     chart = None
     if found.series:
-        svg = seats_chart(found.series, colours=colours, seats=view.seats,
-                          until=iso(as_of), label=f"Seats over time: {title}")  # fmt: skip
+        # Drawn once per story (matplotlib takes ~150 ms): every move known on K, not cut at D.
+        label = f"Seats over time: {title}"
+        svg = seats_chart(found.series, colours=colours, seats=view.seats, label=label)
         chart = Markup(svg)  # matplotlib's SVG; the only ledger text in it is escaped by it
     context = {
         "title": title,

@@ -19,6 +19,8 @@ from projections.report_model import Series, chart_series
 from projections.timeaxis import iso
 from projections.views import JsonDict, MoveView, RollupView, SplitView, rollup_of
 
+SPAN_CACHE_SIZE = 32
+
 
 @dataclass(frozen=True)
 class Span:
@@ -61,7 +63,6 @@ class Overview:
     known_on: ValidTime | None
     splits: list[SplitView]
     rollup: RollupView
-    span: Span
 
     def to_json(self) -> JsonDict:
         """`splits --format json` and `rollup --format json` side by side."""
@@ -81,8 +82,7 @@ class NegotiationPage:
     positions: dict[str, dict[str, int]]
     history: list[MoveView]  # dated by D
     lineage: list[LineageStep]
-    series: Series
-    span: Span  # of every move known on K, so the slider reaches past D
+    series: Series  # the whole story known on K: the chart is the same on every D
 
     def to_json(self) -> JsonDict:
         """`split --format json`, the positions, `history --format json` and the lineage."""
@@ -101,33 +101,46 @@ class Reader:
         self.views = LedgerViews(url)
         self._app = NegotiationLedger(url)
         self._lock = threading.Lock()
+        self._spans: dict[str | None, tuple[int, Span]] = {}  # by known_on: (log head, span)
 
     def overview(self, as_of: ValidTime | None, known_on: ValidTime | None) -> Overview:
         """The overview page's facts."""
         with self._lock:
             splits = self.views.splits(as_of, known_on)
-            every = self.views.history(None, None, known_on)
-        rollup = rollup_of(splits, as_of, known_on)
-        return Overview(as_of, known_on, splits, rollup, span_of(every))
+        return Overview(as_of, known_on, splits, rollup_of(splits, as_of, known_on))
+
+    def moves(self, slug: str | None, known_on: ValidTime | None) -> list[MoveView]:
+        """Every move known on K, whatever its date: one negotiation's, or the ledger's."""
+        with self._lock:
+            return self.views.history(slug, None, known_on)  # refuses an unknown slug
+
+    def span(self, known_on: ValidTime | None) -> Span:
+        """The dates of every move known on K; kept until the log grows."""
+        head = self.views.status().head
+        cached = self._spans.get(iso(known_on))
+        if cached is not None and cached[0] == head:
+            return cached[1]
+        found = span_of(self.moves(None, known_on))
+        if len(self._spans) > SPAN_CACHE_SIZE:
+            self._spans.clear()
+        self._spans[iso(known_on)] = (head, found)
+        return found
 
     def negotiation(
-        self, slug: str, as_of: ValidTime | None, known_on: ValidTime | None
+        self, slug: str, as_of: ValidTime | None, known_on: ValidTime | None, every: list[MoveView]
     ) -> NegotiationPage:
-        """One negotiation's page facts (NotFoundError if unknown or not open on D)."""
+        """One negotiation's page facts, from its `moves`; NotFoundError if not open on D."""
         with self._lock:
-            every = self.views.history(slug, None, known_on)  # refuses an unknown slug
             split = self.views.split(slug, as_of, known_on)
             positions = self.views.positions(slug, as_of, known_on)
             answered = replies(self._app, slug)
         shown = dated_by(every, as_of)
-        rows = [move.to_json() for move in shown]
         return NegotiationPage(
             split=split,
             positions=positions,
             history=shown,
             lineage=lineage(shown, answered),
-            series=chart_series(rows),
-            span=span_of(every),
+            series=chart_series([move.to_json() for move in every]),
         )
 
     def diff(
@@ -140,11 +153,6 @@ class Reader:
         """The diff page's facts: `seatledger diff`'s."""
         with self._lock:
             return ledger_diff(self.views, from_date, to_date, known_on, negotiation)
-
-    def span(self, known_on: ValidTime | None, slug: str | None = None) -> Span:
-        """The dates of the moves known on K: every move's, or one negotiation's."""
-        with self._lock:
-            return span_of(self.views.history(slug, None, known_on))
 
     def negotiations(self) -> list[str]:
         """Every negotiation's slug, for the diff page's choice."""
