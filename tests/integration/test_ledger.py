@@ -230,9 +230,12 @@ def test_opening_talks_twice_with_other_terms_is_refused(db_url: str) -> None:
 
 
 def test_file_giving_a_key_twice_is_refused_naming_the_key() -> None:
-    twice = SMALL + """
+    twice = (
+        SMALL
+        + """
   - {id: x, negotiation: delhi, type: proposal, "on": 2024-02-01, by: AAP, split: {AAP: 4},
      split: {AAP: 5}}
 """
+    )
     with pytest.raises(InputError, match="'split' is given twice"):
         parse_timeline(twice)

@@ -278,3 +278,24 @@ def test_pages_work_on_the_postgresql_reader_role_when_the_views_lag(
         assert LedgerViews(_as(pg_url, reader)).status().lag > 0  # the pages wrote nothing
     finally:
         _drop_roles(pg_server_url, writer, reader)
+
+
+def test_serve_listens_on_loopback_unless_a_host_is_given(
+    india: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from scripts.cli import app as cli
+
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda _app, **options: started.append(options))
+    assert CliRunner().invoke(cli, ["serve", "--db", india]).exit_code == 0
+    assert CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--db", india]).exit_code == 0
+    assert [(s["host"], s["port"]) for s in started] == [("127.0.0.1", 8000), ("0.0.0.0", 8000)]
+
+
+def test_lineage_graph_draws_one_arrow_per_reply(client: TestClient) -> None:
+    page = client.get("/n/uttar-pradesh").text
+    assert page.count('class="reply"') == 3
+    assert page.count('<g class="node ') == 4
