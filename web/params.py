@@ -26,7 +26,10 @@ def text(params: Mapping[str, str], name: str) -> str | None:
 def when(params: Mapping[str, str], name: str) -> ValidTime | None:
     """A date or ISO datetime with offset (`as_of`, `known_on`, `from`, `to`)."""
     value = text(params, name)
-    return None if value is None else parse_when(value, what=name)
+    if value is None:
+        return None
+    # A "+05:30" typed into an address arrives as " 05:30" (a plus is a space in a query).
+    return parse_when(value.replace(" ", "+") if "T" in value else value, what=name)
 
 
 def required(params: Mapping[str, str], name: str) -> ValidTime:
