@@ -1,4 +1,4 @@
-"""The web view is an entrypoint: nothing below it imports it, and the command line only starts it."""
+"""The web view is an entrypoint: nothing below imports it; the command line only starts it."""
 
 from __future__ import annotations
 
