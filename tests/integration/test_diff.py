@@ -143,3 +143,19 @@ def test_report_without_diff_from_has_no_diff(
     out = tmp_path / "report.json"
     CliRunner().invoke(app, ["report", "--all", "-o", str(out), "--db", db_url])
     assert "diff" not in json.loads(out.read_text())
+
+
+def test_report_diff_section_escapes_titles_in_html_and_markdown() -> None:
+    from projections.report_diff import diff_html, diff_markdown
+
+    hostile = {
+        "from": "2024-02-01", "to": None, "known_on": None,
+        "negotiations": [{"title": "<script>alert(1)</script>", "status_from": None,
+                          "status_to": "agreed", "split_from": {}, "split_to": {"SP": 1},
+                          "seats_moved": {"SP": 1}}],
+        "agreed_seats_moved": {}, "moves": [{"id": "<b>x</b>"}], "corrections": [],
+    }  # fmt: skip
+    page = diff_html(hostile)
+    assert "<script>" not in page and "&lt;script&gt;" in page and "<b>" not in page
+    text = "\n".join(diff_markdown(hostile))
+    assert "<script>" not in text and "<b>" not in text
