@@ -81,6 +81,7 @@ def _stamp(text: str) -> tuple[ReportFormat, dict[str, Any]]:
                 "as_of": data.get("as_of"), "known_on": data.get("known_on"),
                 "digest": data.get("digest"), "known_through": views.get("known_through"),
                 "views_digest": views.get("digest"),
+                "diff_from": (data.get("diff") or {}).get("from"),
             }  # fmt: skip
     else:
         fmt = "html" if text.lstrip().lower().startswith("<!doctype html") else "markdown"
@@ -122,10 +123,12 @@ def _facts_again(url: str, stamp: dict[str, Any]) -> ReportFacts:
     if reading is None:  # made from an empty ledger
         reading = datetime.fromisoformat("0001-01-01T00:00:00+00:00")
     scope = stamp.get("scope")
-    facts = gather(url, scope if isinstance(scope, str) else None, as_of, reading)
+    diff_from = _when(stamp.get("diff_from"), "diff-from date")
+    facts = gather(url, scope if isinstance(scope, str) else None, as_of, reading, diff_from)
     shown = stamp.get("known_on")  # the report showed its own "known on", not the reading
     return replace(
         facts,
+        diff=None if facts.diff is None else {**facts.diff, "known_on": shown},
         known_on=shown,
         digest=stamp["digest"],
         known_through=stamp.get("known_through"),

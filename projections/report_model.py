@@ -167,6 +167,7 @@ class ReportFacts:
             "known_through": self.known_through,
             "digest": self.digest,
             "views_digest": self.views_digest,
+            **({"diff_from": self.diff.get("from")} if self.diff is not None else {}),
         }
 
     @property

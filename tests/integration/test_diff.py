@@ -159,3 +159,25 @@ def test_report_diff_section_escapes_titles_in_html_and_markdown() -> None:
     assert "<script>" not in page and "&lt;script&gt;" in page and "<b>" not in page
     text = "\n".join(diff_markdown(hostile))
     assert "<script>" not in text and "<b>" not in text
+
+
+@pytest.mark.parametrize("fmt", ["html", "markdown", "json"])
+def test_report_with_diff_from_verifies_after_later_moves_and_fails_when_edited(
+    views: LedgerViews, db_url: str, tmp_path: Path, fmt: str
+) -> None:
+    from tests.integration.test_report_verify import report, run
+
+    path = report(db_url, tmp_path, fmt, "--diff-from", "2024-02-01")
+    assert run("--db", db_url, "correct", "delhi-agreement", "--split", "AAP=5,INC=2")[0] == 0
+    code, out, _ = run("--db", db_url, "verify", "--report", str(path))
+    assert code == 0, out
+    text = path.read_text()
+    edited = (
+        text.replace("INC +24", "INC +34")
+        if fmt != "json"
+        else text.replace('"INC": 24,\n', '"INC": 34,\n', 1)
+    )
+    assert edited != text
+    path.write_text(edited)
+    code, out, _ = run("--db", db_url, "verify", "--report", str(path))
+    assert code == 1, out
