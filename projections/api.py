@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from eventsourcing.persistence import PersistenceError
@@ -10,12 +11,12 @@ from sqlalchemy import Connection, Row, func, select
 from sqlalchemy.exc import DBAPIError
 
 from ledger.application import NegotiationLedger
-from ledger.domain.errors import NotFoundError
+from ledger.domain.errors import InputError, NotFoundError
 from ledger.domain.values import ValidTime
 from ledger.persistence.base import SqlRecorderBase
 from ledger.persistence.engine import get_engine, read_transaction
 from projections import queries, replay
-from projections.catchup import PAGE_SIZE, Projector, read_position
+from projections.catchup import PAGE_SIZE, Progress, Projector, read_position
 from projections.derive import history_views
 from projections.tables import create_view_tables
 from projections.timeaxis import check_when, query_instant
@@ -32,12 +33,32 @@ from projections.views import (
 _T = TypeVar("_T")
 
 __all__ = [
+    "Freshness",
     "LedgerViews",
     "MoveView",
     "ProjectionStatus",
     "RollupView",
     "SplitView",
 ]
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current the views were when they were opened, and where answers come from."""
+
+    status: ProjectionStatus  # as found on opening, before any catch-up
+    replayed: bool  # the views lag and this role may not update them: answers are replayed
+
+    def notice(self) -> str | None:
+        """The one line a command prints on stderr when its answers come by replay."""
+        if not self.replayed:
+            return None
+        s = self.status
+        return (
+            f"note: the views lag the event log by {s.lag} notification(s) (position "
+            f"{s.position}, head {s.head}) and this role may not update them: "
+            "answers are replayed from the event log itself"
+        )
 
 
 class LedgerViews:
@@ -49,20 +70,50 @@ class LedgerViews:
         self._app = NegotiationLedger(url)  # its factory creates the ledger's own tables
         create_view_tables(self.engine)
         self._projector = Projector(self._app, self.engine, page_size=page_size)
+        self._may_write: bool | None = None  # None until a catch-up was tried
 
-    # -- upkeep ---------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str, progress: Progress | None = None) -> tuple[LedgerViews, Freshness]:
+        """The views of a ledger made ready to read: the one entry every read command uses."""
+        views = cls(url)
+        return views, views.refresh(progress)
 
-    def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Apply the events recorded since the last catch-up; return how many."""
-        return self._projector.catch_up(progress)
+    def refresh(self, progress: Progress | None = None) -> Freshness:
+        """Bring lagging views up to date, or, if this role may not, say answers are replayed.
 
-    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        Every read decides the same way (`_catch_up`), so a read never sees stale views.
+        """
+        status = self.status()
+        if status.lag == 0:
+            return Freshness(status, replayed=False)
+        return Freshness(status, replayed=not self._catch_up(progress))
+
+    # -- upkeep (the projector's work) ------------------------------------------
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply the events recorded since the last catch-up; return how many.
+
+        InputError if this role may not write the views (a reader or writer role).
+        """
+        try:
+            return self._projector.catch_up(progress)
+        except (DBAPIError, PersistenceError) as error:
+            if not _permission_denied(error):
+                raise
+            raise InputError(_NOT_PROJECTOR) from None
+
+    def rebuild(self, progress: Progress | None = None) -> int:
         """Drop the views and derive them again, one aggregate at a time; return the count.
 
         One write transaction (a killed rebuild leaves the views as they were); on SQLite it
         holds the write lock throughout, so writers wait for it (busy timeout 30 s).
         """
-        return self._projector.rebuild(progress)
+        try:
+            return self._projector.rebuild(progress)
+        except (DBAPIError, PersistenceError) as error:
+            if not _permission_denied(error):
+                raise
+            raise InputError(_NOT_PROJECTOR) from None
 
     def status(self) -> ProjectionStatus:
         """Position reached, last notification recorded, and the lag between them."""
@@ -181,16 +232,27 @@ class LedgerViews:
             return True
         return self._catch_up()
 
-    def _catch_up(self) -> bool:
+    def _catch_up(self, progress: Progress | None = None) -> bool:
+        """The one decision of the read path: catch up, or False if this role may not."""
+        if self._may_write is False:
+            return False  # refused once: do not open a doomed write transaction per read
         try:
-            self._projector.catch_up()
+            self._projector.catch_up(progress)
         except (DBAPIError, PersistenceError) as error:
-            # A read-only role (init --roles) may not write the views: the answer then comes
-            # from folding the log itself, so a reader never sees a stale state.
+            # A reader or writer role (init --roles) may not write the views: the answer
+            # then comes from folding the log itself, so a reader never sees a stale state.
             if not _permission_denied(error):
                 raise
+            self._may_write = False
             return False
+        self._may_write = True
         return True
+
+
+_NOT_PROJECTOR = (
+    "this role may not update the views (it may only read them): run catch-up, rebuild "
+    "and `projections follow` as the projector role (`seatledger init --roles --projector NAME`)"
+)
 
 
 def _instants(as_of: ValidTime | None, known_on: ValidTime | None) -> tuple[int, int]:

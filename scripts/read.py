@@ -65,11 +65,15 @@ NegotiationArg = Annotated[
 
 
 def open_views(ctx: typer.Context, db: str | None, debug: bool) -> LedgerViews:
-    """The read views of an existing ledger, brought up to date with its event log."""
-    views = LedgerViews(require_ledger(database(ctx, db, debug)))
-    if views.status().lag > 0:  # reads catch up anyway; this one shows a bar on a long backlog
-        with progress_bar("updating views", at_least=CATCH_UP_BAR_FROM) as progress:
-            views.catch_up(progress=progress)
+    """The read views of an existing ledger, up to date or answering by replay (said once)."""
+    url = require_ledger(database(ctx, db, debug))
+    # LedgerViews.open decides (catch up, or replay where this role may not write the views);
+    # the bar only draws on a long backlog.
+    with progress_bar("updating views", at_least=CATCH_UP_BAR_FROM) as progress:
+        views, freshness = LedgerViews.open(url, progress)
+    notice = freshness.notice()
+    if notice is not None:
+        typer.echo(notice, err=True)
     return views
 
 

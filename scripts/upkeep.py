@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +16,7 @@ from ledger.integrity_report import Problem
 from ledger.persistence.engine import mask_url
 from ledger.persistence.roles import create_roles
 from projections.api import LedgerViews
+from projections.follow import Follower, install_notify
 from scripts.app import PROBLEM_FOUND, app, database, remember
 from scripts.options import DbOpt, DebugOpt, Format, FormatOpt
 from scripts.output import print_json, print_rows, progress_bar
@@ -40,7 +44,10 @@ def init(
         bool,
         typer.Option(
             "--roles",
-            help="PostgreSQL only: also create a writer role (append only) and a reader role.",
+            help=(
+                "PostgreSQL only: also create a writer role (appends events), a projector "
+                "role (keeps the views) and a reader role (reads only)."
+            ),
         ),
     ] = False,
     writer: Annotated[
@@ -49,13 +56,17 @@ def init(
     reader: Annotated[
         str, typer.Option("--reader", help="Reader role name. Example: --reader ledger_ro")
     ] = ("seatledger_reader"),
+    projector: Annotated[
+        str,
+        typer.Option("--projector", help="Projector role name. Example: --projector ledger_views"),
+    ] = ("seatledger_projector"),
     password: Annotated[
         str | None,
         typer.Option(
             "--password",
             envvar="SEATLEDGER_ROLE_PASSWORD",
             show_envvar=True,
-            help="Login password for both roles (better from the environment variable).",
+            help="Login password for the roles (better from the environment variable).",
         ),
     ] = None,
     db: DbOpt = None,
@@ -71,15 +82,19 @@ def init(
             "--roles needs PostgreSQL: SQLite has no roles; file permissions decide who writes"
         )
     NegotiationLedger(url)
-    LedgerViews(url)
+    install_notify(LedgerViews(url).engine)  # followers wake on each commit (PostgreSQL)
     # Roles last, so that they are granted the view tables too; SQLite is refused up front.
-    grants = create_roles(url, writer=writer, reader=reader, password=password) if roles else None
+    grants = (
+        create_roles(url, writer=writer, reader=reader, projector=projector, password=password)
+        if roles
+        else None
+    )
     typer.echo(f"ledger ready at {mask_url(url)}")
     if grants is not None:
         made = f" (created {', '.join(grants.created)})" if grants.created else ""
         typer.echo(
-            f"roles ready{made}: {grants.writer} may append events, {grants.reader} may read; "
-            f"{len(grants.tables)} tables granted"
+            f"roles ready{made}: {grants.writer} may append events, {grants.projector} may "
+            f"keep the views, {grants.reader} may read; {len(grants.tables)} tables granted"
         )
 
 
@@ -237,3 +252,51 @@ def projections_rebuild(ctx: typer.Context, db: DbOpt = None, debug: DebugOpt = 
     with progress_bar("rebuilding", at_least=1) as progress:
         applied = views.rebuild(progress=progress)
     typer.echo(f"rebuilt from {applied} event(s); position {views.status().position}")
+
+
+@projections_app.command("follow")
+def projections_follow(
+    ctx: typer.Context,
+    interval: Annotated[
+        float,
+        typer.Option(
+            "--interval",
+            min=0.05,
+            metavar="SECONDS",
+            help=(
+                "SQLite: how often to look for new events. PostgreSQL: notifications wake "
+                "the follower at once; it also looks this often. Example: --interval 2"
+            ),
+        ),
+    ] = 0.5,
+    db: DbOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Keep the views caught up as events arrive, until stopped (Ctrl-C or SIGTERM).
+
+    Run it as the projector role; it logs each catch-up and its lag on stderr.
+    Killed, even by kill -9, it resumes from the last page it committed.
+
+    Example: seatledger --db postgresql+psycopg://ledger_views@db/ledger projections follow
+    """
+    url = require_ledger(database(ctx, db, debug))
+    follower = Follower(LedgerViews(url), interval=interval, log=_log)
+    _log(f"follower of {mask_url(url)} started (pid {os.getpid()})")
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def stop(signum: int, frame: object) -> None:
+        _log(f"{signal.Signals(signum).name} received: stopping after the current page")
+        follower.stop.set()
+
+    for sig in previous:
+        signal.signal(sig, stop)
+    try:
+        follower.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _log(line: str) -> None:
+    stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    typer.echo(f"{stamp} {line}", err=True)

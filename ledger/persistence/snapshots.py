@@ -29,6 +29,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select
 from ledger.persistence.base import SqlRecorderBase, select_stored_events
 from ledger.persistence.chain import as_uuid
 from ledger.persistence.engine import read_transaction, write_transaction
+from ledger.persistence.roles import may_delete
 from ledger.persistence.schema import TABLES
 
 SEAL_MAGIC = b"seatledger-seal@1 "
@@ -153,7 +154,9 @@ class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
         )
         with write_transaction(self.engine) as conn:
             conn.execute(insert(table), self._rows(conn, stored_events))
-            conn.execute(older, [{"aggregate": k, "version": v} for k, v in latest.items()])
+            # The writer role may not DELETE: there a trigger run as the owner supersedes.
+            if may_delete(conn, table):
+                conn.execute(older, [{"aggregate": k, "version": v} for k, v in latest.items()])
 
     def select_events(
         self,

@@ -1,12 +1,14 @@
-"""Least privilege on PostgreSQL: the writer appends, the reader reads, neither rewrites."""
+"""Least privilege on PostgreSQL: the writer appends, the projector keeps views, the reader reads."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -15,14 +17,17 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql import Executable
 
+from ledger import application
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import InputError
 from ledger.domain.negotiation import negotiation_id
+from ledger.domain.snapshot import StorySnapshot
 from ledger.importer import import_timeline
 from ledger.integrity import verify
 from ledger.persistence.engine import dispose_engines, get_engine
 from ledger.persistence.roles import create_roles
 from ledger.persistence.schema import TABLES
+from ledger.replay import as_known
 from ledger.timeline import NoteSpec, read_timeline
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
@@ -33,13 +38,15 @@ VIEW = "seatledger_view_splits"
 
 @dataclass(frozen=True)
 class Roles:
-    """A ledger with its two roles, and a URL to connect as each."""
+    """A ledger with its three roles, and a URL to connect as each."""
 
     owner_url: str
     writer: str
     reader: str
+    projector: str
     writer_url: str
     reader_url: str
+    projector_url: str
 
 
 def _as(url: str, role: str) -> str:
@@ -66,12 +73,20 @@ def roles(pg_url: str, pg_server_url: str) -> Iterator[Roles]:
     with get_engine(pg_url).begin() as conn:
         conn.exec_driver_sql(f"CREATE TABLE {VIEW} (id serial PRIMARY KEY, party text)")
     suffix = secrets.token_hex(4)
-    writer, reader = f"sl_writer_{suffix}", f"sl_reader_{suffix}"
+    writer, reader, projector = (f"sl_{r}_{suffix}" for r in ("writer", "reader", "projector"))
     try:
-        create_roles(pg_url, writer=writer, reader=reader)
-        yield Roles(pg_url, writer, reader, _as(pg_url, writer), _as(pg_url, reader))
+        create_roles(pg_url, writer=writer, reader=reader, projector=projector)
+        yield Roles(
+            pg_url,
+            writer,
+            reader,
+            projector,
+            _as(pg_url, writer),
+            _as(pg_url, reader),
+            _as(pg_url, projector),
+        )
     finally:
-        _drop_roles(pg_server_url, writer, reader)
+        _drop_roles(pg_server_url, writer, reader, projector)
 
 
 def _refused(url: str, statement: Executable) -> None:
@@ -135,8 +150,58 @@ def test_writer_records_a_move_when_connected_as_the_writer(roles: Roles) -> Non
     assert verify(roles.owner_url).ok
 
 
-def test_writer_rewrites_a_projection_when_rebuilding_it(roles: Roles) -> None:
-    with get_engine(roles.writer_url).begin() as conn:
+def test_writer_is_refused_when_it_writes_a_projection_or_a_snapshot(roles: Roles) -> None:
+    _refused(roles.writer_url, text(f"INSERT INTO {VIEW} (party) VALUES ('SP')"))
+    _refused(roles.writer_url, update(SNAPSHOTS).values(originator_version=1))
+    _refused(roles.writer_url, delete(SNAPSHOTS))
+    _refused(roles.writer_url, delete(TABLES.tracking))
+
+
+def test_writer_keeps_one_latest_snapshot_per_talks_when_it_may_not_delete(
+    roles: Roles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(application, "SNAPSHOT_EVERY", 4)  # UP is at version 10
+    app = NegotiationLedger(roles.writer_url, recorded_by="writer")
+    for day in range(1, 11):  # versions 11-20: snapshots at 12, 16 and 20
+        app.record(
+            NoteSpec(type="note", negotiation="uttar-pradesh", on=date(2024, 3, day), note="n")
+        )
+
+    with get_engine(roles.owner_url).connect() as conn:
+        kept = conn.execute(
+            select(SNAPSHOTS.c.originator_version).where(SNAPSHOTS.c.originator_id == UP)
+        )
+        assert kept.scalars().all() == [20]  # 12 and 16 superseded by the owner's trigger
+    # Nothing lost: the events are all there and the snapshot folds to what they say.
+    fresh = NegotiationLedger(roles.reader_url)
+    from_snapshot = fresh.repository.get(UP)
+    stored = fresh.recorder.select_events(UP)
+    from_events = as_known([fresh.mapper.to_domain_event(e) for e in stored], None)
+    assert len(stored) == from_snapshot.version == from_events.version == 20
+
+    def state(aggregate: Any) -> Any:
+        # What a snapshot of it holds, less the instant the snapshot itself was taken.
+        return json.loads(fresh.mapper.to_stored_event(StorySnapshot.take(aggregate)).state)[
+            "state"
+        ]
+
+    # A fold from events never sets created_on (only a live aggregate does): not a loss.
+    from_events.created_on = from_snapshot.created_on
+    assert state(from_snapshot) == state(from_events)
+    assert verify(roles.reader_url).ok
+
+
+def test_projector_is_refused_when_it_writes_the_event_log(roles: Roles) -> None:
+    row = {"originator_id": UP, "originator_version": 99, "topic": "t", "state": b"{}"}
+    _refused(roles.projector_url, insert(EVENTS).values(hash="0" * 64, **row))
+    for table in (EVENTS, MOVES):
+        _refused(roles.projector_url, update(table).values(originator_version=1))
+        _refused(roles.projector_url, delete(table))
+        _refused(roles.projector_url, text(f"TRUNCATE {table}"))
+
+
+def test_projector_rewrites_a_projection_when_rebuilding_it(roles: Roles) -> None:
+    with get_engine(roles.projector_url).begin() as conn:
         conn.execute(text(f"INSERT INTO {VIEW} (party) VALUES ('SP'), ('INC')"))
         conn.execute(text(f"UPDATE {VIEW} SET party = 'AAP' WHERE party = 'INC'"))
         conn.execute(text(f"DELETE FROM {VIEW} WHERE party = 'SP'"))
@@ -145,7 +210,9 @@ def test_writer_rewrites_a_projection_when_rebuilding_it(roles: Roles) -> None:
 
 
 def test_nothing_is_created_when_roles_are_set_up_again(roles: Roles) -> None:
-    again = create_roles(roles.owner_url, writer=roles.writer, reader=roles.reader)
+    again = create_roles(
+        roles.owner_url, writer=roles.writer, reader=roles.reader, projector=roles.projector
+    )
 
     assert again.created == ()
     assert VIEW in again.tables
@@ -153,7 +220,13 @@ def test_nothing_is_created_when_roles_are_set_up_again(roles: Roles) -> None:
 
 
 def test_password_is_stored_only_as_a_scram_verifier_when_one_is_given(roles: Roles) -> None:
-    create_roles(roles.owner_url, writer=roles.writer, reader=roles.reader, password="s3cr3t-pw")
+    create_roles(
+        roles.owner_url,
+        writer=roles.writer,
+        reader=roles.reader,
+        projector=roles.projector,
+        password="s3cr3t-pw",
+    )
 
     with get_engine(roles.owner_url).connect() as conn:
         stored = conn.execute(
