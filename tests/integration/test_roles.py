@@ -1,4 +1,4 @@
-"""Least privilege on PostgreSQL: the writer appends, the projector keeps views, the reader reads."""
+"""Least privilege on PostgreSQL: the writer appends, the projector keeps views, readers read."""
 
 from __future__ import annotations
 
@@ -174,9 +174,9 @@ def test_writer_keeps_one_latest_snapshot_per_talks_when_it_may_not_delete(
         assert kept.scalars().all() == [20]  # 12 and 16 superseded by the owner's trigger
     # Nothing lost: the events are all there and the snapshot folds to what they say.
     fresh = NegotiationLedger(roles.reader_url)
-    from_snapshot = fresh.repository.get(UP)
+    from_snapshot: Any = fresh.repository.get(UP)
     stored = fresh.recorder.select_events(UP)
-    from_events = as_known([fresh.mapper.to_domain_event(e) for e in stored], None)
+    from_events: Any = as_known(map(fresh.mapper.to_domain_event, stored), None)  # type: ignore[arg-type]
     assert len(stored) == from_snapshot.version == from_events.version == 20
 
     def state(aggregate: Any) -> Any:

@@ -1,0 +1,149 @@
+"""The three PostgreSQL roles through the command line, each command a real process."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import errors as pg_errors
+from sqlalchemy.engine import make_url
+
+from tests.e2e.conftest import Team
+from tests.e2e.test_cli_subprocess import seatledger
+
+LAG_NOTICE = "the views lag the event log by"
+TABLES = (
+    "seatledger_events",
+    "seatledger_moves",
+    "seatledger_snapshots",
+    "seatledger_tracking",
+    "seatledger_view_splits",
+    "seatledger_view_moves",
+    "seatledger_view_position",
+)
+LOG = ("seatledger_events", "seatledger_moves")
+
+
+def _connect(url: str) -> psycopg.Connection[Any]:
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return psycopg.connect(conninfo, autocommit=True)
+
+
+def _lag(team: Team) -> int:
+    return int(json.loads(team.run("reader", "projections", "status", "-f", "json").stdout)["lag"])
+
+
+def _without_instants(report: dict[str, Any]) -> dict[str, Any]:
+    # The digest is made when the report is: its time differs from one run to the next.
+    return {**report, "digest": {**report["digest"], "created_at": None}}
+
+
+READS = {
+    "split": (["split", "delhi", "--as-of", "2024-04-30", "-f", "json"], True),
+    "splits": (["splits", "--as-of", "2024-03-31", "-f", "json"], True),
+    "rollup": (["rollup", "-f", "json"], True),
+    "history": (["history", "delhi", "-f", "json"], True),
+    "history-all": (["history", "--known-on", "2030-01-01", "-f", "json"], True),
+    "report": (["report", "--all", "-o", "-", "-f", "json"], True),
+    "replay": (["replay", "-f", "json"], False),
+    "replay-history": (["replay", "--view", "history", "-f", "json"], False),
+    "verify": (["verify", "-f", "json"], False),
+    "status": (["projections", "status", "-f", "json"], False),
+}
+
+
+@pytest.mark.parametrize("command", READS, ids=list(READS))
+def test_reader_gets_the_same_answer_when_views_lag_and_when_they_are_fresh(
+    team: Team, command: str
+) -> None:
+    args, reads_views = READS[command]
+    team.run("writer", "note", "delhi", "--on", "2024-04-02", "--note", f"seen {command}")
+
+    lagging = team.run("reader", *args)
+    assert _lag(team) > 0  # the reader could not, and did not, update the views
+    team.run("projector", "projections", "catch-up")
+    fresh = team.run("reader", *args)
+
+    assert "Traceback" not in lagging.stderr
+    assert lagging.stderr.count(LAG_NOTICE) == (1 if reads_views else 0), lagging.stderr
+    assert LAG_NOTICE not in fresh.stderr
+    before, after = json.loads(lagging.stdout), json.loads(fresh.stdout)
+    if command == "report":
+        before, after = _without_instants(before), _without_instants(after)
+        assert before["rollup"]["parties"]["SP"] == 63
+    if command == "status":
+        assert (before["lag"], after["lag"]) == (after["head"] - before["position"], 0)
+        return
+    assert before == after
+    if command == "split":
+        assert (after["status"], after["split"]) == ("agreed", {"AAP": 4, "INC": 3})
+    if command == "verify":
+        assert after["ok"] is True
+
+
+def test_notice_names_how_far_the_views_lag_when_the_reader_replays(team: Team) -> None:
+    team.run("projector", "projections", "catch-up")
+    for day in (3, 4):
+        team.run("writer", "note", "delhi", "--on", f"2024-04-0{day}", "--note", "lag two")
+
+    done = team.run("reader", "split", "delhi")
+
+    assert "by 2 notification(s)" in done.stderr
+    assert "AAP" in done.stdout
+
+
+@pytest.mark.parametrize("role", ["writer", "reader"])
+@pytest.mark.parametrize("table", TABLES)
+def test_table_refuses_update_delete_and_truncate_when_not_the_projector_or_owner(
+    team: Team, role: str, table: str
+) -> None:
+    with _connect(getattr(team, role)) as conn:
+        column = conn.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s LIMIT 1",
+            (table,),
+        ).fetchone()
+        assert column is not None
+        for statement in (
+            f'UPDATE {table} SET "{column[0]}" = "{column[0]}"',
+            f"DELETE FROM {table}",
+            f"TRUNCATE {table}",
+        ):
+            with pytest.raises(pg_errors.InsufficientPrivilege):
+                conn.execute(statement)
+
+
+@pytest.mark.parametrize("table", [t for t in TABLES if t not in LOG])
+def test_writer_and_reader_are_refused_when_they_insert_beside_the_log(
+    team: Team, table: str
+) -> None:
+    for role in ("writer", "reader"):
+        if role == "writer" and table == "seatledger_snapshots":
+            continue  # the writer snapshots what it records; a trigger supersedes old ones
+        with _connect(getattr(team, role)) as conn, pytest.raises(pg_errors.InsufficientPrivilege):
+            conn.execute(f"INSERT INTO {table} DEFAULT VALUES")
+
+
+@pytest.mark.parametrize("table", LOG)
+def test_projector_is_refused_when_it_writes_the_event_log(team: Team, table: str) -> None:
+    with _connect(team.projector) as conn:
+        for statement in (
+            f"INSERT INTO {table} DEFAULT VALUES",
+            f"UPDATE {table} SET originator_version = originator_version",
+            f"DELETE FROM {table}",
+            f"TRUNCATE {table}",
+        ):
+            with pytest.raises(pg_errors.InsufficientPrivilege):
+                conn.execute(statement)
+
+
+def test_reader_and_writer_are_refused_with_a_pointer_when_they_catch_up(team: Team) -> None:
+    team.run("writer", "note", "delhi", "--on", "2024-04-05", "--note", "one more")
+    for role in ("writer", "reader"):
+        for command in ("catch-up", "rebuild"):
+            done = seatledger("--db", getattr(team, role), "projections", command, cwd=team.home)
+            assert done.returncode == 2, done.stderr
+            assert "projector role" in done.stderr
+            assert "Traceback" not in done.stderr
