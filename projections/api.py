@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -95,12 +96,8 @@ class LedgerViews:
 
         InputError if this role may not write the views (a reader or writer role).
         """
-        try:
+        with _as_projector():
             return self._projector.catch_up(progress)
-        except (DBAPIError, PersistenceError) as error:
-            if not _permission_denied(error):
-                raise
-            raise InputError(_NOT_PROJECTOR) from None
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Drop the views and derive them again, one aggregate at a time; return the count.
@@ -108,12 +105,8 @@ class LedgerViews:
         One write transaction (a killed rebuild leaves the views as they were); on SQLite it
         holds the write lock throughout, so writers wait for it (busy timeout 30 s).
         """
-        try:
+        with _as_projector():
             return self._projector.rebuild(progress)
-        except (DBAPIError, PersistenceError) as error:
-            if not _permission_denied(error):
-                raise
-            raise InputError(_NOT_PROJECTOR) from None
 
     def status(self) -> ProjectionStatus:
         """Position reached, last notification recorded, and the lag between them."""
@@ -253,6 +246,17 @@ _NOT_PROJECTOR = (
     "this role may not update the views (it may only read them): run catch-up, rebuild "
     "and `projections follow` as the projector role (`seatledger init --roles --projector NAME`)"
 )
+
+
+@contextmanager
+def _as_projector() -> Iterator[None]:
+    """Upkeep refused for want of rights becomes an error that names the role to use."""
+    try:
+        yield
+    except (DBAPIError, PersistenceError) as error:
+        if not _permission_denied(error):
+            raise
+        raise InputError(_NOT_PROJECTOR) from None
 
 
 def _instants(as_of: ValidTime | None, known_on: ValidTime | None) -> tuple[int, int]:
