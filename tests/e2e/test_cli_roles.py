@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
 from typing import Any
 
 import psycopg
@@ -14,6 +19,7 @@ from sqlalchemy.engine import make_url
 from scripts.cli import app
 from tests.e2e.conftest import Team
 from tests.e2e.test_cli_subprocess import seatledger
+from tests.reliability.killing import kill, start
 
 LAG_NOTICE = "the views lag the event log by"
 TABLES = (
@@ -50,6 +56,7 @@ READS = {
     "rollup": (["rollup", "-f", "json"], True),
     "history": (["history", "delhi", "-f", "json"], True),
     "history-all": (["history", "--known-on", "2030-01-01", "-f", "json"], True),
+    "diff": (["diff", "--from", "2024-02-01", "--to", "2024-03-31", "-f", "json"], True),
     "report": (["report", "--all", "-o", "-", "-f", "json"], True),
     "replay": (["replay", "-f", "json"], False),
     "replay-history": (["replay", "--view", "history", "-f", "json"], False),
@@ -71,7 +78,7 @@ def test_every_reading_command_is_tried_as_the_reader_when_it_is_on_the_command_
         for name, command in getattr(group, "commands", {}).items()
         if getattr(command, "rich_help_panel", None) == "Reading"
     }
-    tried = {args[0] for args, _ in READS.values()}
+    tried = {args[0] for args, _ in READS.values()} | {"serve"}  # serve: its own test below
     assert reading - tried == set()
 
 
@@ -172,3 +179,38 @@ def test_reader_and_writer_are_refused_with_a_pointer_when_they_catch_up(team: T
             assert done.returncode == 2, done.stderr
             assert "projector role" in done.stderr
             assert "Traceback" not in done.stderr
+
+
+def test_web_view_serves_the_same_pages_to_the_reader_when_views_lag_and_when_fresh(
+    team: Team,
+) -> None:
+    team.run("writer", "note", "delhi", "--on", "2024-04-07", "--note", "seen on the web")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = start(["-m", "scripts.cli", "--db", team.reader, "serve", "--port", str(port)])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        lagging = [_get_json(f"{base}{page}", server) for page in PAGES]
+        assert _lag(team) > 0
+        team.run("projector", "projections", "catch-up")
+        fresh = [_get_json(f"{base}{page}", server) for page in PAGES]
+    finally:
+        kill(server)
+    assert lagging == fresh
+    assert "seen on the web" in json.dumps(fresh[1])
+
+
+PAGES = ("/index.json", "/n/delhi.json", "/diff.json?from=2024-02-01&to=2024-03-31")
+
+
+def _get_json(url: str, server: subprocess.Popen[bytes]) -> Any:
+    end = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                return json.loads(response.read())
+        except urllib.error.URLError:
+            assert server.poll() is None, "the server ended"
+            assert time.monotonic() < end, "the server did not answer within 60 s"
+            time.sleep(0.1)
