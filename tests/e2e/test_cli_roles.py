@@ -44,10 +44,14 @@ def _lag(team: Team) -> int:
 
 
 def _without_instants(found: dict[str, Any]) -> dict[str, Any]:
-    # A digest is made when asked for: its time differs from one run to the next.
-    if "digest" in found:
-        return {**found, "digest": {**found["digest"], "created_at": None}}
-    return {**found, "created_at": None}
+    # A digest (and a report's "known through") is the time it was asked for: it differs
+    # from one run to the next.
+    if "digest" not in found:
+        return {**found, "created_at": None}
+    found = {**found, "digest": {**found["digest"], "created_at": None}}
+    if "views" in found:
+        found["views"] = {**found["views"], "known_through": None}
+    return found
 
 
 READS = {
