@@ -16,10 +16,16 @@ from ledger.integrity import Digest, compute_digest
 from ledger.persistence.engine import read_transaction
 from projections.api import LedgerViews
 from projections.diff import ledger_diff
-from projections.report_model import NegotiationReport, ReportFacts, chart_series, iso
+from projections.report_model import (
+    NegotiationReport,
+    ReportFacts,
+    SplitOn,
+    chart_series,
+    iso,
+)
 from projections.report_render import FORMATS, ReportFormat, render
 from projections.tables import moves, splits
-from projections.timeaxis import from_micros
+from projections.timeaxis import from_micros, parse_valid_time
 
 When = date | datetime | None
 ATTEMPTS = 3
@@ -60,6 +66,11 @@ def gather(
     return facts
 
 
+def _split_on(views: LedgerViews, negotiation: str, known_on: When) -> SplitOn:
+    """The negotiation's split view at the end of a date, as known on the report's K."""
+    return lambda on: views.split(negotiation, parse_valid_time(on), known_on).to_json()
+
+
 def _read(
     views: LedgerViews, digest: Digest, negotiation: str | None, as_of: When, known_on: When
 ) -> ReportFacts:
@@ -71,7 +82,8 @@ def _read(
     for split in splits:
         history = [m.to_json() for m in views.history(split.negotiation, as_of, known_on)]
         title = split.title or split.region or split.negotiation
-        parts.append(NegotiationReport(split.to_json(), title, history, chart_series(history)))
+        series = chart_series(history, _split_on(views, split.negotiation, known_on))
+        parts.append(NegotiationReport(split.to_json(), title, history, series))
     rollup = views.rollup(as_of, known_on)
     listed = [{**view.to_json(), "title": view.title} for view in rollup.negotiations]
     return ReportFacts(

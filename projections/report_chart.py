@@ -1,40 +1,47 @@
-"""The seats-over-time chart: one step line per party, drawn by matplotlib as inline SVG."""
+"""The seats-over-time chart: one step line per party, drawn by matplotlib as inline SVG.
+
+What a reader must be able to trust: every party with seats has its own visible line (equal
+shares are drawn side by side, each with its own marker and a label at its end), a line ends
+where the party drops out of the split, the date axis has unique ticks spanning the whole
+talks, and no two labels print over each other.
+"""
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from projections.report_model import Point, instant
+from projections.report_style import party_colours, party_marker
 
-# Distinct on white and for the common colour-vision deficiencies (Okabe-Ito first).
-PALETTE = (
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#D55E00",
-    "#CC79A7",
-    "#56B4E9",
-    "#7A5195",
-    "#8C564B",
-    "#4D4D4D",
-    "#BCBD22",
-    "#17BECF",
-    "#B2182B",
-    "#2E7D32",
-    "#5C6BC0",
-)
+__all__ = ["Mark", "chart_svg", "party_colours", "series_id"]
+
 INK = "#1F2933"
 MUTED = "#6B7785"
 GRID = "#E4E7EB"
+# The whole documented range of dates: an axis is clipped to it rather than overflow.
+FIRST_INSTANT = datetime(1, 1, 1, tzinfo=UTC)
+LAST_INSTANT = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+MIN_SPAN = timedelta(days=7)  # shorter axes would tick by the hour and repeat the day's label
+OFFSET_PT = 2.8  # lines with equal seats over the same dates are drawn this far apart
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def party_colours(parties: Iterable[str]) -> dict[str, str]:
-    """One colour per party, in the order given, the same in every chart and table of a report."""
-    return {party: PALETTE[i % len(PALETTE)] for i, party in enumerate(dict.fromkeys(parties))}
+@dataclass(frozen=True)
+class Mark:
+    """A dated event drawn as a dashed vertical line with a word: agreed, amended, ended."""
+
+    on: str
+    word: str
+
+
+def series_id(party: str) -> str:
+    """The SVG id of a party's line (tests and readers' tools find the line by it)."""
+    return f"series-{party}"
 
 
 def chart_svg(
@@ -42,24 +49,23 @@ def chart_svg(
     *,
     colours: Mapping[str, str],
     seats: int,
-    start: str | None = None,
+    span: tuple[str, str | None],
+    marks: Sequence[Mark] = (),
     until: str | None = None,
     salt: str = "chart",
     label: str = "Seats over time",
 ) -> str:
-    """Each party's seats as a step line over valid time; an `<svg>` element as text."""
+    """Each party's seats as a step line over valid time; an `<svg>` element as text.
+
+    `span` is the first and last date of the talks' moves: the axis covers both.
+    """
     # Imported here: matplotlib takes a second to import and most commands never draw.
     from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    points = [p for pts in series.values() for p in pts]
-    first = min([instant(p.on) for p in points] + ([instant(start)] if start else []))
-    last = max(instant(p.on) for p in points)
-    end = last
-    if until:  # a bare date covers its whole day
-        end = instant(until) + (timedelta(days=1) if len(until) == 10 else timedelta())
-    end = max(end, last + max(timedelta(days=2), (last - first) * 0.06))
+    first, end = _axis_span(series, span, until)
+    top = max((p.seats or 0 for pts in series.values() for p in pts), default=0)
     # Text stays text (small, selectable); matplotlib's own font list ends in sans-serif.
     style = {
         "svg.fonttype": "none",
@@ -71,98 +77,224 @@ def chart_svg(
         "ytick.color": MUTED,
     }
     with rc_context(style):  # type: ignore[arg-type]  # the stubs want literal keys
-        figure = Figure(figsize=(9.2, 3.3), layout="constrained")
+        figure = Figure(figsize=(9.2, 3.4), layout="constrained")
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
-        _draw(axes, series, colours, end)
-        _mark_agreements(axes, points)
-        _style(axes, seats, max(p.seats for p in points), first, end)
+        _style(axes, seats, top, first, end)
+        ends = _draw(axes, figure, series, colours, end)
+        words = _mark(axes, marks, first, end)
+        figure.draw_without_rendering()  # lay out once, so labels can be measured
+        _spread_vertically(figure, ends)
+        _spread_in_rows(figure, words)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     return _inline(buffer.getvalue(), label)
 
 
+def _axis_span(
+    series: Mapping[str, Sequence[Point]], span: tuple[str, str | None], until: str | None
+) -> tuple[datetime, datetime]:
+    """The axis from the talks' first move to their last (or the report's date), clipped."""
+    dates = [instant(p.on) for pts in series.values() for p in pts]
+    dates += [instant(on) for on in span if on]
+    first, last = min(dates), max(dates)
+    end = last
+    if until:  # a bare date covers its whole day
+        end = max(end, _shift(instant(until), timedelta(days=1 if len(until) == 10 else 0)))
+    end = max(end, _shift(last, max(timedelta(days=1), (last - first) * 0.04)))
+    end = max(end, _shift(first, MIN_SPAN))
+    # At the end of time the span is made up on the left instead.
+    return min(first, _shift(end, -MIN_SPAN)), end
+
+
+def _shift(when: datetime, by: timedelta) -> datetime:
+    """`when + by`, clipped to the dates Python (and the ledger) can hold."""
+    try:
+        return min(max(when + by, FIRST_INSTANT), LAST_INSTANT)
+    except OverflowError:
+        return LAST_INSTANT if by > timedelta() else FIRST_INSTANT
+
+
 def _draw(
-    axes: Any, series: Mapping[str, Sequence[Point]], colours: Mapping[str, str], end: datetime
-) -> None:
-    deals = _deals(series)
-    for party in sorted(series, key=lambda p: (-series[p][-1].seats, p)):
+    axes: Any,
+    figure: Any,
+    series: Mapping[str, Sequence[Point]],
+    colours: Mapping[str, str],
+    end: datetime,
+) -> list[Any]:
+    """One step line per party (NaN where it is out of the split); its end labels."""
+    from matplotlib.transforms import ScaledTranslation
+
+    taken: list[tuple[int, list[tuple[datetime, datetime, int]]]] = []
+    labels = []
+    order = sorted(series, key=lambda p: (-(_last_seats(series[p]) or 0), p))
+    for party in order:
         pts = sorted(series[party], key=lambda p: instant(p.on))
-        xs = [instant(p.on) for p in pts]
-        ys = [p.seats for p in pts]
-        # A party's step holds until the next split that names it, but not past an
-        # agreement or amendment that leaves it out: that deal gave it nothing.
-        stop = next(
-            (
-                when
-                for when, move, named in deals
-                if when >= xs[-1] and move != pts[-1].move and party not in named
-            ),
-            end,
-        )
-        label = f"{party} ({ys[-1]})" if stop == end else f"{party} (not in the deal)"
+        steps = _steps(pts, end)
+        if not steps:
+            continue
+        lane = _free_lane(steps, taken)
+        taken.append((lane, steps))
+        # Lanes alternate above and below the true value: 0, +1, -1, +2, …
+        shift = OFFSET_PT * ((lane + 1) // 2) * (1 if lane % 2 else -1)
+        moved = axes.transData + ScaledTranslation(0, shift / 72, figure.dpi_scale_trans)
+        xs = [x for start, stop, _ in steps for x in (start, stop)]
+        ys = [float(y) for _, _, y in steps for _ in (0, 1)]
+        xs, ys = _with_gaps(steps, xs, ys)
         colour = colours.get(party, INK)
-        axes.step(
-            [*xs, stop],
-            [*ys, ys[-1]],
-            where="post",
+        (line,) = axes.plot(
+            xs,
+            ys,
             color=colour,
             linewidth=2.2,
-            label=label,
             solid_joinstyle="miter",
+            transform=moved,
+            linestyle="-" if lane == 0 else (0, (4, 1.5)),
         )
+        line.set_gid(series_id(party))
+        starts = [(start, y) for start, _, y in steps]
         axes.plot(
-            xs, ys, "o", color=colour, markersize=5, markeredgecolor="white", markeredgewidth=1
+            [s for s, _ in starts],
+            [y for _, y in starts],
+            linestyle="none",
+            transform=moved,
+            marker=party_marker(party),
+            color=colour,
+            markersize=5.5,
+            markeredgecolor="white",
+            markeredgewidth=0.8,
         )
-        if stop != end:
-            axes.plot([stop], [ys[-1]], marker="|", color=colour, markersize=8)
+        stops = [(stop, y) for _, stop, y in steps if stop < end]
+        if stops:  # it dropped out of the split: show where its line ends
+            axes.plot([s for s, _ in stops], [y for _, y in stops], linestyle="none",
+                      marker="|", color=colour, markersize=9, transform=moved)  # fmt: skip
+        last_stop, last_y = steps[-1][1], steps[-1][2]
+        labels.append(
+            axes.annotate(
+                f"{party} {last_y}",
+                (last_stop, last_y),
+                xytext=(5, shift),
+                textcoords="offset points",
+                va="center",
+                fontsize=8.5,
+                color=colour,
+                fontweight="bold",
+                annotation_clip=False,
+            )
+        )
+    return labels
 
 
-def _deals(series: Mapping[str, Sequence[Point]]) -> list[tuple[datetime, str, set[str]]]:
-    """Each agreement and amendment in time order: (date, move id, parties it names)."""
-    named: dict[str, tuple[datetime, set[str]]] = {}
-    for party, points in series.items():
-        for point in points:
-            if point.type in ("agreement", "amendment"):
-                named.setdefault(point.move, (instant(point.on), set()))[1].add(party)
-    return sorted((when, move, parties) for move, (when, parties) in named.items())
+def _last_seats(points: Sequence[Point]) -> int | None:
+    return max(points, key=lambda p: instant(p.on)).seats if points else None
 
 
-def _mark_agreements(axes: Any, points: Sequence[Point]) -> None:
-    seen: set[tuple[str, str]] = set()
-    for point in points:
-        key = (point.on, point.type)
-        if point.type not in ("agreement", "amendment") or key in seen:
+def _steps(points: Sequence[Point], end: datetime) -> list[tuple[datetime, datetime, int]]:
+    """(from, to, seats) for each stretch the party holds seats in the split."""
+    steps = []
+    for point, following in zip(points, [*points[1:], None], strict=True):
+        if point.seats is None:
             continue
-        seen.add(key)
-        when = instant(point.on)
+        stop = instant(following.on) if following is not None else end
+        steps.append((instant(point.on), min(stop, end), point.seats))
+    return steps
+
+
+def _with_gaps(
+    steps: Sequence[tuple[datetime, datetime, int]], xs: list[datetime], ys: list[float]
+) -> tuple[list[datetime], list[float]]:
+    """Insert a NaN between stretches that do not touch, so the line breaks there."""
+    out_x: list[datetime] = []
+    out_y: list[float] = []
+    for i, (start, _, _) in enumerate(steps):
+        if i and steps[i - 1][1] < start:
+            out_x.append(start)
+            out_y.append(float("nan"))
+        out_x += xs[2 * i : 2 * i + 2]
+        out_y += ys[2 * i : 2 * i + 2]
+    return out_x, out_y
+
+
+def _free_lane(
+    steps: Sequence[tuple[datetime, datetime, int]],
+    taken: Sequence[tuple[int, Sequence[tuple[datetime, datetime, int]]]],
+) -> int:
+    """The first lane where no line drawn before shares a value over the same dates."""
+    busy = {
+        lane
+        for lane, others in taken
+        for a0, a1, ay in steps
+        for b0, b1, by in others
+        if ay == by and a0 < b1 and b0 < a1
+    }
+    return next(lane for lane in range(len(taken) + 1) if lane not in busy)
+
+
+def _mark(axes: Any, marks: Sequence[Mark], first: datetime, end: datetime) -> list[Any]:
+    """A dashed line and a word for each agreement, amendment and end of talks."""
+    words = []
+    for mark in marks:
+        when = instant(mark.on)
+        if not first <= when <= end:
+            continue
         axes.axvline(when, color=MUTED, linestyle=(0, (2, 3)), linewidth=1, zorder=0)
-        word = "agreed" if point.type == "agreement" else "amended"
-        axes.annotate(
-            word,
-            (when, 1),
-            xycoords=("data", "axes fraction"),
-            xytext=(3, -2),
-            textcoords="offset points",
-            va="top",
-            fontsize=8.5,
-            color=MUTED,
+        words.append(
+            axes.annotate(
+                mark.word,
+                (when, 1),
+                xycoords=("data", "axes fraction"),
+                xytext=(3, -2),
+                textcoords="offset points",
+                va="top",
+                fontsize=8.5,
+                color=MUTED,
+            )
         )
+    return words
+
+
+def _spread_vertically(figure: Any, labels: Sequence[Any]) -> None:
+    """Push end labels apart upwards until no two overlap (their order is kept)."""
+    renderer = figure.canvas.get_renderer()
+    boxes = sorted(((t.get_window_extent(renderer), t) for t in labels), key=lambda b: b[0].y0)
+    placed: list[Any] = []
+    for box, text in boxes:
+        lift = 0.0
+        for other in placed:
+            overlaps_x = box.x0 < other.x1 and other.x0 < box.x1
+            if overlaps_x and box.y0 + lift < other.y1 + 1:
+                lift = other.y1 + 1 - box.y0
+        if lift:
+            dx, dy = text.xyann
+            text.xyann = (dx, dy + lift * 72 / figure.dpi)
+            box = box.translated(0, lift)
+        placed.append(box)
+
+
+def _spread_in_rows(figure: Any, words: Sequence[Any]) -> None:
+    """Move a word down a row when it would print over the word before it."""
+    renderer = figure.canvas.get_renderer()
+    rows: list[float] = []  # the right edge of the last word in each row
+    for box, text in sorted(((t.get_window_extent(renderer), t) for t in words), key=_x0):
+        row = next((i for i, right in enumerate(rows) if right + 3 < box.x0), len(rows))
+        if row == len(rows):
+            rows.append(box.x1)
+        rows[row] = box.x1
+        dx, dy = text.xyann
+        text.xyann = (dx, dy - row * (box.height * 72 / figure.dpi + 1))
+
+
+def _x0(item: tuple[Any, Any]) -> float:
+    return float(item[0].x0)
 
 
 def _style(axes: Any, seats: int, top: int, first: datetime, end: datetime) -> None:
-    import matplotlib.dates
-
-    mdates: Any = matplotlib.dates  # its locator and formatter constructors are unannotated
-
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=9, tz=UTC)
-    axes.xaxis.set_major_locator(locator)
-    one_year = first.year == end.year
-    axes.xaxis.set_major_formatter(
-        mdates.DateFormatter("%d %b" if one_year else "%d %b %Y", tz=UTC)
-    )
-    axes.set_xlabel(f"date of the move ({first.year})" if one_year else "date of the move")
-    axes.set_xlim(first - (end - first) * 0.02, end)
+    left = _shift(first, -(end - first) * 0.02)
+    axes.set_xlim(left, end)
+    ticks, words = _ticks(left, end)
+    axes.set_xticks(ticks, words)
+    one_year = left.year == end.year  # then the year is said once, in the axis label
+    axes.set_xlabel(f"date of the move ({end.year})" if one_year else "date of the move")
     ceiling = max(seats, top)
     axes.set_ylim(0, ceiling * 1.08 if ceiling else 1)
     if seats:
@@ -184,14 +316,30 @@ def _style(axes: Any, seats: int, top: int, first: datetime, end: datetime) -> N
     for side in ("left", "bottom"):
         axes.spines[side].set_color("#9AA5B1")
     axes.tick_params(length=3)
-    axes.legend(
-        loc="center left",
-        bbox_to_anchor=(1.01, 0.5),
-        frameon=False,
-        title="party",
-        title_fontsize=9,
-        alignment="left",
-    )
+
+
+def _ticks(left: datetime, end: datetime) -> tuple[list[datetime], list[str]]:
+    """Day-or-coarser ticks inside the axis, each with a label no other tick has."""
+    import matplotlib.dates
+
+    mdates: Any = matplotlib.dates  # its locator constructors are unannotated
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8, tz=UTC)
+    found = mdates.num2date(locator.tick_values(left, end), tz=UTC)
+    days = {t.date(): t for t in reversed(found) if left <= t <= end}  # one tick a day at most
+    ticks = sorted(days.values())
+    years = {t.year for t in ticks} | {left.year, end.year}
+    if all(t.month == 1 and t.day == 1 for t in ticks) and len(ticks) > 1:
+        words = [str(t.year) for t in ticks]
+    elif all(t.day == 1 for t in ticks) and len(ticks) > 1:
+        words = [MONTHS[t.month - 1] + (f" {t.year}" if len(years) > 1 else "") for t in ticks]
+    else:
+        words = [
+            f"{t.day} {MONTHS[t.month - 1]}" + (f" {t.year}" if len(years) > 1 else "")
+            for t in ticks
+        ]
+    if len(set(words)) < len(words):  # never two ticks alike: fall back to full dates
+        words = [f"{t.year:04d}-{t.month:02d}-{t.day:02d}" for t in ticks]
+    return ticks, words
 
 
 _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)

@@ -10,7 +10,7 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-from projections.report_chart import chart_svg, party_colours
+from projections.report_chart import Mark, chart_svg, party_colours
 from projections.report_diff import diff_html
 from projections.report_model import (
     JsonDict,
@@ -163,30 +163,45 @@ def _bar_row(party: str, seats: int, pool: int, colour: str) -> str:
     )
 
 
+# The moves drawn as a dashed vertical line on the chart, and their word.
+MARKED = {"agreement": "agreed", "amendment": "amended", "talks_ended": "talks ended"}
+
+
 def _chart(report: NegotiationReport, colours: Mapping[str, str]) -> str:
     if not report.series:
         return '<p class="empty">No proposal, counter-offer or agreement to chart yet.</p>'
-    first = next((str(m["on"]) for m in report.history if m.get("on")), None)
+    dates = [str(m["on"]) for m in report.history if m.get("on")]
+    retracted = {str(m.get("corrects")) for m in report.history if m.get("retract")}
+    marks = [
+        Mark(str(m["on"]), MARKED[str(m.get("type"))])
+        for m in report.history
+        if m.get("type") in MARKED and m.get("on") and str(m.get("id")) not in retracted
+    ]
     svg = chart_svg(
         report.series,
         colours=colours,
         seats=int(report.view.get("seats") or 0),
-        start=first,
+        span=(dates[0], dates[-1]),
+        marks=marks,
         until=report.view.get("as_of"),
         salt=report.slug,
         label=f"Seats per party over time, {report.title}",
     )
     return (
-        f'<figure class="chart">{svg}<figcaption>Seats each party would get under each proposal, '
-        "counter-offer, agreement and amendment, by the date of the move (a step holds until "
-        "the next split that names the party).</figcaption></figure>"
+        f'<figure class="chart">{svg}<figcaption>Seats each party holds in the split on the '
+        "table (or the agreed split) on each move's date, as <code>seatledger split --as-of"
+        "</code> answers; a line ends where the party drops out of that split. Lines with "
+        "equal seats are drawn side by side, each labelled at its end.</figcaption></figure>"
     )
 
 
 def _moves(report: NegotiationReport) -> str:
     if not report.history:
         return '<p class="empty">No moves recorded.</p>'
-    cols = "".join(f'<col style="width:{width}">' for _, width in MOVE_COLUMNS)
+    # The By column is as wide as the longest party code in it: a code never wraps.
+    longest = max((len(p) for m in report.history for p in _actors(m)), default=0)
+    widths = {"By": f"{max(52, 18 + 9 * longest)}px"}
+    cols = "".join(f'<col style="width:{widths.get(n, w)}">' for n, w in MOVE_COLUMNS)
     head = "".join(f"<th>{_e(name)}</th>" for name, _ in MOVE_COLUMNS)
     by_id = {str(m.get("id")): m for m in report.history}
     rows = "\n".join(_move_row(report.slug, m, by_id) for m in report.history)
@@ -222,7 +237,7 @@ def _move_row(slug: str, move: JsonDict, rows: Mapping[str, JsonDict]) -> str:
         f"<td>{_e(move.get('recorded_by'))}</td>",
         f'<td><span class="type">{_e(type_label(move.get("type")))}</span>'
         f'<span class="id">{_e(move.get("id"))}</span>{marks}</td>',
-        f"<td>{_e(actor(move))}</td>",
+        f'<td class="by">{_chips(" · ".join(_actors(move)))}</td>',
         f'<td class="split">{_chips(split_text(move.get("split")))}</td>',
         f'<td class="moved">{_chips(seats_moved_text(move.get("seats_moved")))}</td>',
         f"<td>{_source(move.get('source'))}</td>",
@@ -231,6 +246,11 @@ def _move_row(slug: str, move: JsonDict, rows: Mapping[str, JsonDict]) -> str:
     ]
     row_id = _e(_anchor(slug, str(move.get("id"))))
     return f'<tr id="{row_id}" class="{" ".join(classes)}">{"".join(cells)}</tr>'
+
+
+def _actors(move: JsonDict) -> list[str]:
+    """The party codes of a move's By cell, one chip each."""
+    return [p for p in actor(move).split(", ") if p]
 
 
 def _chips(text: str) -> str:

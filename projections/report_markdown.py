@@ -119,7 +119,10 @@ def _negotiation(report: NegotiationReport) -> list[str]:
 
 
 def _series(report: NegotiationReport) -> list[str]:
-    """The chart's facts: each split that names a party, as a date-by-party table."""
+    """The chart's facts: each change of the split on the table, as a date-by-party table.
+
+    A blank cell is unchanged; `out` is a party that dropped out of the split that day.
+    """
     if not report.series:
         return []
     parties = sorted(report.series)
@@ -134,11 +137,18 @@ def _series(report: NegotiationReport) -> list[str]:
         [
             _m(r["on"]),
             f"{_m(type_label(r['type']))} {_code(move)}",
-            *(_m(r.get(p, "")) for p in parties),
+            *("out" if p in r and r[p] is None else _m(r.get(p, "")) for p in parties),
         ]
         for move, r in sorted(by_move.items(), key=lambda item: order[item[0]])
     ]
-    return ["### Seats over time", "", *_table(["Date", "Move", *map(_m, parties)], rows)]
+    legend = "Changes of the split on the table; blank: unchanged, out: out of the split."
+    return [
+        "### Seats over time",
+        "",
+        legend,
+        "",
+        *_table(["Date", "Move", *map(_m, parties)], rows),
+    ]
 
 
 def _move(move: JsonDict) -> list[str]:

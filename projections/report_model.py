@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -13,16 +13,13 @@ from ledger.domain.values import valid_instant
 
 JsonDict = dict[str, Any]
 
-# The moves that put a split on the table or change the agreed one: the chart's points.
-CHARTED_TYPES = ("proposal", "counter_offer", "agreement", "amendment")
-
 
 @dataclass(frozen=True)
 class Point:
-    """One party's seats in one split, on the date the split was made."""
+    """One party's seats in the split on the table (or agreed) from a date; None: it left it."""
 
     on: str
-    seats: int
+    seats: int | None
     move: str
     type: str
     by: str | None
@@ -39,41 +36,35 @@ class Point:
 
 
 Series = dict[str, list[Point]]
+SplitOn = Callable[[str], Mapping[str, Any]]
 
 
-def chart_series(history: Sequence[Mapping[str, Any]]) -> Series:
-    """Each party's seats over valid time, from the splits of proposals and agreements.
+def chart_series(history: Sequence[Mapping[str, Any]], split_on: SplitOn) -> Series:
+    """Each party's seats in the split on the table or agreed, at the end of each move's date.
 
-    History rows are moves as recorded; a point shows a move as its corrections left it
-    (a retracted move, or one a correction moved past the report's date, is not drawn).
+    `split_on(date)` is the split view on that date (as `split --as-of` answers it), so the
+    chart shows what the ledger's own views say: corrections, late facts, lapsed offers and
+    parties that left the table or the alliance included. A party's line ends (a point with
+    no seats) on the date it drops out of that split.
     """
-    rows = {str(move["id"]): move for move in history}
-    series: Series = {}
+    last_move: dict[str, Mapping[str, Any]] = {}
     for move in history:
-        if move.get("type") not in CHARTED_TYPES:
-            continue
-        effective: dict[str, Any] | None = dict(move)
-        for fix_id in as_list(move.get("corrected_by")):
-            effective = _corrected(effective, rows.get(fix_id))
-        if effective is None or not effective.get("split"):
-            continue
-        for party, seats in effective["split"].items():
-            point = Point(
-                str(effective["on"]), int(seats), str(move["id"]), str(move["type"]),
-                effective.get("by"),
-            )  # fmt: skip
-            series.setdefault(str(party), []).append(point)
-    for points in series.values():
-        points.sort(key=lambda p: instant(p.on))
+        if move.get("on"):
+            last_move[str(move["on"])] = move  # history is in date order: the day's last move
+    series: Series = {}
+    before: dict[str, int] = {}
+    for on in sorted(last_move, key=instant):
+        view = split_on(on)
+        now = {str(p): int(n) for p, n in (view.get("split") or {}).items()}
+        move = last_move[on]
+        for party in sorted(before.keys() | now.keys()):
+            if before.get(party) != now.get(party):
+                series.setdefault(party, []).append(
+                    Point(on, now.get(party), str(move.get("id")), str(move.get("type")),
+                          view.get("by"))
+                )  # fmt: skip
+        before = now
     return series
-
-
-def _corrected(move: dict[str, Any] | None, fix: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The move after one correction; None once retracted or moved past the report's date."""
-    if move is None or fix is None or fix.get("retract"):
-        return None
-    changed = {key: fix[key] for key in ("on", "split", "by") if fix.get(key) is not None}
-    return {**move, **changed}
 
 
 def instant(text: str) -> datetime:

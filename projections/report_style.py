@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterable, Mapping
+
 CSS = """
 :root { --ink: #1f2933; --muted: #616e7c; --line: #e4e7eb; --soft: #f5f7fa; --accent: #0b4f8a;
   --agreed: #1e7b4a; --negotiating: #9a5b00; --no-deal: #a61b1b; --opened: #52606d; }
@@ -68,6 +71,7 @@ table.moves thead th { letter-spacing: .02em; font-size: 11px; }
 .chip { white-space: nowrap; display: inline-block; margin-right: 4px; }
 table.moves tbody tr:nth-child(even) { background: var(--soft); }
 table.moves td.when { white-space: nowrap; }
+table.split td:first-child, td.split-cell { white-space: nowrap; }
 table.moves .clock { display: block; color: var(--muted); font-size: 11px; }
 table.moves .id { display: block; color: var(--muted); font-size: 11px; overflow-wrap: anywhere; }
 table.moves .type { font-weight: 600; white-space: nowrap; }
@@ -95,3 +99,62 @@ footer { border-top: 1px solid var(--line); margin-top: 30px; padding-top: 12px;
   tr { break-inside: avoid; }
 }
 """
+
+# One colour per party code, the same in every report. The parties of the bundled INDIA bloc
+# talks have their own; any other code takes a palette colour chosen by a hash of its code
+# (stable from run to run), and a timeline file's `colour` on a party overrides both.
+PALETTE = (
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#7A5195",
+    "#8C564B", "#4D4D4D", "#BCBD22", "#17BECF", "#B2182B", "#2E7D32", "#5C6BC0",
+)  # fmt: skip
+KNOWN_COLOURS = {
+    "INC": "#0072B2",
+    "SP": "#D55E00",
+    "TMC": "#009E73",
+    "AAP": "#56B4E9",
+    "RJD": "#2E7D32",
+    "JDU": "#BCBD22",
+    "SSUBT": "#E69F00",
+    "NCPSP": "#17BECF",
+    "CPIML": "#7A5195",
+    "CPI": "#B2182B",
+    "CPIM": "#CC79A7",
+    "DMK": "#8C564B",
+    "VBA": "#5C6BC0",
+}
+# Markers and dash patterns keyed the same way, so lines that share a colour or a value
+# still differ in shape.
+MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h", "<", ">")
+
+
+def _hashed(code: str, choices: tuple[str, ...]) -> str:
+    return choices[zlib.crc32(code.encode("utf-8")) % len(choices)]
+
+
+def party_colours(
+    parties: Iterable[str], chosen: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Each party's colour: its chosen one, else its own, else one hashed from its code.
+
+    A hashed colour that another party of the same report already shows moves on to the
+    next free one, so a chart never draws two parties alike.
+    """
+    colours: dict[str, str] = {}
+    pending = []
+    for party in dict.fromkeys(parties):
+        fixed = (chosen or {}).get(party) or KNOWN_COLOURS.get(party)
+        if fixed:
+            colours[party] = fixed
+        else:
+            pending.append(party)
+    for party in sorted(pending):
+        start = PALETTE.index(_hashed(party, PALETTE))
+        taken = set(colours.values())
+        free = [PALETTE[(start + i) % len(PALETTE)] for i in range(len(PALETTE))]
+        colours[party] = next((c for c in free if c not in taken), free[0])
+    return colours
+
+
+def party_marker(party: str) -> str:
+    """The marker a party's points carry in every chart."""
+    return _hashed(party, MARKERS)

@@ -30,6 +30,21 @@ def _move(move_id: str, kind: str, on: str, **fields: Any) -> dict[str, Any]:
     }
 
 
+# The split view on each date of the fixture's moves, as `split --as-of` answers it.
+UP_TABLE = {
+    "2024-01-09": {},
+    "2024-01-27": {"SP": 62, "INC": 11},
+    "2024-02-06": {"INC": 25},
+    "2024-02-19": {"SP": 63, "INC": 17},
+    "2024-02-21": {"SP": 63, "INC": 17},
+}
+
+
+def split_on(on: str) -> dict[str, Any]:
+    """The fixture's split view at the end of a date."""
+    return {"split": UP_TABLE[on], "by": None}
+
+
 def uttar_pradesh_facts(note: str = "SP offers Congress 11 seats") -> ReportFacts:
     """Uttar Pradesh once agreed (SP 63, INC 17); SP's first offer of 69 corrected to 62."""
     history = [
@@ -78,7 +93,9 @@ def uttar_pradesh_facts(note: str = "SP offers Congress 11 seats") -> ReportFact
         "unallocated": 0,
         "by": None,
     }
-    part = NegotiationReport(view, "Uttar Pradesh seat sharing", history, chart_series(history))
+    part = NegotiationReport(
+        view, "Uttar Pradesh seat sharing", history, chart_series(history, split_on)
+    )
     return ReportFacts(
         scope="uttar-pradesh",
         as_of="2024-03-01",
@@ -136,7 +153,7 @@ def test_chart_is_inline_svg_with_step_lines_when_a_split_was_proposed() -> None
     svg = page[page.index("<svg") : page.index("</svg>")]
     assert "<?xml" not in page and "<!DOCTYPE svg" not in page
     assert len(re.findall(r'<path [^>]*d="M', svg)) >= 2
-    assert "SP (63)" in svg and "INC (17)" in svg
+    assert "SP 63" in svg and "INC 17" in svg
 
 
 def test_html_fetches_nothing_when_opened() -> None:
@@ -145,16 +162,14 @@ def test_html_fetches_nothing_when_opened() -> None:
         assert fetch not in page
 
 
-def test_chart_shows_the_corrected_split_when_an_offer_was_corrected() -> None:
+def test_chart_has_a_point_where_a_party_enters_changes_or_leaves_the_split() -> None:
     series = uttar_pradesh_facts().negotiations[0].series
-    assert [p.seats for p in series["SP"]] == [62, 63, 63]
-    assert [p.move for p in series["SP"]] == ["up-sp-offers-11", "up-sp-17", "up-agreement"]
-
-
-def test_chart_leaves_out_a_move_when_it_was_retracted() -> None:
-    history = uttar_pradesh_facts().negotiations[0].history
-    retracted = [{**m, "retract": True} if m["id"] == "up-fix" else m for m in history]
-    assert "up-sp-offers-11" not in {p.move for p in chart_series(retracted)["SP"]}
+    assert [(p.on, p.seats) for p in series["SP"]] == [
+        ("2024-01-27", 62),
+        ("2024-02-06", None),
+        ("2024-02-19", 63),
+    ]
+    assert [p.move for p in series["SP"]] == ["up-fix", "up-inc-25", "up-sp-17"]
 
 
 def test_seats_moved_are_signed_per_party_when_rendered() -> None:
@@ -167,7 +182,7 @@ def test_json_carries_split_history_series_digest_and_rollup() -> None:
     (talks,) = report["negotiations"]
     assert talks["split"] == {"SP": 63, "INC": 17} and talks["status"] == "agreed"
     assert len(talks["history"]) == 6
-    assert [p["seats"] for p in talks["series"]["INC"]] == [11, 25, 17, 17]
+    assert [p["seats"] for p in talks["series"]["INC"]] == [11, 25, 17]
     assert report["digest"]["root"] == "ab" * 32
     assert report["rollup"]["parties"] == {"SP": 63, "INC": 17}
 
@@ -197,6 +212,6 @@ def test_move_ids_stay_literal_in_markdown_code_spans_when_they_hold_underscores
     facts = uttar_pradesh_facts()
     talks = facts.negotiations[0]
     history = [{**m, "id": "up_sp_17"} if m["id"] == "up-sp-17" else m for m in talks.history]
-    part = NegotiationReport(talks.view, talks.title, history, chart_series(history))
+    part = NegotiationReport(talks.view, talks.title, history, chart_series(history, split_on))
     text = render(ReportFacts(None, None, None, facts.digest, [part], facts.rollup), "markdown")
     assert "`up_sp_17`" in text and "up\\_sp\\_17" not in text
