@@ -152,9 +152,11 @@ class NegotiationLedger(Application[UUID]):
 
     # -- commands -------------------------------------------------------------
 
-    def register_parties(self, parties: dict[str, str]) -> None:
-        """Make party codes known (names optional)."""
-        self._retrying(lambda: self._register(parties), dry_run=False)
+    def register_parties(
+        self, parties: dict[str, str], colours: dict[str, str] | None = None
+    ) -> None:
+        """Make party codes known (names optional), with any chart colours chosen for them."""
+        self._retrying(lambda: self._register(parties, colours or {}), dry_run=False)
 
     def form_alliance(self, spec: AllianceSpec, *, dry_run: bool = False) -> Outcome:
         """Form an alliance (unchanged if it already exists)."""
@@ -250,9 +252,10 @@ class NegotiationLedger(Application[UUID]):
 
     # -- internals ------------------------------------------------------------
 
-    def _register(self, parties: dict[str, str]) -> list[Any]:
+    def _register(self, parties: dict[str, str], colours: dict[str, str]) -> list[Any]:
         roster = self.roster()
         roster.register(parties, self.recorded_by)
+        roster.choose_colours(colours, self.recorded_by)
         return [roster]
 
     def _check_known(self, spec: AnyMove) -> None:

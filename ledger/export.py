@@ -69,9 +69,10 @@ def export_timeline(
     document: dict[str, Any] = {"format": FORMAT}
     if alliance is not None:
         document["alliance"] = log.alliances[alliance]
+    roster = app.roster()
     document["parties"] = [
-        {"code": code, "name": name} if name else {"code": code}
-        for code, name in app.roster().parties.items()
+        _drop_empty({"code": code, "name": name, "colour": roster.colours.get(code)})
+        for code, name in roster.parties.items()
     ]
     document["negotiations"] = [log.negotiations[slug] for slug in chosen]
     document["moves"] = [move for owner, move in [*log.moves, *log.corrections] if owner in keep]

@@ -277,6 +277,7 @@ def _build(
     report = ImportReport()
     by = app.recorded_by
     batch.roster.register({p.code: p.name for p in timeline.parties}, by)
+    batch.roster.choose_colours({p.code: p.colour for p in timeline.parties if p.colour}, by)
     alliance_slug = _form_alliance(app, batch, timeline)
     groups: dict[UUID, _Group] = {}
 

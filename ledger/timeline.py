@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from ledger.domain.errors import InputError
-from ledger.domain.values import PartyCode, Slug, ValidTime, parse_when
+from ledger.domain.values import Colour, PartyCode, Slug, ValidTime, parse_when
 
 FORMAT = "seatledger/timeline@1"
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -99,6 +99,7 @@ class PartySpec(Spec):
 
     code: PartyCode
     name: Text = ""
+    colour: Colour | None = None  # its line and bars in every report (#RRGGBB)
 
 
 class AllianceSpec(Spec):

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from ledger.application import NegotiationLedger
 from ledger.domain.errors import InputError
 from ledger.integrity import Digest, compute_digest
 from ledger.persistence.engine import read_transaction
@@ -53,9 +54,10 @@ def gather(
 ) -> ReportFacts:
     """Read everything a report shows, at the ledger position its digest names."""
     views = LedgerViews(url)
+    colours = NegotiationLedger(url).roster().colours  # chosen in timeline files
     for _ in range(ATTEMPTS):
         digest = compute_digest(url)
-        facts = _read(views, digest, negotiation, as_of, known_on)
+        facts = replace(_read(views, digest, negotiation, as_of, known_on), colours=colours)
         if diff_from is not None:
             found = ledger_diff(views, diff_from, as_of, known_on, negotiation)
             facts = replace(facts, diff=found.to_json())

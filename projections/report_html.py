@@ -51,7 +51,7 @@ def _e(value: Any) -> str:
 
 def render_html(facts: ReportFacts) -> str:
     """The whole report page."""
-    colours = party_colours(facts.parties)
+    colours = party_colours(facts.parties, facts.colours)
     title = _title(facts)
     body = [_header(facts, title)]
     if len(facts.negotiations) > 1:

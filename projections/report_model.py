@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -142,6 +142,7 @@ class ReportFacts:
     rollup: JsonDict
     known_through: str | None = None  # the last recorded instant the views' answers include
     diff: JsonDict | None = None  # `report --diff-from D`: the `diff --format json` object
+    colours: Mapping[str, str] = field(default_factory=dict)  # chosen per party code
 
     @property
     def views_digest(self) -> str:

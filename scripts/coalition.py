@@ -17,6 +17,7 @@ from scripts.options import (
     Format,
     FormatOpt,
     parse_codes,
+    parse_colour,
     parse_party,
     parse_slug,
 )
@@ -161,17 +162,28 @@ def add_party(
     name: Annotated[
         str, typer.Option("--name", help="Example: --name 'Vanchit Bahujan Aghadi'")
     ] = "",
+    colour: Annotated[
+        str | None,
+        typer.Option(
+            "--colour",
+            parser=parse_colour,
+            help="Its colour in every report's charts, as #RRGGBB. Example: --colour '#1F77B4'",
+            show_default=False,
+        ),
+    ] = None,
     as_: AsOpt = None,
     db: DbOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Make a party code known, so moves may name it (opening talks does this for its parties).
 
-    Example: seatledger parties add VBA --name "Vanchit Bahujan Aghadi"
+    Example: seatledger parties add VBA --name "Vanchit Bahujan Aghadi" --colour "#5C6BC0"
     """
     app = ledger(ctx, Common(db, debug, as_, dry_run=False))
-    app.register_parties({code: name})
-    typer.echo(f"{code}: {app.roster().parties.get(code) or '(no name)'}")
+    app.register_parties({code: name}, {code: colour} if colour else None)
+    roster = app.roster()
+    shown = f" ({roster.colours[code]})" if code in roster.colours else ""
+    typer.echo(f"{code}: {roster.parties.get(code) or '(no name)'}{shown}")
 
 
 @parties_app.command("list")

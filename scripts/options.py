@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from ledger.domain.errors import InputError
-from ledger.domain.values import check_party, check_slug, parse_when
+from ledger.domain.values import check_colour, check_party, check_slug, parse_when
 
 
 class Codes(tuple[str, ...]):
@@ -80,6 +80,11 @@ def parse_codes(text: str) -> Codes:
 def parse_party(text: str) -> str:
     """One party code."""
     return _check(check_party, text.strip())
+
+
+def parse_colour(text: str) -> str:
+    """A chart colour, #RRGGBB."""
+    return _check(check_colour, text.strip())
 
 
 def parse_slug(text: str) -> str:

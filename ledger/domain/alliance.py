@@ -14,7 +14,7 @@ from ledger.domain.errors import MoveBeforeOpeningError, PartyNotAtTableError, R
 from ledger.domain.events import CREATORS, LedgerEvent, MoveEvent
 from ledger.domain.moves import Move
 from ledger.domain.storied import Storied
-from ledger.domain.values import PartyCode, Slug, valid_instant
+from ledger.domain.values import Colour, PartyCode, Slug, valid_instant
 
 FORMED: Final = "alliance_formed"
 
@@ -147,6 +147,13 @@ class PartiesRegistered(LedgerEvent):
     parties: dict[PartyCode, str] = Field(default_factory=dict)
 
 
+class PartyColoursChosen(PartiesRegistered):
+    """Chart colours chosen for known parties (a subclass: every reader that skips the
+    roster's registrations skips these too)."""
+
+    colours: dict[PartyCode, Colour] = Field(default_factory=dict)
+
+
 ROSTER_ID: Final = slug_id("roster", "parties")
 
 
@@ -156,6 +163,7 @@ class PartyRoster(EventSourced):
     def __init__(self, id: UUID = ROSTER_ID) -> None:
         super().__init__(id)
         self.parties: dict[str, str] = {}
+        self.colours: dict[str, str] = {}
 
     def register(self, parties: dict[str, str], recorded_by: str) -> None:
         """Add codes not yet known (names of known ones are kept)."""
@@ -165,10 +173,19 @@ class PartyRoster(EventSourced):
         if new:
             self._trigger(PartiesRegistered, parties=new, recorded_by=recorded_by)
 
+    def choose_colours(self, colours: dict[str, str], recorded_by: str) -> None:
+        """Record the chart colours that differ from the ones already chosen."""
+        new = {code: colour for code, colour in colours.items() if self.colours.get(code) != colour}
+        if new:
+            self._trigger(PartyColoursChosen, colours=new, recorded_by=recorded_by)
+
     def _on_event(self, event: LedgerEvent) -> None:
         if isinstance(event, PartiesRegistered):
             self.parties.update(event.parties)
+        if isinstance(event, PartyColoursChosen):
+            self.colours.update(event.colours)
 
 
 CREATORS[AllianceFormed] = lambda event: Alliance(event.originator_id, event.alliance)
 CREATORS[PartiesRegistered] = lambda event: PartyRoster(event.originator_id)
+CREATORS[PartyColoursChosen] = lambda event: PartyRoster(event.originator_id)

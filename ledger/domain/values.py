@@ -26,6 +26,16 @@ def check_slug(value: str) -> str:
     return value
 
 
+COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def check_colour(value: str) -> str:
+    """A party's chart colour as #RRGGBB (kept in capitals, so one colour has one spelling)."""
+    if not COLOUR_RE.match(value):
+        raise ValueError(f"{value[:60]!r} is not a colour: write it as #RRGGBB, e.g. #1F77B4")
+    return value.upper()
+
+
 def check_party(value: str) -> str:
     """Refuse party codes that could not be typed on a command line."""
     if not PARTY_RE.match(value):
@@ -37,6 +47,7 @@ def check_party(value: str) -> str:
 
 Slug = Annotated[str, AfterValidator(check_slug)]
 PartyCode = Annotated[str, AfterValidator(check_party)]
+Colour = Annotated[str, AfterValidator(check_colour)]
 ValidTime = AwareDatetime | date
 """When a move happened: a calendar date, or a timezone-aware instant."""
 
