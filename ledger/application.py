@@ -262,10 +262,7 @@ class NegotiationLedger(Application[UUID]):
         known = self.roster().parties
         for code in parties_named(spec):
             if code not in known:
-                raise UnknownPartyError(
-                    f"move {spec.id or spec.type}: unknown party {code!r} "
-                    "(not in the ledger's party list; open or import talks that name it)"
-                )
+                raise UnknownPartyError.of(code, known, f"move {spec.id or spec.type}")
 
     def _alliance_move(self, spec: AnyMove, move_id: str, slug: str | None) -> list[Any]:
         slug = slug or self._alliance_for(spec)
@@ -309,9 +306,10 @@ class NegotiationLedger(Application[UUID]):
         changes = Changes(
             on=spec.on, split=spec.split, by=spec.by, source=spec.source, note=spec.note
         )
+        known = self.roster().parties
         for code in [*(spec.split or {}), *([spec.by] if spec.by else [])]:
-            if code not in self.roster().parties:
-                raise UnknownPartyError(f"correction {move_id}: unknown party {code!r}")
+            if code not in known:
+                raise UnknownPartyError.of(code, known, f"correction {move_id}")
 
         def decide() -> list[Any]:
             target = self.load(holder.id)

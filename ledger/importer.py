@@ -37,6 +37,7 @@ from ledger.domain.errors import (
     MoveRefusedError,
     NotFoundError,
     SeatledgerError,
+    reason,
 )
 from ledger.domain.events import Changes
 from ledger.domain.negotiation import Negotiation, mirror_id, negotiation_id
@@ -430,12 +431,16 @@ def _fold(
             # walk-out that was retracted): apply the file's corrections early, then retry.
             if holder is None or not _apply_early(batch, holder, pending, applied, by):
                 label = _label(name, item.given, item.index)
-                raise MoveRefusedError(f"{label}: {error}") from error
+                raise MoveRefusedError(
+                    f"{label}: {reason(error, item.given.id, item.move_id)}"
+                ) from error
             try:
                 _record(batch, holder, item, by)
             except SeatledgerError as again:
                 label = _label(name, item.given, item.index)
-                raise MoveRefusedError(f"{label}: {again}") from again
+                raise MoveRefusedError(
+                    f"{label}: {reason(again, item.given.id, item.move_id)}"
+                ) from again
         if item.what == "move":
             step()
     for item in pending:
@@ -444,7 +449,9 @@ def _fold(
                 _correct(batch, load(), item, by)
             except SeatledgerError as error:
                 label = _label(name, item.given, item.index)
-                raise MoveRefusedError(f"{label}: {error}") from error
+                raise MoveRefusedError(
+                    f"{label}: {reason(error, item.given.id, item.move_id)}"
+                ) from error
         if item.what == "correction":
             step()
     if holder is not None and not isinstance(holder, Alliance):

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 import orjson
 import yaml
@@ -22,8 +22,9 @@ from pydantic import (
     model_validator,
 )
 
-from ledger.domain.errors import InputError
+from ledger.domain.errors import InputError, nearest
 from ledger.domain.values import Colour, PartyCode, Slug, ValidTime, parse_when
+from ledger.wording import problem
 
 FORMAT = "seatledger/timeline@1"
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -329,7 +330,35 @@ def _load(text: str) -> Any:
     return yaml.load(text, Loader=_NoAliasLoader)
 
 
-def _where(loc: tuple[Any, ...], raw: Any) -> str:
+def _field_names(loc: tuple[Any, ...]) -> set[str]:
+    """The fields allowed where an error is, for "did you mean" suggestions."""
+    lists: dict[Any, type[Spec]] = {
+        "parties": PartySpec, "negotiations": NegotiationSpec, "alliance": AllianceSpec
+    }  # fmt: skip
+    if loc and loc[0] in lists:
+        return set(lists[loc[0]].model_fields)
+    if len(loc) > 2 and loc[0] == "moves":
+        classes: list[type[Spec]] = [Spec]
+        while classes:
+            cls = classes.pop()
+            classes.extend(cls.__subclasses__())
+            kind = cls.model_fields.get("type")
+            if kind is not None and loc[2] in get_args(kind.annotation):
+                return set(cls.model_fields)
+    return set(TimelineFile.model_fields)
+
+
+_LISTS = {"parties": "party", "negotiations": "negotiation"}
+
+
+def _where(loc: tuple[Any, ...], raw: Any, default: str = "type") -> str:
+    if len(loc) >= 2 and loc[0] in _LISTS and isinstance(loc[1], int):
+        items = raw.get(loc[0], []) if isinstance(raw, dict) else []
+        item = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
+        key = (item.get("code") or item.get("id")) if isinstance(item, dict) else None
+        label = f"{_LISTS[loc[0]]} #{loc[1] + 1}" + (f" ({str(key)[:40]})" if key else "")
+        field = ".".join(str(p) for p in loc[2:])
+        return f"{label}: {field}" if field else label
     if len(loc) >= 2 and loc[0] == "moves" and isinstance(loc[1], int):
         index = loc[1]
         move = raw.get("moves", [])[index] if isinstance(raw, dict) else None
@@ -338,7 +367,7 @@ def _where(loc: tuple[Any, ...], raw: Any) -> str:
         rest = [str(p) for p in loc[2:] if not str(p).endswith(("Spec", "Move"))]
         if rest and rest[0] in _TYPES:
             rest = rest[1:]
-        return f"{label}: {'.'.join(rest) or 'type'}"
+        return f"{label}: {'.'.join(rest) or default}" if rest or default else label
     return ".".join(str(p) for p in loc) or "file"
 
 
@@ -359,7 +388,11 @@ def explain(error: ValidationError, raw: Any, limit: int = 5) -> str:
     """Turn pydantic's errors into lines that name the move and the field."""
     lines = []
     for item in error.errors()[:limit]:
-        lines.append(_printable(f"{_where(tuple(item['loc']), raw)}: {item['msg']}"))
+        loc, default = tuple(item["loc"]), "type"
+        if item["type"] == "extra_forbidden":  # the message names the field itself
+            loc, default = loc[:-1], ""
+        where = _where(loc, raw, default)
+        lines.append(_printable(f"{where}: {problem(item, _field_names(tuple(item['loc'])))}"))
     more = error.error_count() - limit
     if more > 0:
         lines.append(f"... and {more} more problem(s)")
@@ -464,7 +497,12 @@ def check_references(timeline: TimelineFile, name: str) -> None:
 
     def party_ok(code: str | None, where: str) -> None:
         if code is not None and code not in listed:
-            raise InputError(f"{name}: {where}: party {code!r} is not in the file's parties list")
+            near = nearest(code, listed)
+            hint = f" (did you mean {' or '.join(near)}?)" if near else ""
+            raise InputError(
+                f"{name}: {where}: party {code!r} is not in the file's parties list{hint}; "
+                "list every party the file names under `parties:`"
+            )
 
     if timeline.alliance:
         for code in timeline.alliance.members:

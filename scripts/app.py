@@ -23,6 +23,8 @@ from typer.core import TyperGroup
 from ledger.domain.errors import SeatledgerError
 from ledger.persistence.engine import DEFAULT_DB_URL, DatabaseURLError, mask_url, normalize_url
 from ledger.timeline import explain
+from ledger.wording import plain
+from scripts.store import missing_folder
 
 DONE, PROBLEM_FOUND, REFUSED, INTERNAL_ERROR = 0, 1, 2, 3
 BROKEN_PIPE = 141  # what a shell reports for a process ended by SIGPIPE
@@ -75,7 +77,9 @@ def explain_error(error: BaseException, url: str | None) -> tuple[int, str]:
     if isinstance(error, ValidationError):
         return REFUSED, explain(error, None)
     if isinstance(error, es.OperationalError | es.InterfaceError | sa_exc.OperationalError):
-        return REFUSED, f"cannot reach database {where}: {_first_line(error)}"
+        return REFUSED, (url and missing_folder(url)) or (
+            f"cannot reach database {where}: {_first_line(error)}"
+        )
     if isinstance(error, es.PersistenceError | sa_exc.SQLAlchemyError):
         return REFUSED, f"database {where} refused the request: {_first_line(error)}"
     if isinstance(error, OSError):
@@ -134,7 +138,7 @@ class LedgerGroup(TyperGroup):
                 raise
             context = getattr(error, "ctx", None)
             command = context.command_path if context is not None else "seatledger"
-            message = error.format_message()
+            message = plain(error.format_message())
             if message:  # empty when no arguments were given and the help was shown instead
                 typer.echo(f"error: {command}: {message}", err=True)
                 typer.echo(f"see '{command} --help' for the options and examples", err=True)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from ledger.application import NegotiationLedger, Outcome
 from ledger.domain.errors import InputError
 from ledger.timeline import AnyMove
+from ledger.wording import problem
 from scripts.app import database, remember
 from scripts.options import (
     Codes,
@@ -174,7 +175,7 @@ def build(model: type[M], **fields: Any) -> M:
         problems = []
         for item in error.errors()[:3]:
             loc = [str(p) for p in item["loc"]]
-            message = str(item["msg"]).removeprefix("Value error, ")
+            message = problem(item, model.model_fields)
             if not loc:
                 problems.append(message)
                 continue

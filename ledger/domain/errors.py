@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class SeatledgerError(Exception):
     """Base of every error seatledger reports to a user."""
@@ -21,6 +24,34 @@ class RuleError(SeatledgerError):
 
 class UnknownPartyError(RuleError):
     """A party code that the ledger has never been told about."""
+
+    @classmethod
+    def of(cls, code: str, known: Iterable[str], where: str) -> UnknownPartyError:
+        """The error for `code`, with the command that fixes it and the nearest known codes."""
+        near = nearest(code, known)
+        hint = f" (did you mean {' or '.join(near)}?)" if near else ""
+        return cls(
+            f"{where}: unknown party {code!r}{hint}; if it is a new party, add it first: "
+            f"seatledger parties add {code} --name 'Its full name'"
+        )
+
+
+def nearest(word: str, choices: Iterable[str], limit: int = 3) -> list[str]:
+    """The choices closest to `word`, compared case-insensitively (an exact match first)."""
+    by_folded: dict[str, str] = {}
+    for choice in choices:
+        by_folded.setdefault(choice.casefold(), choice)
+    found = difflib.get_close_matches(word.casefold(), list(by_folded), n=limit, cutoff=0.6)
+    return [by_folded[f] for f in found]
+
+
+def reason(error: BaseException, *move_ids: str | None) -> str:
+    """An error's text without a leading `move ID: ` when the caller names that move already."""
+    text = str(error)
+    for move_id in move_ids:
+        if move_id and text.startswith(f"move {move_id}: "):
+            return text[len(f"move {move_id}: ") :]
+    return text
 
 
 class PartyNotAtTableError(RuleError):
