@@ -37,6 +37,7 @@ from ledger.domain.negotiation import Negotiation, mirror_id, negotiation_id
 from ledger.domain.rules import NegotiationState
 from ledger.domain.snapshot import StorySnapshot
 from ledger.domain.storied import Storied
+from ledger.domain.values import ValidTime
 from ledger.mapper import PydanticMapper
 from ledger.persistence.recorders import DuplicateMoveIdError, SqlApplicationRecorder
 from ledger.persistence.snapshots import SqlSnapshotRecorder
@@ -65,6 +66,9 @@ class Outcome:
     status: str  # "recorded", "unchanged" or "checked" (a dry run)
     negotiation: str | None = None
     state: NegotiationState | AllianceState | None = None
+    # Where the talks stood just after the move, on its date (None when that is `state`).
+    then: NegotiationState | AllianceState | None = None
+    on: ValidTime | None = None
 
 
 class NegotiationLedger(Application[UUID]):
@@ -248,7 +252,9 @@ class NegotiationLedger(Application[UUID]):
             return [negotiation]
 
         saved = self._retrying(decide, dry_run)
-        return Outcome(move_id, _status(dry_run), saved[0].slug, saved[0].state)
+        after = saved[0].state_after(move_id)
+        then, on = after if after is not None else (None, None)
+        return Outcome(move_id, _status(dry_run), saved[0].slug, saved[0].state, then, on)
 
     # -- internals ------------------------------------------------------------
 

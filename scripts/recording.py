@@ -202,11 +202,19 @@ def record_move(
 
 
 def show(outcome: Outcome) -> None:
-    """The move id on the first line (for scripts), then what it did to the talks."""
+    """The move id on the first line (for scripts), then what it did to the talks.
+
+    The state is told on the move's own date; a move dated before later ones (a late fact,
+    or a dry run of one) also says where the talks stand now, when that differs.
+    """
     typer.echo(outcome.move_id)
-    where = describe_state(outcome.state)
+    now = describe_state(outcome.state)
+    where = now
+    if outcome.then is not None and outcome.on is not None and outcome.then != outcome.state:
+        then = describe_state(outcome.then)
+        where = f"on {outcome.on.isoformat()} {then}; now (on the latest date) {now}"
     if outcome.status == "unchanged":
-        typer.echo(f"unchanged: already recorded with the same content; {where}")
+        typer.echo(f"unchanged: already recorded with the same content; {now}")
     elif outcome.status == "checked":
         typer.echo(f"dry run, nothing written; it would leave {where}")
     else:

@@ -19,6 +19,7 @@ from ledger.domain.errors import (
 from ledger.domain.events import Changes, LedgerEvent, MoveCorrected, MoveEvent
 from ledger.domain.moves import Move
 from ledger.domain.story import Plan, Resolver, Story
+from ledger.domain.values import ValidTime
 
 S = TypeVar("S")
 E = TypeVar("E", bound=MoveEvent)
@@ -104,6 +105,14 @@ class Storied(EventSourced, Generic[S]):
     def state(self) -> S:
         """Where things stand now, on the latest date, as known now."""
         return self.story.final
+
+    def state_after(self, move_id: str) -> tuple[S, ValidTime] | None:
+        """Where things stood just after a move, on its own date, and that date (None: unknown)."""
+        moves = self.story.moves
+        for index in range(len(moves) - 1, -1, -1):
+            if moves[index].move_id == move_id:
+                return self.story.state_before(index + 1), moves[index].on
+        return None
 
     def knows(self, move_id: str) -> bool:
         """True if a move or correction with this id is recorded here."""
