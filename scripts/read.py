@@ -6,11 +6,13 @@ Each answers "as of D, as known on K" and prints with the shared --format option
 from __future__ import annotations
 
 from datetime import date
+from textwrap import shorten
 from typing import Annotated, Any
 
 import typer
 
 from projections.api import LedgerViews
+from projections.report_text import web_link
 from projections.views import MoveView, RollupView, SplitView
 from scripts.app import app, database
 from scripts.options import (
@@ -51,9 +53,12 @@ HISTORY_TABLE = [
     "split",
     "recorded_at",
     "recorded_by",
+    "source",
+    "note",
     "corrects",
     "corrected_by",
 ]
+NOTE_WIDTH = 40  # a table's note is cut to this many characters unless --wide
 CATCH_UP_BAR_FROM = 500  # events behind: below this a catch-up is quicker than a bar
 
 NegotiationArg = Annotated[
@@ -114,12 +119,33 @@ def show_rollup(view: RollupView, fmt: str, when: str) -> None:
     print_rows(rows, ["party", "seats"], fmt, title=title, payload=view.to_json())
 
 
-def show_history(moves: list[MoveView], fmt: str, title: str) -> None:
-    """Moves in date order: the table leaves sources and notes to the other formats."""
+def show_history(moves: list[MoveView], fmt: str, title: str, *, wide: bool = False) -> None:
+    """Moves in date order; the table shows each source as its domain and notes shortened
+    (as the HTML report does), in full with `wide`; the other formats keep every value."""
     rows = [move.to_json() for move in moves]
+    columns = HISTORY_KEYS
     if fmt == "table":  # to the minute, for people; the other formats keep the full instant
-        rows = [{**row, "recorded_at": _minute(row["recorded_at"])} for row in rows]
-    print_rows(rows, HISTORY_TABLE if fmt == "table" else HISTORY_KEYS, fmt, title=title)
+        rows = [_for_people(row, wide) for row in rows]
+        # Correction columns only when some move has one: they are empty in most talks.
+        columns = [
+            c for c in HISTORY_TABLE
+            if c not in ("corrects", "corrected_by") or any(r.get(c) for r in rows)
+        ]  # fmt: skip
+    print_rows(rows, columns, fmt, title=title)
+
+
+def _for_people(row: dict[str, Any], wide: bool) -> dict[str, Any]:
+    shown = {**row, "recorded_at": _minute(row["recorded_at"])}
+    if wide:
+        return shown
+    link = web_link(row.get("source"))
+    if link is not None:
+        shown["source"] = link[1]
+    elif row.get("source"):
+        shown["source"] = shorten(str(row["source"]), NOTE_WIDTH // 2, placeholder=" …")
+    if row.get("note"):
+        shown["note"] = shorten(str(row["note"]), NOTE_WIDTH, placeholder=" …")
+    return shown
 
 
 def _minute(instant: str) -> str:
@@ -193,14 +219,20 @@ def history(
     as_of: AsOfOpt = None,
     known_on: KnownOnOpt = None,
     fmt: HistoryFormatOpt = HistoryFormat.table,
+    wide: Annotated[
+        bool,
+        typer.Option("--wide", help="In the table, show sources and notes in full."),
+    ] = False,
     db: DbOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Every move of a negotiation in date order, who recorded it and when, and its corrections.
 
+    The table shows each source as its domain and each note shortened; --wide shows them in
+    full (the json, csv and markdown formats always do).
+
     Example: seatledger history uttar-pradesh --format markdown
     """
     moves = open_views(ctx, db, debug).history(negotiation, as_of, known_on)
-    show_history(
-        moves, fmt.value, f"History of {negotiation or 'the ledger'} {when(as_of, known_on)}"
-    )
+    title = f"History of {negotiation or 'the ledger'} {when(as_of, known_on)}"
+    show_history(moves, fmt.value, title, wide=wide)
