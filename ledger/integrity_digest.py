@@ -22,6 +22,7 @@ from ledger.integrity_db import (
     max_notification_id,
 )
 from ledger.persistence.schema import TABLES
+from ledger.wording import problem
 
 DIGEST_FORMAT = "seatledger/digest@1"
 HEX64 = r"^[0-9a-f]{64}$"
@@ -128,7 +129,7 @@ def _explain(error: ValidationError, source: str) -> str:
     problems = []
     for item in error.errors()[:3]:
         where = ".".join(str(part) for part in item["loc"]) or "document"
-        problems.append(f"{where}: {item['msg']}")
+        problems.append(f"{where}: {problem(item)}")
     more = f" (and {error.error_count() - 3} more)" if error.error_count() > 3 else ""
     return f"{source} is not a seatledger digest: " + "; ".join(problems) + more
 

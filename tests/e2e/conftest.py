@@ -1,4 +1,5 @@
-"""The team fixture: a PostgreSQL ledger whose writer, projector and reader roles are real."""
+"""Shared end-to-end fixtures: the team (a PostgreSQL ledger whose writer, projector and reader
+roles are real), and a check of every command's output for words a user must never read."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner, Result
 
 from tests import pg
 from tests.e2e.test_cli_subprocess import EXAMPLE, seatledger
@@ -54,3 +56,40 @@ def team(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     finally:
         _drop_roles(pg_server_url, *names.values())
         pg.drop_test_schema(pg_server_url, schema)
+
+
+# pydantic's own phrases and Python's: a message says what is wrong in the user's words.
+FORBIDDEN = (
+    "Input tag",
+    "Extra inputs",
+    "pydantic",
+    "Traceback",
+    "Input should be",
+    "Field required",
+    "Value error,",
+    "validation error",
+    "errors.pydantic.dev",
+)
+
+
+def forbidden_in(text: str) -> list[str]:
+    """The forbidden phrases found in `text` (compared case-insensitively)."""
+    folded = text.casefold()
+    return [phrase for phrase in FORBIDDEN if phrase.casefold() in folded]
+
+
+@pytest.fixture(autouse=True)
+def no_library_words_in_messages(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Wrap CliRunner.invoke: any output of any command (but --debug) is checked."""
+    invoke = CliRunner.invoke
+
+    def checked(self: CliRunner, cli: Any, args: Any = None, *rest: Any, **kw: Any) -> Result:
+        result = invoke(self, cli, args, *rest, **kw)
+        if "--debug" not in [str(a) for a in (args or [])]:
+            said = result.stdout + (result.stderr or "")
+            found = forbidden_in(said)
+            assert not found, f"{found} in the output of {args}: {said[-600:]}"
+        return result
+
+    monkeypatch.setattr(CliRunner, "invoke", checked)
+    yield
