@@ -15,12 +15,17 @@ from ledger.application import NegotiationLedger
 from ledger.importer import import_timeline
 from ledger.timeline import read_timeline
 from projections.api import LedgerViews
-from projections.report import build_report
+from projections.report import build_report, gather
+from projections.report_chart import series_id
+from projections.report_style import party_colours
+from tests.e2e.report_shots import CHART_WIDTH, chart_pages, screenshot, visible_pixels
 
 pytestmark = pytest.mark.browser
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
 TIMEOUT_S = 60
+# A line a reader can see: at 1000 px wide, even a one-week stretch covers a few hundred pixels.
+MIN_VISIBLE_PIXELS = 40
 # The machine may have no network: keep Chromium from trying to reach it.
 QUIET = (
     "--headless",
@@ -140,3 +145,27 @@ def test_report_screenshot_is_a_real_picture_in_chromium(
     assert shot.exists(), "chromium wrote no screenshot"
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 10_000
+
+
+def test_each_chart_shows_one_visible_line_per_party_with_seats_in_chromium(
+    report_file: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, page = report_file
+    report = page.read_text(encoding="utf-8")
+    facts = gather(url, None, None, None)
+    colours = party_colours(facts.parties)
+    pages = chart_pages(report, tmp_path, lines_only=True)
+    assert set(pages) == {talks.slug for talks in facts.negotiations if talks.series}
+    for talks in facts.negotiations:
+        with_seats = {p for p, points in talks.series.items() if any(x.seats for x in points)}
+        svg = report[report.index(f'id="n-{talks.slug}"') :]
+        svg = svg[: svg.index("</svg>")]
+        # One line per party, found by its id (the page holds nothing else named so).
+        assert {p: svg.count(f'<g id="{series_id(p)}">') for p in with_seats} == dict.fromkeys(
+            with_seats, 1
+        )
+        shot = tmp_path / f"{talks.slug}.png"
+        screenshot(pages[talks.slug], shot, CHART_WIDTH, 390, tmp_path / "profile")
+        seen = visible_pixels(shot, {p: colours[p] for p in with_seats})
+        hidden = {party: n for party, n in seen.items() if n < MIN_VISIBLE_PIXELS}
+        assert not hidden, (talks.slug, seen)
