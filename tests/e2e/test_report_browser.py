@@ -18,24 +18,21 @@ from projections.api import LedgerViews
 from projections.report import build_report, gather
 from projections.report_chart import series_id
 from projections.report_style import party_colours
-from tests.e2e.report_shots import CHART_WIDTH, chart_pages, screenshot, visible_pixels
+from tests.e2e.report_shots import (
+    CHART_WIDTH,
+    QUIET,
+    TIMEOUT_S,
+    chart_pages,
+    screenshot,
+    visible_pixels,
+)
 
 pytestmark = pytest.mark.browser
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
-TIMEOUT_S = 60
-# A line a reader can see: at 1000 px wide, even a one-week stretch covers a few hundred pixels.
+# A line a reader can see: this many pixels of its colour at least, once everything but the
+# lines is hidden (a line drawn exactly under another shows none).
 MIN_VISIBLE_PIXELS = 40
-# The machine may have no network: keep Chromium from trying to reach it.
-QUIET = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 
 
 def chromium() -> str:
