@@ -16,7 +16,6 @@ _PHRASES = (
     ("Value error, ", ""),
     ("Assertion failed, ", ""),
     ("Field required", "missing"),
-    ("Input should be a valid ", "should be a "),
     ("Input should be ", "should be "),
     ("Input should have ", "should have "),
     ("Input is ", "it is "),
