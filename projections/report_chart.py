@@ -115,6 +115,9 @@ def _shift(when: datetime, by: timedelta) -> datetime:
         return LAST_INSTANT if by > timedelta() else FIRST_INSTANT
 
 
+Step = tuple[datetime, datetime, int]  # from, to, seats
+
+
 def _draw(
     axes: Any,
     figure: Any,
@@ -122,58 +125,48 @@ def _draw(
     colours: Mapping[str, str],
     end: datetime,
 ) -> list[Any]:
-    """One step line per party (NaN where it is out of the split); its end labels."""
-    from matplotlib.transforms import ScaledTranslation
+    """One step line per party (broken where it is out of the split); its end labels.
 
-    taken: list[tuple[int, list[tuple[datetime, datetime, int]]]] = []
+    A stretch that shares its value and dates with a stretch drawn before is moved to the
+    next free lane (a few points up or down), only there: elsewhere the line sits on its value.
+    """
+    figure.draw_without_rendering()  # the axes' size, to turn points into seats
+    low, high = axes.get_ylim()
+    seats_per_point = (high - low) / (axes.bbox.height * 72 / figure.dpi)
+    taken: list[tuple[Step, int]] = []
     labels = []
-    order = sorted(series, key=lambda p: (-(_last_seats(series[p]) or 0), p))
-    for party in order:
-        pts = sorted(series[party], key=lambda p: instant(p.on))
-        steps = _steps(pts, end)
+    for party in sorted(series, key=lambda p: (-(_last_seats(series[p]) or 0), p)):
+        steps = _steps(sorted(series[party], key=lambda p: instant(p.on)), end)
         if not steps:
             continue
-        lane = _free_lane(steps, taken)
-        taken.append((lane, steps))
+        lanes = [_free_lane(step, taken) for step in steps]
+        taken += zip(steps, lanes, strict=True)
         # Lanes alternate above and below the true value: 0, +1, -1, +2, …
-        shift = OFFSET_PT * ((lane + 1) // 2) * (1 if lane % 2 else -1)
-        moved = axes.transData + ScaledTranslation(0, shift / 72, figure.dpi_scale_trans)
-        xs = [x for start, stop, _ in steps for x in (start, stop)]
-        ys = [float(y) for _, _, y in steps for _ in (0, 1)]
-        xs, ys = _with_gaps(steps, xs, ys)
+        shifts = [OFFSET_PT * ((lane + 1) // 2) * (1 if lane % 2 else -1) for lane in lanes]
+        drawn = [(x0, x1, y + shift * seats_per_point) for (x0, x1, y), shift in zip(
+            steps, shifts, strict=True)]  # fmt: skip
+        xs, ys = _with_gaps(drawn)
         colour = colours.get(party, INK)
         (line,) = axes.plot(
-            xs,
-            ys,
-            color=colour,
-            linewidth=2.2,
-            solid_joinstyle="miter",
-            transform=moved,
-            linestyle="-" if lane == 0 else (0, (4, 1.5)),
-        )
+            xs, ys, color=colour, linewidth=2.2, solid_joinstyle="miter",
+            linestyle=(0, (4, 1.5)) if any(lanes) else "-",
+        )  # fmt: skip
         line.set_gid(series_id(party))
-        starts = [(start, y) for start, _, y in steps]
         axes.plot(
-            [s for s, _ in starts],
-            [y for _, y in starts],
-            linestyle="none",
-            transform=moved,
-            marker=party_marker(party),
-            color=colour,
-            markersize=5.5,
-            markeredgecolor="white",
+            [x0 for x0, _, _ in drawn], [y for _, _, y in drawn], linestyle="none",
+            marker=party_marker(party), color=colour, markersize=5.5, markeredgecolor="white",
             markeredgewidth=0.8,
-        )
-        stops = [(stop, y) for _, stop, y in steps if stop < end]
+        )  # fmt: skip
+        starts = {x0 for x0, _, _ in drawn}
+        stops = [(x1, y) for _, x1, y in drawn if x1 < end and x1 not in starts]
         if stops:  # it dropped out of the split: show where its line ends
-            axes.plot([s for s, _ in stops], [y for _, y in stops], linestyle="none",
-                      marker="|", color=colour, markersize=9, transform=moved)  # fmt: skip
-        last_stop, last_y = steps[-1][1], steps[-1][2]
+            axes.plot([x for x, _ in stops], [y for _, y in stops], linestyle="none",
+                      marker="|", color=colour, markersize=9)  # fmt: skip
         labels.append(
             axes.annotate(
-                f"{party} {last_y}",
-                (last_stop, last_y),
-                xytext=(5, shift),
+                f"{party} {steps[-1][2]}",
+                drawn[-1][1:],
+                xytext=(5, 0),
                 textcoords="offset points",
                 va="center",
                 fontsize=8.5,
@@ -189,7 +182,7 @@ def _last_seats(points: Sequence[Point]) -> int | None:
     return max(points, key=lambda p: instant(p.on)).seats if points else None
 
 
-def _steps(points: Sequence[Point], end: datetime) -> list[tuple[datetime, datetime, int]]:
+def _steps(points: Sequence[Point], end: datetime) -> list[Step]:
     """(from, to, seats) for each stretch the party holds seats in the split."""
     steps = []
     for point, following in zip(points, [*points[1:], None], strict=True):
@@ -200,33 +193,23 @@ def _steps(points: Sequence[Point], end: datetime) -> list[tuple[datetime, datet
     return steps
 
 
-def _with_gaps(
-    steps: Sequence[tuple[datetime, datetime, int]], xs: list[datetime], ys: list[float]
-) -> tuple[list[datetime], list[float]]:
-    """Insert a NaN between stretches that do not touch, so the line breaks there."""
-    out_x: list[datetime] = []
-    out_y: list[float] = []
-    for i, (start, _, _) in enumerate(steps):
+def _with_gaps(steps: Sequence[tuple[datetime, datetime, float]]) -> tuple[list[Any], list[float]]:
+    """Step vertices; a NaN between stretches that do not touch, so the line breaks there."""
+    xs: list[Any] = []
+    ys: list[float] = []
+    for i, (start, stop, y) in enumerate(steps):
         if i and steps[i - 1][1] < start:
-            out_x.append(start)
-            out_y.append(float("nan"))
-        out_x += xs[2 * i : 2 * i + 2]
-        out_y += ys[2 * i : 2 * i + 2]
-    return out_x, out_y
+            xs.append(start)
+            ys.append(float("nan"))
+        xs += [start, stop]
+        ys += [y, y]
+    return xs, ys
 
 
-def _free_lane(
-    steps: Sequence[tuple[datetime, datetime, int]],
-    taken: Sequence[tuple[int, Sequence[tuple[datetime, datetime, int]]]],
-) -> int:
-    """The first lane where no line drawn before shares a value over the same dates."""
-    busy = {
-        lane
-        for lane, others in taken
-        for a0, a1, ay in steps
-        for b0, b1, by in others
-        if ay == by and a0 < b1 and b0 < a1
-    }
+def _free_lane(step: Step, taken: Sequence[tuple[Step, int]]) -> int:
+    """The first lane where no stretch drawn before has this value over the same dates."""
+    start, stop, y = step
+    busy = {lane for (a0, a1, ay), lane in taken if ay == y and a0 < stop and start < a1}
     return next(lane for lane in range(len(taken) + 1) if lane not in busy)
 
 
