@@ -193,10 +193,15 @@ def list_parties(
     db: DbOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Every party code the ledger knows, with its name.
+    """Every party code the ledger knows, with its name (and its chart colour, if chosen).
 
     Example: seatledger parties list --format csv
     """
-    parties = ledger(ctx, Common(db, debug, None, dry_run=False)).roster().parties
-    rows = [{"code": code, "name": name} for code, name in sorted(parties.items())]
-    print_rows(rows, ["code", "name"], fmt.value, payload=dict(sorted(parties.items())))
+    roster = ledger(ctx, Common(db, debug, None, dry_run=False)).roster()
+    parties = roster.parties
+    rows = [
+        {"code": code, "name": name, "colour": roster.colours.get(code)}
+        for code, name in sorted(parties.items())
+    ]
+    # JSON keeps its {code: name} shape; the colour is a column for people and CSV.
+    print_rows(rows, ["code", "name", "colour"], fmt.value, payload=dict(sorted(parties.items())))

@@ -361,3 +361,16 @@ def test_parties_list_shows_known_codes(run: Run) -> None:
     ok(run("parties", "add", "RLD", "--name", "Rashtriya Lok Dal"))
     listed = ok(run("parties", "list", "--format", "json"))
     assert '"RLD": "Rashtriya Lok Dal"' in listed.stdout and '"SP"' in listed.stdout
+
+
+def test_parties_add_stores_a_chart_colour_and_list_shows_it(run: Run) -> None:
+    open_up(run)
+    added = ok(run("parties", "add", "RLD", "--name", "Rashtriya Lok Dal", "--colour", "#1a2b3c"))
+    assert added.stdout.strip() == "RLD: Rashtriya Lok Dal (#1A2B3C)"
+    listed = ok(run("parties", "list", "--format", "csv"))
+    assert "RLD,Rashtriya Lok Dal,#1A2B3C" in listed.stdout.splitlines()
+
+
+def test_parties_add_refuses_a_colour_that_is_not_rgb_hex(run: Run) -> None:
+    result = run("parties", "add", "RLD", "--colour", "red")
+    assert result.exit_code == 2 and "write it as #RRGGBB" in result.stderr

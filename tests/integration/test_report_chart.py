@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ledger.application import NegotiationLedger
+from ledger.export import export_timeline
 from ledger.importer import import_timeline
 from ledger.timeline import parse_timeline, read_timeline
 from projections.report import build_report, gather
@@ -130,6 +131,10 @@ def test_colour_from_the_timeline_file_is_used_in_every_report(tmp_path: Path) -
     )
     import_timeline(NegotiationLedger(url, recorded_by="analyst"), parse_timeline(text))
     assert NegotiationLedger(url).roster().colours == {"INC": "#AB12CD"}
+    exported = export_timeline(NegotiationLedger(url))
+    assert {"code": "INC", "name": "Indian National Congress", "colour": "#AB12CD"} in exported[
+        "parties"
+    ]
     for slug in ("uttar-pradesh", "bihar"):
         assert "stroke: #ab12cd" in build_report(url, slug)
 

@@ -215,3 +215,15 @@ def test_move_ids_stay_literal_in_markdown_code_spans_when_they_hold_underscores
     part = NegotiationReport(talks.view, talks.title, history, chart_series(history, split_on))
     text = render(ReportFacts(None, None, None, facts.digest, [part], facts.rollup), "markdown")
     assert "`up_sp_17`" in text and "up\\_sp\\_17" not in text
+
+
+def test_party_codes_in_the_by_column_never_wrap_when_rendered_to_html() -> None:
+    facts = uttar_pradesh_facts()
+    talks = facts.negotiations[0]
+    history = [{**m, "by": "KMDK"} if m["id"] == "up-inc-25" else m for m in talks.history]
+    part = NegotiationReport(talks.view, talks.title, history, talks.series)
+    page = render(ReportFacts(None, None, None, facts.digest, [part], facts.rollup), "html")
+    assert '<td class="by"><span class="chip">KMDK</span></td>' in page
+    widths = re.findall(r'<col style="width:(\d+)px">', page)
+    assert int(widths[4]) >= 18 + 9 * len("KMDK")  # the By column fits the longest code
+    assert ".chip { white-space: nowrap;" in page

@@ -70,9 +70,7 @@ def test_wrong_format_unknown_field_and_broken_json_are_refused(tmp_path: Path) 
     )
     document = _document()
     document["moves"][0]["colour"] = "red"
-    assert "move 'sp-offer' (#1): unknown field 'colour'" in _refused(
-        tmp_path, document
-    )
+    assert "move 'sp-offer' (#1): unknown field 'colour'" in _refused(tmp_path, document)
     assert "not valid YAML or JSON" in _refused(tmp_path, '{"format": "seatledger/timeline@1",')
 
 
