@@ -18,6 +18,7 @@ from ledger.persistence.engine import read_transaction
 from projections.api import LedgerViews
 from projections.diff import ledger_diff
 from projections.report_model import (
+    JsonDict,
     NegotiationReport,
     ReportFacts,
     SplitOn,
@@ -29,6 +30,7 @@ from projections.tables import moves, splits
 from projections.timeaxis import from_micros, parse_valid_time
 
 When = date | datetime | None
+MEMBERSHIP = ("party_joined_alliance", "party_left_alliance")
 ATTEMPTS = 3
 
 
@@ -73,6 +75,17 @@ def _split_on(views: LedgerViews, negotiation: str, known_on: When) -> SplitOn:
     return lambda on: views.split(negotiation, parse_valid_time(on), known_on).to_json()
 
 
+def _membership_moves(views: LedgerViews, as_of: When, known_on: When) -> list[JsonDict]:
+    """Parties joining or leaving an alliance: they change the tables of its talks."""
+    # Alliance-level moves carry no alliance in the history rows, so a ledger of several
+    # alliances asks a few dates too many; the split views answer each one correctly.
+    return [
+        m.to_json()
+        for m in views.history(None, as_of, known_on)
+        if m.negotiation is None and m.type in MEMBERSHIP
+    ]
+
+
 def _read(
     views: LedgerViews, digest: Digest, negotiation: str | None, as_of: When, known_on: When
 ) -> ReportFacts:
@@ -80,11 +93,13 @@ def _read(
         splits = views.splits(as_of, known_on)
     else:
         splits = [views.split(negotiation, as_of, known_on)]
+    alliance_moves = _membership_moves(views, as_of, known_on)
     parts = []
     for split in splits:
         history = [m.to_json() for m in views.history(split.negotiation, as_of, known_on)]
         title = split.title or split.region or split.negotiation
-        series = chart_series(history, _split_on(views, split.negotiation, known_on))
+        split_on = _split_on(views, split.negotiation, known_on)
+        series = chart_series(history, split_on, alliance_moves)
         parts.append(NegotiationReport(split.to_json(), title, history, series))
     rollup = views.rollup(as_of, known_on)
     listed = [{**view.to_json(), "title": view.title} for view in rollup.negotiations]

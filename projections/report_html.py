@@ -190,7 +190,8 @@ def _chart(report: NegotiationReport, colours: Mapping[str, str]) -> str:
     return (
         f'<figure class="chart">{svg}<figcaption>Seats each party holds in the split on the '
         "table (or the agreed split) on each move's date, as <code>seatledger split --as-of"
-        "</code> answers; a line ends where the party drops out of that split. Lines with "
+        "</code> answers; a line ends where the party drops out of that split or leaves the "
+        "table or the alliance. Lines with "
         "equal seats are drawn side by side, each labelled at its end.</figcaption></figure>"
     )
 

@@ -36,27 +36,44 @@ class Point:
 
 
 Series = dict[str, list[Point]]
+LEAVING = ("party_withdrew", "party_left_alliance")  # the party leaves the table
 SplitOn = Callable[[str], Mapping[str, Any]]
 
 
-def chart_series(history: Sequence[Mapping[str, Any]], split_on: SplitOn) -> Series:
+def chart_series(
+    history: Sequence[Mapping[str, Any]],
+    split_on: SplitOn,
+    alliance_moves: Sequence[Mapping[str, Any]] = (),
+) -> Series:
     """Each party's seats in the split on the table or agreed, at the end of each move's date.
 
     `split_on(date)` is the split view on that date (as `split --as-of` answers it), so the
-    chart shows what the ledger's own views say: corrections, late facts, lapsed offers and
-    parties that left the table or the alliance included. A party's line ends (a point with
-    no seats) on the date it drops out of that split.
+    chart shows what the ledger's own views say: corrections, late facts and lapsed offers
+    included. A party's line ends (a point with no seats) on the date it drops out of that
+    split, or leaves the table or the alliance (another party's open offer may still name it:
+    it is no longer at the table to take those seats), until it joins the table again.
+    `alliance_moves` (joining or leaving the alliance) are not in a negotiation's history but
+    change its table: their dates, from the talks' first move on, are asked too.
     """
-    last_move: dict[str, Mapping[str, Any]] = {}
-    for move in history:
-        if move.get("on"):
-            last_move[str(move["on"])] = move  # history is in date order: the day's last move
+    opened = min((instant(str(m["on"])) for m in history if m.get("on")), default=None)
+    days: dict[str, list[Mapping[str, Any]]] = {}
+    for move in [*alliance_moves, *history]:
+        on = move.get("on")
+        if on and opened is not None and instant(str(on)) >= opened:
+            days.setdefault(str(on), []).append(move)
     series: Series = {}
     before: dict[str, int] = {}
-    for on in sorted(last_move, key=instant):
+    away: set[str] = set()
+    for on in sorted(days, key=instant):
+        for move in days[on]:
+            if move.get("type") in LEAVING and move.get("by"):
+                away.add(str(move["by"]))
+            elif move.get("type") == "party_joined" and move.get("by"):
+                away.discard(str(move["by"]))
         view = split_on(on)
-        now = {str(p): int(n) for p, n in (view.get("split") or {}).items()}
-        move = last_move[on]
+        split = view.get("split") or {}
+        now = {str(p): int(n) for p, n in split.items() if str(p) not in away}
+        move = days[on][-1]  # the day's last move names the point (the negotiation's own, if any)
         for party in sorted(before.keys() | now.keys()):
             if before.get(party) != now.get(party):
                 series.setdefault(party, []).append(

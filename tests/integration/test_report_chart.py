@@ -56,7 +56,8 @@ def test_chart_series_follow_the_split_view_on_every_move_date(
         for party, points in talks.series.items():
             for point in points:
                 split = views.split(talks.slug, date.fromisoformat(point.on)).split
-                assert split.get(party) == point.seats, (talks.slug, party, point)
+                if point.seats is not None:  # None: out of the split, or away from the table
+                    assert split.get(party) == point.seats, (talks.slug, party, point)
 
 
 def test_every_party_with_seats_has_one_line_of_its_own_colour(
@@ -156,3 +157,26 @@ def test_report_renders_when_moves_are_dated_at_the_edges_of_time(
     assert "INC" in text
     if fmt == "html":
         assert f'<g id="{series_id("INC")}">' in text
+
+
+def test_line_ends_on_the_day_a_party_leaves_the_alliance_though_an_offer_still_names_it(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    timeline = parse_timeline(
+        "format: seatledger/timeline@1\n"
+        "alliance: {id: bloc, members: [INC, SP, RLD], formed_on: 2024-01-01}\n"
+        "parties: [{code: INC}, {code: SP}, {code: RLD}]\n"
+        "negotiations: [{id: up, seats: 80, parties: [INC, SP, RLD], opened_on: 2024-01-09}]\n"
+        "moves:\n"
+        "  - {negotiation: up, type: proposal, on: 2024-01-10, by: SP,"
+        " split: {SP: 60, INC: 15, RLD: 5}}\n"
+        "  - {type: party_left_alliance, on: 2024-02-03, party: RLD}\n"
+        "  - {negotiation: up, type: note, on: 2024-03-01, note: quiet talks}\n"
+    )
+    import_timeline(NegotiationLedger(url, recorded_by="analyst"), timeline)
+    (talks,) = gather(url, "up", None, None).negotiations
+    assert [(p.on, p.seats) for p in talks.series["RLD"]] == [
+        ("2024-01-10", 5),
+        ("2024-02-03", None),
+    ]
