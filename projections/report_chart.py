@@ -49,7 +49,7 @@ def chart_svg(
     *,
     colours: Mapping[str, str],
     seats: int,
-    span: tuple[str, str | None],
+    span: tuple[str, str | None] = ("", None),
     marks: Sequence[Mark] = (),
     until: str | None = None,
     salt: str = "chart",
@@ -57,7 +57,8 @@ def chart_svg(
 ) -> str:
     """Each party's seats as a step line over valid time; an `<svg>` element as text.
 
-    `span` is the first and last date of the talks' moves: the axis covers both.
+    `span` is the first and last date of the talks' moves: the axis covers both (default:
+    the series' own dates).
     """
     # Imported here: matplotlib takes a second to import and most commands never draw.
     from matplotlib import rc_context

@@ -91,7 +91,7 @@ def negotiation(reader: Reader, slug: str, query: Mapping[str, str]) -> Page:
     view = found.split
     # Colours by the whole story, so a party keeps its colour as the slider moves.
     colours = party_colours(
-        sorted(found.series, key=lambda party: (-found.series[party][-1].seats, party))
+        sorted(found.series, key=lambda party: (-(found.series[party][-1].seats or 0), party))
     )
     title = view.title or view.region or slug
     chart = None

@@ -16,7 +16,7 @@ from projections.api import LedgerViews
 from projections.diff import LedgerDiff, ledger_diff
 from projections.lineage import LineageStep, lineage, replies
 from projections.report_model import Series, chart_series
-from projections.timeaxis import iso
+from projections.timeaxis import iso, parse_valid_time
 from projections.views import JsonDict, MoveView, RollupView, SplitView, rollup_of
 
 SPAN_CACHE_SIZE = 32
@@ -135,12 +135,17 @@ class Reader:
             positions = self.views.positions(slug, as_of, known_on)
             answered = replies(self._app, slug)
         shown = dated_by(every, as_of)
+        with self._lock:  # the split view on each move's date, as the report's chart draws it
+            series = chart_series(
+                [move.to_json() for move in every],
+                lambda on: self.views.split(slug, parse_valid_time(on), known_on).to_json(),
+            )
         return NegotiationPage(
             split=split,
             positions=positions,
             history=shown,
             lineage=lineage(shown, answered),
-            series=chart_series([move.to_json() for move in every]),
+            series=series,
         )
 
     def diff(
