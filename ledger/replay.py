@@ -8,15 +8,16 @@ the aggregates' own code, so the rules cannot disagree.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 from ledger.domain.events import LedgerEvent
 from ledger.domain.moves import Move
-from ledger.domain.rules import NegotiationState
+from ledger.domain.rules import AGREED, NegotiationState
 from ledger.domain.storied import Storied
 from ledger.domain.story import Story
+from ledger.domain.values import Split
 
 
 def as_known(events: Iterable[LedgerEvent], known_on: datetime | None) -> Any | None:
@@ -73,3 +74,40 @@ def negotiation_state(
         return None
     state = state_on(aggregate.story, as_of)
     return state if isinstance(state, NegotiationState) else None
+
+
+def seats_moved(split: Split, before: Split) -> dict[str, int]:
+    """Seats gained (+) or lost (-) per party; parties whose seats did not change are left out."""
+    moved: dict[str, int] = {}
+    for party in [*split, *(p for p in before if p not in split)]:
+        delta = split.get(party, 0) - before.get(party, 0)
+        if delta:
+            moved[party] = delta
+    return moved
+
+
+def moved_by(
+    move: Move, before: NegotiationState, after: NegotiationState
+) -> dict[str, int] | None:
+    """The seats one move moved: the split on the table after it against the one it replaced.
+
+    None for a move that puts no split on the table (an acceptance, a meeting), unless it
+    changes an agreed split (a party that walks out after an agreement gives seats back).
+    """
+    if move.split is not None:
+        return seats_moved(after.split, before.split)
+    if before.status == AGREED and after.split is not before.split:
+        return seats_moved(after.split, before.split)
+    return None
+
+
+def story_moved(
+    story: Story[NegotiationState], start: int = 0
+) -> Iterator[tuple[str, dict[str, int] | None]]:
+    """(move id, seats moved) for each move of the story from `start` on, in story order."""
+    state = story.initial if start == 0 else story.state_before(start)
+    apply = story.apply
+    for move in story.moves[start:]:
+        after = apply(state, move)
+        yield move.move_id, moved_by(move, state, after)
+        state = after

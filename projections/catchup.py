@@ -27,14 +27,15 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.application import NegotiationLedger
 from ledger.domain.alliance import PartiesRegistered
-from ledger.domain.events import LedgerEvent
+from ledger.domain.events import LedgerEvent, MoveCorrected
 from ledger.domain.negotiation import Negotiation
 from ledger.persistence.base import SqlRecorderBase, insert_many
 from ledger.persistence.engine import write_transaction
 from ledger.replay import as_known
-from projections.derive import SplitRow, history_row
+from projections.derive import SplitRow, correction_moved, dumps, history_row
 from projections.intervals import INCOMPLETE, CurrentRow, StoryMark, advance
-from projections.tables import POSITION_NAME, VIEW_TABLES, moves, position, splits
+from projections.moved import moved_changes
+from projections.tables import POSITION_NAME, VIEW_TABLES, moved, moves, position, splits
 from projections.timeaxis import END_OF_TIME, micros
 
 Progress = Callable[[int, int], None]
@@ -66,6 +67,7 @@ class _Entry:
     known_from: int  # running maximum of its events' timestamps: "as known on" is a prefix
     rows: list[CurrentRow] = field(default_factory=list)  # current split rows (negotiations)
     partial: bool = False  # rows holds only the latest current rows; the rest are in the table
+    moved: dict[str, tuple[str, int]] = field(default_factory=dict)  # move id -> current row
 
 
 _SPLIT_COLUMNS: Final = (
@@ -77,6 +79,7 @@ _SPLIT_COLUMNS: Final = (
     *SplitRow._fields,
 )
 _MOVE_COLUMNS: Final = tuple(c.name for c in moves.c)
+_MOVED_COLUMNS: Final = tuple(c.name for c in moved.c)
 
 
 class _PageWrites:
@@ -91,6 +94,7 @@ class _PageWrites:
         self.closes: list[tuple[int, str, int, int]] = []  # (recorded_to, key...)
         self.deletes: list[tuple[str, int, int]] = []
         self.history: list[tuple[Any, ...]] = []
+        self.moved = _MovedWrites()
 
     def open(self, negotiation: str, row: CurrentRow) -> None:
         key = (negotiation, row.valid_from, row.recorded_from)
@@ -137,10 +141,75 @@ class _PageWrites:
             _insert(conn, splits, _SPLIT_COLUMNS, list(self.inserts.values()))
         if self.history:
             _insert(conn, moves, _MOVE_COLUMNS, self.history)
+        self.moved.flush(conn)
         self.inserts.clear()
         self.closes.clear()
         self.deletes.clear()
         self.history.clear()
+
+
+class _MovedWrites:
+    """The seats-moved rows of one page: opened (recorded_from = K) and closed at K."""
+
+    def __init__(self) -> None:
+        self.inserts: dict[tuple[str, int], list[Any]] = {}
+        self.closes: list[tuple[int, str, int]] = []  # (recorded_to, move_id, recorded_from)
+        self.deletes: list[tuple[str, int]] = []
+
+    def set(
+        self, entry: _Entry, negotiation: str | None, move_id: str, value: Any, at: int
+    ) -> None:
+        """Make `value` (None: no seats moved) the move's seats moved from K = `at` on."""
+        text = None if value is None else dumps(value)
+        current = entry.moved.get(move_id)
+        if (current[0] if current is not None else None) == text:
+            return
+        if current is not None:
+            self._close(move_id, current[1], at)
+            del entry.moved[move_id]
+        if text is not None:
+            self.inserts[(move_id, at)] = [move_id, at, END_OF_TIME, negotiation, text]
+            entry.moved[move_id] = (text, at)
+
+    def _close(self, move_id: str, recorded_from: int, at: int) -> None:
+        # A row opened and closed at the same instant was never visible: drop it.
+        key = (move_id, recorded_from)
+        pending = self.inserts.get(key)
+        if pending is not None:
+            if recorded_from == at:
+                del self.inserts[key]
+            else:
+                pending[2] = at
+        elif recorded_from == at:
+            self.deletes.append(key)
+        else:
+            self.closes.append((at, *key))
+
+    def flush(self, conn: Connection) -> None:
+        quote = conn.dialect.identifier_preparer.quote
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        where = " AND ".join(f"{quote(c)} = {mark}" for c in ("move_id", "recorded_from"))
+        table = quote(moved.name)
+        if self.closes:
+            conn.exec_driver_sql(
+                f"UPDATE {table} SET {quote('recorded_to')} = {mark} WHERE {where}", self.closes
+            )
+        if self.deletes:
+            conn.exec_driver_sql(f"DELETE FROM {table} WHERE {where}", self.deletes)
+        if self.inserts:
+            _insert(conn, moved, _MOVED_COLUMNS, list(self.inserts.values()))
+        self.inserts.clear()
+        self.closes.clear()
+        self.deletes.clear()
+
+
+def current_moved(conn: Connection, negotiation: str) -> dict[str, tuple[str, int]]:
+    """The seats-moved rows of a negotiation current on the recorded axis, by move id."""
+    c = moved.c
+    query = select(c.move_id, c.seats_moved, c.recorded_from).where(
+        c.negotiation == negotiation, c.recorded_to == END_OF_TIME
+    )
+    return {str(r[0]): (str(r[1]), int(r[2])) for r in conn.execute(query)}
 
 
 def _insert(
@@ -400,6 +469,9 @@ class Projector:
         row = history_row(entry.aggregate, event, entry.known_from)
         if row is not None:
             writes.history.append(row)
+            if isinstance(event, MoveCorrected):
+                fixed = correction_moved(entry.aggregate, event)
+                writes.moved.set(entry, row[2], event.move_id, fixed, entry.known_from)
         before = entry.aggregate
         mark = StoryMark(before.story if isinstance(before, Negotiation) else None)
         entry.aggregate = event.mutate(before)
@@ -408,6 +480,8 @@ class Projector:
         if not isinstance(negotiation, Negotiation):
             return
         story, slug = negotiation.story, negotiation.slug
+        for move_id, value in moved_changes(mark, story):
+            writes.moved.set(entry, slug, move_id, value, entry.known_from)
         changes = advance(entry.rows, mark, story, entry.known_from, complete=not entry.partial)
         if changes is INCOMPLETE:
             writes.flush(conn)  # the table must hold what this page did before it is read back
@@ -445,8 +519,10 @@ class Projector:
         events = [cast(LedgerEvent, self.app.mapper.to_domain_event(s)) for s in stored]
         aggregate = as_known(events, None)
         known_from = max((micros(e.timestamp) for e in events), default=_NEVER)
-        rows = current_rows(conn, aggregate.slug) if isinstance(aggregate, Negotiation) else []
-        return _Entry(aggregate, version - 1, known_from, rows)
+        if not isinstance(aggregate, Negotiation):
+            return _Entry(aggregate, version - 1, known_from)
+        rows, slug = current_rows(conn, aggregate.slug), aggregate.slug
+        return _Entry(aggregate, version - 1, known_from, rows, moved=current_moved(conn, slug))
 
 
 def _fetch(conn: Connection, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:

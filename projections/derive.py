@@ -6,7 +6,6 @@ the aggregate just before an event, so neither knows any rule of its own.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -26,6 +25,7 @@ from ledger.domain.negotiation import Negotiation
 from ledger.domain.rules import NegotiationState
 from ledger.domain.storied import Storied
 from ledger.domain.values import Split, ValidTime, valid_instant
+from ledger.replay import seats_moved
 from projections.timeaxis import micros
 from projections.views import MoveView
 
@@ -154,25 +154,20 @@ def split_row(state: NegotiationState, last: Move) -> SplitRow:
     )
 
 
-def seats_moved(split: Split, before: Split) -> dict[str, int]:
-    """Seats gained (+) or lost (-) per party; parties whose seats did not change are left out."""
-    moved: dict[str, int] = {}
-    for party in [*split, *(p for p in before if p not in split)]:
-        delta = split.get(party, 0) - before.get(party, 0)
-        if delta:
-            moved[party] = delta
-    return moved
+def with_moved(
+    records: Iterable[MoveRecord], moved: Mapping[str, dict[str, int] | None]
+) -> list[MoveRecord]:
+    """History records with the seats each move moved in the story as known on K.
 
-
-def table_split_before(aggregate: Any, key: tuple[datetime, int]) -> Split:
-    """The split on the table just before the move at `key`, in the story as it stood."""
-    if not isinstance(aggregate, Negotiation):
-        return {}
-    story = aggregate.story
-    if not story.moves or key >= story.moves[-1].key:
-        return story.final.split
-    index = bisect_right([m.key for m in story.moves], key)
-    return story.state_before(index).split
+    A correction keeps its own (what it changed); a move no longer in the story (retracted)
+    moved nothing there and shows None.
+    """
+    return [
+        record
+        if record.corrects is not None
+        else record._replace(seats_moved=moved.get(record.move_id))
+        for record in records
+    ]
 
 
 def negotiation_of(aggregate: Any, event: LedgerEvent) -> str | None:
@@ -201,37 +196,48 @@ def move_record(aggregate: Any, event: LedgerEvent, known_from: int) -> MoveReco
     fields = event.__dict__  # a pydantic model's field values (getattr of a missing one is slow)
     split: Split | None = fields.get("split")
     on = event.occurred_on
-    instant = valid_instant(on)
-    moved = _seats_moved(aggregate, event, split, instant)
     return MoveRecord(
         event.move_id,
         event.originator_version,
         negotiation_of(aggregate, event),
         event.kind,
         on,
-        micros(instant),
+        micros(valid_instant(on)),
         event.timestamp,
         known_from,
         event.recorded_by,
         fields.get("by") or fields.get("party"),
         None if split is None else dict(split),
-        moved,
+        None,  # derived from the story as known on K (`with_moved`), not at record time
         event.source,
         event.note,
         event.confidence,
     )
 
 
-def _correction(aggregate: Any, event: MoveCorrected, known_from: int) -> MoveRecord:
-    """A correction is dated by the move it corrects (its new date, if it changes it)."""
+def _corrected_move(aggregate: Any, event: MoveCorrected) -> Move:
     target = aggregate.story.find(event.of) if isinstance(aggregate, Storied) else None
     if target is None:
         raise CorrectionError(f"stored correction {event.move_id} names unknown move {event.of}")
+    return target
+
+
+def correction_moved(aggregate: Any, event: MoveCorrected) -> dict[str, int] | None:
+    """What a correction changes in the split it corrects; None if it leaves the split alone.
+
+    Fixed when recorded: it compares the correction with the move as it read just before.
+    """
+    target = _corrected_move(aggregate, event)
+    split = event.changes.split
+    return None if split is None or target.split is None else seats_moved(split, target.split)
+
+
+def _correction(aggregate: Any, event: MoveCorrected, known_from: int) -> MoveRecord:
+    """A correction is dated by the move it corrects (its new date, if it changes it)."""
+    target = _corrected_move(aggregate, event)
     changes = event.changes
     on = changes.on if changes.on is not None else target.on
-    moved = None
-    if changes.split is not None and target.split is not None:
-        moved = seats_moved(changes.split, target.split)
+    moved = correction_moved(aggregate, event)
     return MoveRecord(
         move_id=event.move_id,
         seq=event.originator_version,
@@ -267,7 +273,6 @@ def history_row(aggregate: Any, event: LedgerEvent, known_from: int) -> tuple[An
     split: Split | None = fields.get("split")
     on = event.occurred_on
     instant = valid_instant(on)
-    moved = _seats_moved(aggregate, event, split, instant)
     return (
         event.move_id,
         event.originator_version,
@@ -280,22 +285,12 @@ def history_row(aggregate: Any, event: LedgerEvent, known_from: int) -> tuple[An
         event.recorded_by,
         fields.get("by") or fields.get("party"),
         None if split is None else dumps(split if type(split) is dict else dict(split)),
-        None if moved is None else dumps(moved),
         event.source,
         event.note,
         event.confidence,
         None,
         False,
     )
-
-
-def _seats_moved(
-    aggregate: Any, event: MoveEvent, split: Split | None, instant: datetime
-) -> dict[str, int] | None:
-    """What a move's split changes against the split on the table just before it."""
-    if split is None:
-        return None
-    return seats_moved(split, table_split_before(aggregate, (instant, event.originator_version)))
 
 
 def record_row(record: MoveRecord) -> tuple[Any, ...]:
@@ -312,7 +307,6 @@ def record_row(record: MoveRecord) -> tuple[Any, ...]:
         record.recorded_by,
         record.by,
         None if record.split is None else dumps(record.split),
-        None if record.seats_moved is None else dumps(record.seats_moved),
         record.source,
         record.note,
         record.confidence,

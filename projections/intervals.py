@@ -46,7 +46,8 @@ class StoryMark:
         self.final = story.final if story is not None else NegotiationState()
 
 
-def _first_change(mark: StoryMark, after: list[Move]) -> int:
+def first_change(mark: StoryMark, after: list[Move]) -> int:
+    """The index of the first move that is not the very move it was before the event."""
     if after is mark.moves:
         return mark.length
     end = min(mark.length, len(after))
@@ -125,7 +126,7 @@ def changed_runs(
         # in the story's final state. No fold needed.
         last = after[-1]
         return last.key[0], [(last.key[0], story.final, last)], None
-    first = _first_change(mark, after)
+    first = first_change(mark, after)
     candidates = []
     if first < mark.length:
         candidates.append(mark.moves[first].key[0])

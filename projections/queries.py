@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, TextClause, select, text
 
 from ledger.domain.values import ValidTime
 from projections.derive import MoveRecord
-from projections.tables import moves, splits
+from projections.tables import moved, moves, splits
 from projections.timeaxis import parse_valid_time
 from projections.views import SplitView
 
@@ -98,10 +98,15 @@ def history(
     conn: Connection, negotiation: str | None, d: int, k: int
 ) -> tuple[list[MoveRecord], list[MoveRecord]]:
     """Moves known by K and dated by D, in history order; and every correction known by K."""
-    c = moves.c
+    c, m = moves.c, moved.c
     order = (c.on_at, c.known_from, c.seq, c.move_id)
-    shown = select(moves).where(c.known_from <= k, c.on_at <= d)
-    fixes = select(moves).where(c.known_from <= k, c.corrects.is_not(None))
+    # Each move's seats moved as derived from the story known on K (none: no row).
+    joined = moves.outerjoin(
+        moved, (m.move_id == c.move_id) & (m.recorded_from <= k) & (m.recorded_to > k)
+    )
+    rows = select(moves, m.seats_moved).select_from(joined)
+    shown = rows.where(c.known_from <= k, c.on_at <= d)
+    fixes = rows.where(c.known_from <= k, c.corrects.is_not(None))
     if negotiation is not None:
         shown = shown.where(c.negotiation == negotiation)
         fixes = fixes.where(c.negotiation == negotiation)

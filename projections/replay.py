@@ -15,11 +15,11 @@ from eventsourcing.utils import get_topic
 from ledger.application import NegotiationLedger
 from ledger.domain.alliance import AllianceFormed
 from ledger.domain.events import LedgerEvent, NegotiationOpened
-from ledger.domain.negotiation import negotiation_id
+from ledger.domain.negotiation import Negotiation, negotiation_id
 from ledger.domain.rules import UNOPENED, NegotiationState
 from ledger.domain.values import ValidTime
-from ledger.replay import negotiation_state
-from projections.derive import MoveRecord, history_views, move_record
+from ledger.replay import negotiation_state, story_moved
+from projections.derive import MoveRecord, history_views, move_record, with_moved
 from projections.timeaxis import END_OF_TIME, micros, query_datetime, query_instant
 from projections.views import (
     MoveView,
@@ -124,18 +124,24 @@ def replay_positions(
     return {party: dict(split) for party, split in sorted(state.positions.items())}
 
 
-def _records(events: list[LedgerEvent], known_on: int) -> Iterator[MoveRecord]:
-    """History rows of one aggregate's events as known on K: the prefix recorded by K."""
+def _records(events: list[LedgerEvent], known_on: int) -> list[MoveRecord]:
+    """History rows of one aggregate's events as known on K: the prefix recorded by K.
+
+    Each move's seats moved are read off the valid-time story as known on K, folded whole.
+    """
     aggregate: Any = None
     known_from = -END_OF_TIME
+    records: list[MoveRecord] = []
     for event in events:
         known_from = max(known_from, micros(event.timestamp))
         if known_from > known_on:
-            return  # as ledger.replay.as_known: the longest prefix recorded by K
+            break  # as ledger.replay.as_known: the longest prefix recorded by K
         record = move_record(aggregate, event, known_from)
         if record is not None:
-            yield record
+            records.append(record)
         aggregate = event.mutate(aggregate)
+    story = aggregate.story if isinstance(aggregate, Negotiation) else None
+    return with_moved(records, dict(story_moved(story)) if story is not None else {})
 
 
 def replay_history(

@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Engine,
     Index,
     Integer,
@@ -20,7 +21,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     insert,
+    inspect,
     select,
     text,
 )
@@ -77,7 +80,6 @@ moves = Table(
     Column("recorded_by", Text, nullable=False),
     Column("by", String(32)),
     Column("split", Text),
-    Column("seats_moved", Text),
     Column("source", Text),
     Column("note", Text),
     Column("confidence", String(16), nullable=False),
@@ -88,6 +90,21 @@ moves = Table(
 )
 """Audit history: one row per move, alliance move and correction, as recorded."""
 
+moved = Table(
+    "seatledger_view_moved",
+    metadata,
+    Column("move_id", _key(), nullable=False),
+    Column("recorded_from", BigInteger, nullable=False),
+    Column("recorded_to", BigInteger, nullable=False),
+    Column("negotiation", _key(128)),
+    Column("seats_moved", Text, nullable=False),
+    PrimaryKeyConstraint("move_id", "recorded_from", name="seatledger_view_moved_pkey"),
+    Index("seatledger_view_moved_current", "negotiation", "recorded_to"),
+)
+"""Seats moved by each move of the history, per recorded interval: a correction or a late
+fact re-derives them for the later moves (closing the row, recorded_to = K, and opening
+the new one). No row while a move moved no seats (None)."""
+
 position = Table(
     "seatledger_view_position",
     metadata,
@@ -96,7 +113,7 @@ position = Table(
 )
 """The last notification id applied; written in the same transaction as the rows."""
 
-VIEW_TABLES: Final = (splits, moves)
+VIEW_TABLES: Final = (splits, moves, moved)
 
 
 def create_view_tables(engine: Engine) -> None:
@@ -106,9 +123,21 @@ def create_view_tables(engine: Engine) -> None:
             # Two processes starting at once would otherwise race on CREATE TABLE.
             key = advisory_lock_key("seatledger:create_view_tables")
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        if _built_before_moved(conn):
+            # Views built before seats moved were re-derived: derive them all again (the
+            # next catch-up starts from the first event). Only views are dropped.
+            for table in (splits, moves):
+                table.drop(conn)
+            conn.execute(delete(position))
         metadata.create_all(conn)
         found = conn.execute(
             select(position.c.name).where(position.c.name == POSITION_NAME)
         ).first()
         if found is None:
             conn.execute(insert(position).values(name=POSITION_NAME, notification_id=0))
+
+
+def _built_before_moved(conn: Connection) -> bool:
+    """True if the view tables predate the seats-moved table (moves held a fixed value)."""
+    names = set(inspect(conn).get_table_names())
+    return moves.name in names and moved.name not in names
