@@ -201,7 +201,7 @@ class NegotiationLedger(Application[UUID]):
                 negotiation=spec.id, title=spec.title or spec.id, region=spec.region,
                 seats=spec.seats, parties=spec.parties, alliance=alliance, move_id=move_id,
                 occurred_on=spec.opened_on, source=spec.source, note=spec.note,
-                recorded_by=self.recorded_by,
+                recorded_by=self.recorded_by, election=spec.election,
             )  # fmt: skip
             touched: list[Any] = [negotiation, roster]
             if alliance is not None:

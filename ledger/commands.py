@@ -65,7 +65,7 @@ def event_fields(spec: AnyMove, move_id: str, recorded_by: str) -> dict[str, Any
     for name, value in vars(spec).items():
         if name not in _NOT_EVENT_FIELDS:
             fields[name] = value.copy() if type(value) is dict or type(value) is list else value
-    if spec.type == k.AGREEMENT:
+    if spec.type in (k.AGREEMENT, k.AMENDMENT):
         fields["signatories"] = fields.get("signatories") or []
     return fields
 

@@ -1,4 +1,4 @@
-"""Export: rebuild a `seatledger/timeline@1` document from the event log.
+"""Export: rebuild a timeline document (`@1`, or `@2` when @2 fields are used) from the log.
 
 Negotiations come from their opening events, moves with their ids and fields as first
 recorded, in recording order (so that moves on the same date keep their order on import),
@@ -30,7 +30,7 @@ from ledger.domain.events import (
     MoveEvent,
     NegotiationOpened,
 )
-from ledger.timeline import FORMAT
+from ledger.timeline import FORMAT, FORMAT_2
 
 ExportFormat = Literal["yaml", "json"]
 PAGE = 1000
@@ -54,14 +54,25 @@ class _Log:
 
 
 def export_timeline(
-    app: NegotiationLedger, negotiations: Sequence[str] | None = None
+    app: NegotiationLedger,
+    negotiations: Sequence[str] | None = None,
+    *,
+    election: str | None = None,
+    alliance: str | None = None,
 ) -> dict[str, Any]:
-    """The timeline document of the whole ledger, or of some negotiations (and their alliance)."""
+    """The timeline document of the whole ledger, or of some negotiations (and their alliance).
+
+    `election` and `alliance` keep only the talks of that election or alliance.
+    """
     log = _read_log(app)
     chosen = list(log.negotiations) if not negotiations else list(dict.fromkeys(negotiations))
     for slug in chosen:
         if slug not in log.negotiations:
             raise NotFoundError(f"no negotiation {slug!r} in this ledger")
+    scoped = election is not None or alliance is not None
+    if scoped:
+        chosen = _in_scope(log, chosen, election, alliance)
+        negotiations = chosen
     alliance = _alliance_for(log, chosen, whole_ledger=not negotiations)
     keep = {("negotiation", slug) for slug in chosen}
     if alliance is not None:
@@ -76,7 +87,36 @@ def export_timeline(
     ]
     document["negotiations"] = [log.negotiations[slug] for slug in chosen]
     document["moves"] = [move for owner, move in [*log.moves, *log.corrections] if owner in keep]
+    if _uses_format_2(document):
+        document["format"] = FORMAT_2
     return document
+
+
+def _in_scope(
+    log: _Log, chosen: list[str], election: str | None, alliance: str | None
+) -> list[str]:
+    """The chosen talks of one election and/or alliance; NotFoundError if there are none."""
+    kept = [
+        slug
+        for slug in chosen
+        if (election is None or log.negotiations[slug].get("election", "") == election)
+        and (alliance is None or log.alliance_of[slug] == alliance)
+    ]
+    if not kept:
+        scope = " and ".join(
+            f"{what} {value!r}"
+            for what, value in (("election", election), ("alliance", alliance))
+            if value is not None
+        )
+        raise NotFoundError(f"no negotiation of {scope} in this ledger")
+    return kept
+
+
+def _uses_format_2(document: dict[str, Any]) -> bool:
+    """True if the document holds a `seatledger/timeline@2` field (as timeline.uses_format_2)."""
+    return any("election" in neg for neg in document["negotiations"]) or any(
+        move.get("type") == "amendment" and "signatories" in move for move in document["moves"]
+    )
 
 
 def _alliance_for(log: _Log, chosen: list[str], *, whole_ledger: bool) -> str | None:
@@ -113,7 +153,8 @@ def _read_log(app: NegotiationLedger) -> _Log:
             log.negotiations[event.negotiation] = _drop_empty(
                 {"id": event.negotiation, "title": event.title, "region": event.region,
                  "seats": event.seats, "parties": list(event.parties),
-                 "opened_on": event.occurred_on, "source": event.source, "note": event.note}
+                 "opened_on": event.occurred_on, "source": event.source, "note": event.note,
+                 "election": event.election}
             )  # fmt: skip
         elif isinstance(event, AllianceMembershipMirrored | PartiesRegistered | TalksRegistered):
             continue  # made again on import (mirrors, talks) or read from the roster (parties)

@@ -468,7 +468,7 @@ def _load(
             negotiation=spec.id, title=spec.title or spec.id, region=spec.region,
             seats=spec.seats, parties=spec.parties, alliance=alliance_slug,
             move_id=f"{spec.id}/opened", occurred_on=spec.opened_on, source=spec.source,
-            note=spec.note, recorded_by=by,
+            note=spec.note, recorded_by=by, election=spec.election,
         )  # fmt: skip
         for move in batch.founding:
             mirror_move(negotiation, move.move_id, move.kind, move.party or "", move.on, by)

@@ -27,6 +27,8 @@ from ledger.domain.values import Colour, PartyCode, Slug, ValidTime, parse_when
 from ledger.wording import problem
 
 FORMAT = "seatledger/timeline@1"
+FORMAT_2 = "seatledger/timeline@2"
+FORMATS = (FORMAT, FORMAT_2)
 MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_TEXT = 10_000
 
@@ -123,6 +125,7 @@ class NegotiationSpec(Spec):
     opened_on: WrittenTime
     source: Text | None = None
     note: Text | None = None
+    election: Text | None = None  # @2
 
 
 class _Move(Spec):
@@ -187,6 +190,7 @@ class AmendmentSpec(_Move):
 
     type: Literal["amendment"]
     split: SplitIn
+    signatories: list[PartyCode] | None = None  # @2
 
 
 class TalksEndedSpec(_Move):
@@ -260,7 +264,7 @@ AnyMove = (
 class TimelineFile(Spec):
     """A whole timeline file."""
 
-    format: Literal["seatledger/timeline@1"]
+    format: Literal["seatledger/timeline@1", "seatledger/timeline@2"]
     alliance: AllianceSpec | None = None
     parties: list[PartySpec] = []
     negotiations: list[NegotiationSpec] = []
@@ -460,8 +464,12 @@ def _parse_loaded(text: str, name: str) -> TimelineFile:
         raise InputError(f"{name}: not valid YAML or JSON: {' '.join(first[:3])[:300]}") from None
     if not isinstance(raw, dict):
         raise InputError(f"{name}: a timeline is a mapping with 'format' and 'moves'")
-    if raw.get("format") != FORMAT:
-        raise InputError(f"{name}: format must be {FORMAT!r}, got {str(raw.get('format'))[:60]!r}")
+    if raw.get("format") not in FORMATS:
+        raise InputError(
+            f"{name}: format must be {FORMAT!r} or {FORMAT_2!r}, "
+            f"got {str(raw.get('format'))[:60]!r}"
+        )
+    refuse_seat_level(raw, name)
     try:
         timeline = TimelineFile.model_validate(raw)
     except ValidationError as error:
@@ -493,6 +501,7 @@ def read_timeline(path: Path) -> TimelineFile:
 
 def check_references(timeline: TimelineFile, name: str) -> None:
     """Every party listed, every id unique: the checks a file can make on its own."""
+    check_format(timeline, name)
     listed = {p.code for p in timeline.parties}
 
     def party_ok(code: str | None, where: str) -> None:
@@ -533,3 +542,52 @@ def _parties_of(move: AnyMove) -> Iterator[str]:
     yield from getattr(move, "parties", None) or []
     yield from getattr(move, "signatories", None) or []
     yield from (getattr(move, "split", None) or {}).keys()
+
+
+def uses_format_2(timeline: TimelineFile) -> Iterator[str]:
+    """Where a timeline uses a field of `seatledger/timeline@2` (none: @1 is enough)."""
+    for neg in timeline.negotiations:
+        if neg.election is not None:
+            yield f"negotiation {neg.id!r}: election"
+    for index, move in enumerate(timeline.moves):
+        if isinstance(move, AmendmentSpec) and move.signatories is not None:
+            where = f"move {move.id!r} (#{index + 1})" if move.id else f"move #{index + 1}"
+            yield f"{where}: signatories of an amendment"
+
+
+def check_format(timeline: TimelineFile, name: str) -> None:
+    """Refuse a `seatledger/timeline@1` file that uses an @2 field."""
+    if timeline.format == FORMAT:
+        for where in uses_format_2(timeline):
+            raise InputError(f"{name}: {where} needs 'format: {FORMAT_2}'")
+
+
+_SEAT_LEVEL_MOVES = ("partial_agreement", "constituencies_added")
+
+
+def refuse_seat_level(raw: dict[str, Any], name: str) -> None:
+    """Refuse the seat-level parts of @2 (constituencies, named seats, partial agreements).
+
+    They are part of the format but not of this version: say so, rather than call the
+    field unknown.
+    """
+    later = "is not supported yet (seat-level negotiations come in a later version)"
+    for neg in raw.get("negotiations") or []:
+        if isinstance(neg, dict) and "constituencies" in neg:
+            raise InputError(
+                f"{name}: negotiation {str(neg.get('id'))[:60]!r}: constituencies {later}"
+            )
+    for index, move in enumerate(raw.get("moves") or []):
+        if not isinstance(move, dict):
+            continue
+        mid = move.get("id")
+        where = f"move {str(mid)[:60]!r} (#{index + 1})" if mid else f"move #{index + 1}"
+        if move.get("type") in _SEAT_LEVEL_MOVES:
+            raise InputError(f"{name}: {where}: type {move['type']} {later}")
+        split = move.get("split")
+        if isinstance(split, dict):
+            for party, share in split.items():
+                if isinstance(share, list | dict):
+                    raise InputError(
+                        f"{name}: {where}: split.{str(party)[:40]}: named seats {later}"
+                    )

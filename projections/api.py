@@ -22,9 +22,11 @@ from projections.derive import history_views
 from projections.tables import create_view_tables
 from projections.timeaxis import check_when, query_instant
 from projections.views import (
+    EVERYTHING,
     MoveView,
     ProjectionStatus,
     RollupView,
+    Scope,
     SplitView,
     not_opened,
     rollup_of,
@@ -135,20 +137,26 @@ class LedgerViews:
         return queries.split_view(found[0], as_of, known_on)
 
     def splits(
-        self, as_of: ValidTime | None = None, known_on: ValidTime | None = None
+        self,
+        as_of: ValidTime | None = None,
+        known_on: ValidTime | None = None,
+        scope: Scope = EVERYTHING,
     ) -> list[SplitView]:
-        """Every negotiation open on D, by slug."""
+        """Every negotiation open on D (of one election or alliance, if scoped), by slug."""
         d, k = _instants(as_of, known_on)
         rows = self._read_fresh(lambda conn: queries.split_rows(conn, None, d, k))
         if rows is None:
-            return replay.replay_splits(self.url, as_of, known_on)
-        return [queries.split_view(row, as_of, known_on) for row in rows]
+            return replay.replay_splits(self.url, as_of, known_on, scope)
+        return scope.of(queries.split_view(row, as_of, known_on) for row in rows)
 
     def rollup(
-        self, as_of: ValidTime | None = None, known_on: ValidTime | None = None
+        self,
+        as_of: ValidTime | None = None,
+        known_on: ValidTime | None = None,
+        scope: Scope = EVERYTHING,
     ) -> RollupView:
-        """Seats per party over the negotiations agreed on D."""
-        return rollup_of(self.splits(as_of, known_on), as_of, known_on)
+        """Seats per party over the negotiations agreed on D (per election if several)."""
+        return rollup_of(self.splits(as_of, known_on, scope), as_of, known_on)
 
     def history(
         self,

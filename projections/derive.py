@@ -99,6 +99,8 @@ class SplitRow(NamedTuple):
     region: str
     title: str
     last_move_id: str
+    election: str | None
+    alliance: str | None
 
 
 def dumps(value: Any) -> str:
@@ -151,6 +153,8 @@ def split_row(state: NegotiationState, last: Move) -> SplitRow:
         state.region,
         state.title,
         last.move_id,
+        state.election,
+        state.alliance,
     )
 
 

@@ -309,4 +309,6 @@ def _last_moved_by(shown: SplitRow, move_id: str) -> SplitRow:
         shown.region,
         shown.title,
         move_id,
+        shown.election,
+        shown.alliance,
     )

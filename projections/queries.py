@@ -58,7 +58,10 @@ def _all_splits() -> TextClause:
     )
 
 
-_COLUMNS = ("negotiation", "region", "seats", "status", "split", "maker", "title", "positions")
+_COLUMNS = (
+    "negotiation", "region", "seats", "status", "split", "maker", "title", "positions",
+    "election", "alliance",
+)  # fmt: skip
 _ALL_SPLITS = _all_splits()
 
 
@@ -74,6 +77,8 @@ def split_view(row: Row[Any], as_of: ValidTime | None, known_on: ValidTime | Non
         split=orjson.loads(row.split),
         by=row.maker,
         title=row.title,
+        election=row.election,
+        alliance=row.alliance,
     )
 
 

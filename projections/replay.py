@@ -22,8 +22,10 @@ from ledger.replay import negotiation_state, story_moved
 from projections.derive import MoveRecord, history_views, move_record, with_moved
 from projections.timeaxis import END_OF_TIME, micros, query_datetime, query_instant
 from projections.views import (
+    EVERYTHING,
     MoveView,
     RollupView,
+    Scope,
     SplitView,
     not_opened,
     rollup_of,
@@ -73,6 +75,8 @@ def _view(
         split=dict(state.split),
         by=state.maker,
         title=state.title,
+        election=state.election,
+        alliance=state.alliance,
     )
 
 
@@ -96,23 +100,29 @@ def replay_split(
 
 
 def replay_splits(
-    url: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None
+    url: str,
+    as_of: ValidTime | None = None,
+    known_on: ValidTime | None = None,
+    scope: Scope = EVERYTHING,
 ) -> list[SplitView]:
-    """Every negotiation open on D as known on K, by slug, by replay."""
+    """Every negotiation open on D as known on K (in scope), by slug, by replay."""
     app = NegotiationLedger(url)
     views = []
     for opened in _first_events(app, NegotiationOpened):
         state = _state(app, opened.negotiation, as_of, known_on)
         if state is not None and state.status != UNOPENED:
             views.append(_view(opened.negotiation, state, as_of, known_on))
-    return sorted(views, key=lambda view: view.negotiation)
+    return scope.of(sorted(views, key=lambda view: view.negotiation))
 
 
 def replay_rollup(
-    url: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None
+    url: str,
+    as_of: ValidTime | None = None,
+    known_on: ValidTime | None = None,
+    scope: Scope = EVERYTHING,
 ) -> RollupView:
-    """Seats per party over the negotiations agreed on D, by replay."""
-    return rollup_of(replay_splits(url, as_of, known_on), as_of, known_on)
+    """Seats per party over the negotiations agreed on D (per election if several), by replay."""
+    return rollup_of(replay_splits(url, as_of, known_on, scope), as_of, known_on)
 
 
 def replay_positions(

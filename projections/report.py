@@ -28,6 +28,7 @@ from projections.report_model import (
 from projections.report_render import FORMATS, ReportFormat, render
 from projections.tables import moves, splits
 from projections.timeaxis import from_micros, parse_valid_time
+from projections.views import EVERYTHING, Scope
 
 When = date | datetime | None
 MEMBERSHIP = ("party_joined_alliance", "party_left_alliance")
@@ -41,25 +42,31 @@ def build_report(
     known_on: When = None,
     fmt: ReportFormat = "html",
     diff_from: When = None,
+    scope: Scope = EVERYTHING,
 ) -> str:
-    """The audit report of one negotiation (None: all of them) as HTML, Markdown or JSON text.
+    """The audit report of one negotiation (None: all in scope) as HTML, Markdown or JSON text.
 
     `diff_from`: add a "what changed" section, from that date to the report's as-of date.
     """
     if fmt not in FORMATS:
         raise InputError(f"report format {fmt!r} is not one of {', '.join(FORMATS)}")
-    return render(gather(url, negotiation, as_of, known_on, diff_from), fmt)
+    return render(gather(url, negotiation, as_of, known_on, diff_from, scope), fmt)
 
 
 def gather(
-    url: str, negotiation: str | None, as_of: When, known_on: When, diff_from: When = None
+    url: str,
+    negotiation: str | None,
+    as_of: When,
+    known_on: When,
+    diff_from: When = None,
+    scope: Scope = EVERYTHING,
 ) -> ReportFacts:
     """Read everything a report shows, at the ledger position its digest names."""
     views = LedgerViews(url)
     colours = NegotiationLedger(url).roster().colours  # chosen in timeline files
     for _ in range(ATTEMPTS):
         digest = compute_digest(url)
-        facts = replace(_read(views, digest, negotiation, as_of, known_on), colours=colours)
+        facts = replace(_read(views, digest, negotiation, as_of, known_on, scope), colours=colours)
         if diff_from is not None:
             found = ledger_diff(views, diff_from, as_of, known_on, negotiation)
             facts = replace(facts, diff=found.to_json())
@@ -87,10 +94,15 @@ def _membership_moves(views: LedgerViews, as_of: When, known_on: When) -> list[J
 
 
 def _read(
-    views: LedgerViews, digest: Digest, negotiation: str | None, as_of: When, known_on: When
+    views: LedgerViews,
+    digest: Digest,
+    negotiation: str | None,
+    as_of: When,
+    known_on: When,
+    scope: Scope,
 ) -> ReportFacts:
     if negotiation is None:
-        splits = views.splits(as_of, known_on)
+        splits = views.splits(as_of, known_on, scope)
     else:
         splits = [views.split(negotiation, as_of, known_on)]
     alliance_moves = _membership_moves(views, as_of, known_on)
@@ -101,7 +113,7 @@ def _read(
         split_on = _split_on(views, split.negotiation, known_on)
         series = chart_series(history, split_on, alliance_moves)
         parts.append(NegotiationReport(split.to_json(), title, history, series))
-    rollup = views.rollup(as_of, known_on)
+    rollup = views.rollup(as_of, known_on, scope)
     listed = [{**view.to_json(), "title": view.title} for view in rollup.negotiations]
     return ReportFacts(
         scope=negotiation,

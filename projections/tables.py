@@ -58,6 +58,8 @@ splits = Table(
     Column("region", Text, nullable=False),
     Column("title", Text, nullable=False),
     Column("last_move_id", Text, nullable=False),
+    Column("election", Text),
+    Column("alliance", Text),
     PrimaryKeyConstraint(
         "negotiation", "valid_from", "recorded_from", name="seatledger_view_splits_pkey"
     ),
@@ -123,10 +125,11 @@ def create_view_tables(engine: Engine) -> None:
             # Two processes starting at once would otherwise race on CREATE TABLE.
             key = advisory_lock_key("seatledger:create_view_tables")
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-        if _built_before_moved(conn):
-            # Views built before seats moved were re-derived: derive them all again (the
-            # next catch-up starts from the first event). Only views are dropped.
-            for table in (splits, moves):
+        outdated = _outdated(conn)
+        if outdated:
+            # Views built by an older version (seats moved fixed when recorded, no
+            # election): derive them all again, from the first event. Only views go.
+            for table in outdated:
                 table.drop(conn)
             conn.execute(delete(position))
         metadata.create_all(conn)
@@ -137,7 +140,15 @@ def create_view_tables(engine: Engine) -> None:
             conn.execute(insert(position).values(name=POSITION_NAME, notification_id=0))
 
 
-def _built_before_moved(conn: Connection) -> bool:
-    """True if the view tables predate the seats-moved table (moves held a fixed value)."""
-    names = set(inspect(conn).get_table_names())
-    return moves.name in names and moved.name not in names
+def _outdated(conn: Connection) -> list[Table]:
+    """The view tables to drop: all that exist, if any lacks a column (or is missing)."""
+    inspector = inspect(conn)
+    names = set(inspector.get_table_names())
+    present = [table for table in VIEW_TABLES if table.name in names]
+    for table in VIEW_TABLES:
+        if table.name not in names:
+            return present
+        columns = {column["name"] for column in inspector.get_columns(table.name)}
+        if columns != {column.name for column in table.c}:
+            return present
+    return []

@@ -28,6 +28,8 @@ class SplitView:
     split: Split
     by: str | None  # who made the split on the table; None once agreed or with nothing open
     title: str = ""
+    election: str | None = None
+    alliance: str | None = None
 
     @property
     def unallocated(self) -> int:
@@ -46,35 +48,76 @@ class SplitView:
             "split": dict(self.split),
             "unallocated": self.unallocated,
             "by": self.by,
+            **({} if self.election is None else {"election": self.election}),
         }
 
 
 @dataclass(frozen=True)
+class Scope:
+    """Which talks a view covers: those of one election and/or one alliance (None: any)."""
+
+    election: str | None = None
+    alliance: str | None = None
+
+    def admits(self, view: SplitView) -> bool:
+        """True if the negotiation is in scope."""
+        return (self.election is None or (view.election or "") == self.election) and (
+            self.alliance is None or view.alliance == self.alliance
+        )
+
+    def of(self, views: Iterable[SplitView]) -> list[SplitView]:
+        """The views in scope."""
+        return [view for view in views if self.admits(view)]
+
+
+EVERYTHING = Scope()
+
+
+@dataclass(frozen=True)
 class RollupView:
-    """Seats per party summed over the negotiations agreed on D, as known on K."""
+    """Seats per party summed over the negotiations agreed on D, as known on K.
+
+    A ledger holding talks of several elections is never summed across them: `elections`
+    then holds one roll-up per election ("" for talks with none) and `parties` is empty.
+    """
 
     as_of: ValidTime | None
     known_on: ValidTime | None
     parties: dict[str, int]
     negotiations: tuple[SplitView, ...] = ()  # every negotiation open on D, with its status
+    elections: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_json(self) -> JsonDict:
-        """The `rollup --format json` object."""
-        return {"as_of": iso(self.as_of), "known_on": iso(self.known_on), "parties": self.parties}
+        """The `rollup --format json` object (per election when there are several)."""
+        when = {"as_of": iso(self.as_of), "known_on": iso(self.known_on)}
+        if self.elections:
+            return {**when, "elections": self.elections}
+        return {**when, "parties": self.parties}
+
+
+def _totals(views: Iterable[SplitView]) -> dict[str, int]:
+    """Sum the agreed splits by party (most seats first, then by code)."""
+    totals: dict[str, int] = {}
+    for view in views:
+        if view.status == AGREED:
+            for party, seats in view.split.items():
+                totals[party] = totals.get(party, 0) + seats
+    return dict(sorted(totals.items(), key=lambda item: (-item[1], item[0])))
 
 
 def rollup_of(
     splits: Iterable[SplitView], as_of: ValidTime | None, known_on: ValidTime | None
 ) -> RollupView:
-    """Sum the agreed splits by party (most seats first, then by code)."""
+    """The roll-up of these talks: one, or one per election if they belong to several."""
     listed = tuple(splits)
-    totals: dict[str, int] = {}
-    for view in listed:
-        if view.status == AGREED:
-            for party, seats in view.split.items():
-                totals[party] = totals.get(party, 0) + seats
-    ordered = dict(sorted(totals.items(), key=lambda item: (-item[1], item[0])))
-    return RollupView(as_of, known_on, ordered, listed)
+    elections = sorted({view.election or "" for view in listed})
+    if len(elections) <= 1:
+        return RollupView(as_of, known_on, _totals(listed), listed)
+    per_election = {
+        election: _totals(view for view in listed if (view.election or "") == election)
+        for election in elections
+    }
+    return RollupView(as_of, known_on, {}, listed, per_election)
 
 
 @dataclass(frozen=True)

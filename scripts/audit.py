@@ -12,6 +12,7 @@ import typer
 
 from ledger.domain.errors import InputError
 from projections.replay import replay_history, replay_rollup, replay_split, replay_splits
+from projections.views import Scope
 from scripts.app import app, database
 from scripts.options import (
     AsOfOpt,
@@ -20,6 +21,8 @@ from scripts.options import (
     HistoryFormat,
     KnownOnOpt,
     parse_date,
+    OnlyAllianceOpt,
+    OnlyElectionOpt,
     parse_slug,
 )
 from scripts.read import open_views, show_history, show_rollup, show_split, show_splits, when
@@ -85,6 +88,8 @@ def report(
             help="Add a 'what changed' section: from DATE to --as-of (as `seatledger diff`).",
         ),
     ] = None,
+    election: OnlyElectionOpt = None,
+    alliance: OnlyAllianceOpt = None,
     db: DbOpt = None,
     debug: DebugOpt = False,
 ) -> None:  # fmt: skip
@@ -97,12 +102,18 @@ def report(
     """
     if (negotiation is None) != all_:
         raise InputError("give one NEGOTIATION, or --all for every negotiation (not both)")
+    if negotiation is not None and (election is not None or alliance is not None):
+        raise InputError(
+            "--election and --alliance limit a report of --all, not of one NEGOTIATION"
+        )
     chosen = fmt or _SUFFIXES.get(output.suffix.lower(), ReportFormat.html)
     open_views(ctx, db, debug)  # catch the views up first (with a bar on a long backlog)
     url = require_ledger(database(ctx, db, debug))
     from projections.report import build_report  # here: not every command's start-up
 
-    text = build_report(url, negotiation, as_of, known_on, chosen.value, diff_from)
+    text = build_report(
+        url, negotiation, as_of, known_on, chosen.value, diff_from, Scope(election, alliance)
+    )
     if str(output) == "-":
         sys.stdout.write(text)
         return

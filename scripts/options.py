@@ -141,3 +141,21 @@ HistoryFormatOpt = Annotated[
     HistoryFormat,
     typer.Option("--format", "-f", help="table, json, csv or markdown. Example: -f markdown"),
 ]
+OnlyElectionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--election",
+        metavar="ELECTION",
+        help="Only the talks of this election (as given when they opened). "
+        'Example: --election "Lok Sabha 2024"',
+    ),
+]
+OnlyAllianceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--alliance",
+        metavar="ALLIANCE",
+        parser=parse_slug,
+        help="Only the talks of this alliance. Example: --alliance india-bloc",
+    ),
+]

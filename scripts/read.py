@@ -13,7 +13,7 @@ import typer
 
 from projections.api import LedgerViews
 from projections.report_text import web_link
-from projections.views import MoveView, RollupView, SplitView
+from projections.views import MoveView, RollupView, Scope, SplitView
 from scripts.app import app, database
 from scripts.options import (
     AsOfOpt,
@@ -24,6 +24,8 @@ from scripts.options import (
     HistoryFormat,
     HistoryFormatOpt,
     KnownOnOpt,
+    OnlyAllianceOpt,
+    OnlyElectionOpt,
     parse_slug,
 )
 from scripts.output import print_json, print_rows, progress_bar
@@ -113,10 +115,26 @@ def show_splits(views: list[SplitView], fmt: str, title: str) -> None:
 
 
 def show_rollup(view: RollupView, fmt: str, when: str) -> None:
-    """Seats per party: a party/seats table, or the cli.md JSON object."""
-    rows = [{"party": party, "seats": seats} for party, seats in view.parties.items()]
+    """Seats per party (per election, if several): a table, or the cli.md JSON object."""
     title = f"Seats per party in agreed talks {when}"
+    if view.elections:
+        rows = [
+            {"election": election or "(none)", "party": party, "seats": seats}
+            for election, parties in view.elections.items()
+            for party, seats in parties.items()
+        ]
+        columns = ["election", "party", "seats"]
+        print_rows(rows, columns, fmt, title=title, payload=view.to_json())
+        return
+    rows = [{"party": party, "seats": seats} for party, seats in view.parties.items()]
     print_rows(rows, ["party", "seats"], fmt, title=title, payload=view.to_json())
+
+
+def scope_words(scope: Scope) -> str:
+    """' of election E, alliance A' for titles; '' when not scoped."""
+    parts = [f"election {scope.election}"] if scope.election is not None else []
+    parts += [f"alliance {scope.alliance}"] if scope.alliance is not None else []
+    return f" of {', '.join(parts)}" if parts else ""
 
 
 def show_history(moves: list[MoveView], fmt: str, title: str, *, wide: bool = False) -> None:
@@ -176,15 +194,18 @@ def splits(
     as_of: AsOfOpt = None,
     known_on: KnownOnOpt = None,
     fmt: FormatOpt = Format.table,
+    election: OnlyElectionOpt = None,
+    alliance: OnlyAllianceOpt = None,
     db: DbOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """The split of every negotiation on a date.
+    """The split of every negotiation on a date (of one election or alliance, if given).
 
     Example: seatledger splits --as-of 2024-02-29 --format csv
     """
-    views = open_views(ctx, db, debug).splits(as_of, known_on)
-    show_splits(views, fmt.value, f"Splits {when(as_of, known_on)}")
+    scope = Scope(election, alliance)
+    views = open_views(ctx, db, debug).splits(as_of, known_on, scope)
+    show_splits(views, fmt.value, f"Splits{scope_words(scope)} {when(as_of, known_on)}")
 
 
 @app.command(rich_help_panel="Reading")
@@ -193,15 +214,21 @@ def rollup(
     as_of: AsOfOpt = None,
     known_on: KnownOnOpt = None,
     fmt: FormatOpt = Format.table,
+    election: OnlyElectionOpt = None,
+    alliance: OnlyAllianceOpt = None,
     db: DbOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Seats per party, summed over the negotiations agreed by that date.
 
-    Example: seatledger rollup --as-of 2024-04-30 --format json
+    Talks of different elections are never added up: a ledger holding several gives one
+    roll-up per election, unless --election picks one.
+
+    Example: seatledger rollup --as-of 2024-04-30 --election "Lok Sabha 2024" --format json
     """
-    view = open_views(ctx, db, debug).rollup(as_of, known_on)
-    show_rollup(view, fmt.value, when(as_of, known_on))
+    scope = Scope(election, alliance)
+    view = open_views(ctx, db, debug).rollup(as_of, known_on, scope)
+    show_rollup(view, fmt.value, f"{scope_words(scope)} {when(as_of, known_on)}".strip())
 
 
 @app.command(rich_help_panel="Reading")

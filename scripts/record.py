@@ -23,6 +23,7 @@ from scripts.recording import (
     Common,
     ConfidenceOpt,
     DryRunOpt,
+    ElectionOpt,
     IdOpt,
     NegotiationArg,
     NoteOpt,
@@ -36,6 +37,16 @@ from scripts.recording import (
     show,
 )
 
+SignatoriesOpt = Annotated[
+    Codes | None,
+    typer.Option(
+        "--signatories",
+        metavar="A,B",
+        parser=parse_codes,
+        help="Who signed; default: everyone at the table (every party at the table must sign). "
+        "Example: --signatories SP,INC",
+    ),
+]
 OfOpt = Annotated[
     str | None,
     typer.Option(
@@ -66,6 +77,7 @@ def open_talks(
     source: SourceOpt = None,
     note: NoteOpt = None,
     alliance: AllianceOpt = None,
+    election: ElectionOpt = None,
     as_: AsOpt = None,
     dry_run: DryRunOpt = False,
     db: DbOpt = None,
@@ -82,7 +94,7 @@ def open_talks(
     remember(ctx, db, debug)
     spec = build(
         NegotiationSpec, id=negotiation, title=title, region=region, seats=seats,
-        parties=list(parties), opened_on=on, source=source, note=note,
+        parties=list(parties), opened_on=on, source=source, note=note, election=election,
     )  # fmt: skip
     show(ledger(ctx, common).open(spec, alliance=alliance, dry_run=dry_run))
 
@@ -236,15 +248,7 @@ def agree(
     negotiation: NegotiationArg,
     split: SplitOpt,
     on: OnOpt,
-    signatories: Annotated[
-        Codes | None,
-        typer.Option(
-            "--signatories",
-            metavar="A,B",
-            parser=parse_codes,
-            help="Who signed; default: everyone at the table. Example: --signatories SP,INC",
-        ),
-    ] = None,
+    signatories: SignatoriesOpt = None,
     source: SourceOpt = None,
     note: NoteOpt = None,
     move_id: IdOpt = None,
@@ -271,6 +275,7 @@ def amend(
     negotiation: NegotiationArg,
     split: SplitOpt,
     on: OnOpt,
+    signatories: SignatoriesOpt = None,
     source: SourceOpt = None,
     note: NoteOpt = None,
     move_id: IdOpt = None,
@@ -280,11 +285,12 @@ def amend(
     db: DbOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Change an agreed split (only after an agreement).
+    """Change an agreed split (only after an agreement), signed by everyone at the table.
 
     Example: seatledger amend bihar --split RJD=23,INC=9,CPIML=3,CPI=1,CPIM=1 --on 2024-04-05
     """
     common = Common(db, debug, as_, dry_run, source, note, move_id, confidence)
     record_move(
-        ctx, AmendmentSpec, common, type="amendment", negotiation=negotiation, on=on, split=split
-    )
+        ctx, AmendmentSpec, common, type="amendment", negotiation=negotiation, on=on,
+        split=split, signatories=list(signatories) if signatories else None,
+    )  # fmt: skip

@@ -127,6 +127,14 @@ AllianceOpt = Annotated[
         help="The alliance. Example: --alliance india-bloc",
     ),
 ]
+ElectionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--election",
+        metavar="ELECTION",
+        help='The election these talks are for (free text). Example: --election "Lok Sabha 2024"',
+    ),
+]
 
 FIELD_OPTIONS = {
     "id": "--id",

@@ -11,7 +11,7 @@ import typer
 
 from ledger.timeline import TimelineFile, parse_timeline, read_timeline
 from scripts.app import app
-from scripts.options import DbOpt, DebugOpt, parse_slug
+from scripts.options import DbOpt, DebugOpt, OnlyAllianceOpt, OnlyElectionOpt, parse_slug
 from scripts.output import progress_bar
 from scripts.recording import AsOpt, Common, DryRunOpt, ledger
 
@@ -114,6 +114,8 @@ def export(
             "--format", "-f", help="yaml or json; default: json for a .json FILE, else yaml."
         ),
     ] = None,
+    election: OnlyElectionOpt = None,
+    alliance: OnlyAllianceOpt = None,
     db: DbOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -126,7 +128,7 @@ def export(
     app_ = ledger(ctx, Common(db, debug, None, dry_run=False))
     from ledger.export import dump_timeline, export_timeline, format_for
 
-    document = export_timeline(app_, negotiation or None)
+    document = export_timeline(app_, negotiation or None, election=election, alliance=alliance)
     text = dump_timeline(document, format_for(output, fmt.value if fmt else None))
     if output is None or str(output) == "-":
         sys.stdout.write(text)

@@ -146,12 +146,19 @@ class NegotiationOpened(MoveEvent):
     """Talks over a pool of seats opened with some parties at the table."""
 
     kind: ClassVar[str] = k.OPENED
+    class_version: ClassVar[int] = 2
     negotiation: Slug
     title: str
     region: str
     seats: int = Field(ge=0, le=MAX_SEATS)
     parties: list[PartyCode]
     alliance: Slug | None = None
+    election: Text | None = None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 had no election: talks opened then belong to none."""
+        state["election"] = None
 
     def creates(self) -> bool:
         """This event creates its aggregate."""
@@ -164,6 +171,7 @@ class NegotiationOpened(MoveEvent):
             "region": self.region,
             "seats": self.seats,
             "alliance": self.alliance,
+            "election": self.election,
         }
 
 
@@ -259,10 +267,17 @@ class AgreementAmended(MoveEvent):
     """An agreed split was changed."""
 
     kind: ClassVar[str] = k.AMENDMENT
+    class_version: ClassVar[int] = 2
     split: Split
+    signatories: list[PartyCode] = []  # as given; none given: everyone at the table
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 had no signatories: everyone at the table signed."""
+        state["signatories"] = []
 
     def _move_fields(self) -> dict[str, Any]:
-        return {"split": self.split}
+        return {"split": self.split, "parties": tuple(self.signatories)}
 
 
 class TalksEnded(MoveEvent):

@@ -57,6 +57,7 @@ class Move:
     region: str | None = None
     seats: int | None = None
     alliance: str | None = None
+    election: str | None = None
 
     def resolved(self, target: str | None, parties: tuple[str, ...]) -> Move:
         """This move with its answered offer and its parties filled in.
@@ -84,6 +85,7 @@ class Move:
             self.region,
             self.seats,
             self.alliance,
+            self.election,
         )
 
     @property

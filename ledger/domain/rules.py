@@ -56,6 +56,7 @@ class NegotiationState:
     offers: tuple[Offer, ...] = ()
     agreed: Split | None = None
     positions: MappingProxyType[str, Split] = field(default_factory=lambda: _EMPTY)
+    election: str | None = None
 
     @property
     def split(self) -> Split:
@@ -227,6 +228,7 @@ def _evolve(
         offers,
         agreed,
         positions,
+        state.election,
     )
 
 
@@ -247,6 +249,7 @@ def _open(state: NegotiationState, move: Move) -> NegotiationState:
         region=move.region or "",
         seats=move.seats or 0,
         alliance=move.alliance,
+        election=move.election,
         opened_on=move.on,
         at_table=parties,
     )
@@ -258,6 +261,11 @@ def _membership(state: NegotiationState, move: Move) -> NegotiationState:
     if move.kind == k.PARTY_JOINED_ALLIANCE:
         departed = s.departed - {party}
         return _evolve(s, s.status, s.at_table, departed, s.offers, s.agreed, s.positions)
+    if s.status == AGREED and party in s.at_table:
+        at_table, departed = s.at_table - {party}, s.departed | {party}
+        return _evolve(
+            s, s.status, at_table, departed, s.offers, _given_back(s, party), s.positions
+        )
     if s.status in (UNOPENED, AGREED, NO_DEAL) or party not in s.at_table:
         departed = s.departed | {party}
         return _evolve(s, s.status, s.at_table, departed, s.offers, s.agreed, s.positions)
@@ -338,12 +346,20 @@ def _withdrew(state: NegotiationState, move: Move) -> NegotiationState:
     party = move.party or ""
     s = state
     at_table, offers = s.at_table - {party}, _lapse(s.offers, party)
-    return _evolve(s, s.status, at_table, s.departed, offers, s.agreed, s.positions)
+    agreed = _given_back(s, party) if s.status == AGREED else s.agreed
+    return _evolve(s, s.status, at_table, s.departed, offers, agreed, s.positions)
 
 
-def _agreement(state: NegotiationState, move: Move) -> NegotiationState:
-    _not_after_agreement(state, move)
-    split = _split(move)
+def _given_back(state: NegotiationState, party: str) -> Split | None:
+    """The agreed split once a party leaves after the agreement: its seats are unallocated."""
+    agreed = state.agreed
+    if agreed is None or party not in agreed:
+        return agreed
+    return {code: seats for code, seats in agreed.items() if code != party}
+
+
+def _signed(state: NegotiationState, move: Move) -> frozenset[str]:
+    """Who signs an agreement or an amendment: everyone at the table, unless it names them."""
     signatories = frozenset(move.parties) if move.parties else state.at_table
     for party in sorted(signatories):
         _require_at_table(state, party, move)
@@ -353,6 +369,13 @@ def _agreement(state: NegotiationState, move: Move) -> NegotiationState:
             f"move {move.move_id}: every party at the table must sign; "
             f"{', '.join(sorted(missing))} did not"
         )
+    return signatories
+
+
+def _agreement(state: NegotiationState, move: Move) -> NegotiationState:
+    _not_after_agreement(state, move)
+    split = _split(move)
+    signatories = _signed(state, move)
     check_split(split, seats=state.seats, at_table=state.at_table, move=move.move_id)
     positions = dict(state.positions)
     for party in signatories:
@@ -368,6 +391,7 @@ def _amendment(state: NegotiationState, move: Move) -> NegotiationState:
             f"{state.negotiation} talks had none by {move.on}"
         )
     split = _split(move)
+    _signed(state, move)
     check_split(split, seats=state.seats, at_table=state.at_table, move=move.move_id)
     s = state
     return _evolve(s, s.status, s.at_table, s.departed, s.offers, split, s.positions)
