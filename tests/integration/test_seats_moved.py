@@ -13,10 +13,12 @@ from ledger.export import dump_timeline, export_timeline
 from ledger.importer import import_timeline
 from ledger.persistence.engine import get_engine, write_transaction
 from ledger.timeline import (
+    AgreementSpec,
     AnyMove,
     CorrectionSpec,
     CounterOfferSpec,
     NegotiationSpec,
+    PartySpecMove,
     ProposalSpec,
     parse_timeline,
     read_timeline,
@@ -139,3 +141,24 @@ def test_views_built_before_seats_moved_were_derived_are_rebuilt_when_opened(
         conn.exec_driver_sql("DROP TABLE seatledger_view_moved")
     assert moved(jharkhand, JH)["jh-rjd-wants-2"] == {"INC": -1, "RJD": 1}
     assert _dump(jharkhand) == derived
+
+
+def test_history_shows_the_seats_given_back_when_a_party_walks_out_after_the_agreement(
+    jharkhand: str,
+) -> None:
+    app = NegotiationLedger(jharkhand, recorded_by="analyst")
+    deal = {"JMM": 5, "INC": 7, "RJD": 1, "CPIML": 1}
+    agreed = AgreementSpec(
+        type="agreement", id="jh-deal", negotiation=JH, on=date(2024, 2, 20), split=deal
+    )
+    record(app, at(2, 20), agreed)
+    walkout = PartySpecMove(
+        type="party_withdrew", id="jh-cpiml-out", negotiation=JH, on=date(2024, 3, 2),
+        party="CPIML",
+    )  # fmt: skip
+    record(app, at(3, 2), walkout)
+    assert moved(jharkhand, JH)["jh-cpiml-out"] == {"CPIML": -1}
+    split = LedgerViews(jharkhand).split(JH)
+    assert (split.status, split.split, split.unallocated) == (
+        "agreed", {"JMM": 5, "INC": 7, "RJD": 1}, 1,
+    )  # fmt: skip

@@ -59,8 +59,8 @@ def agree(t: Negotiation, on: str, signatories: list[str] | None = None, **split
     return _move(t, ev.AgreementReached, on, None, split=split, signatories=signatories or [])
 
 
-def amend(t: Negotiation, on: str, **split: int) -> str:
-    return _move(t, ev.AgreementAmended, on, None, split=split)
+def amend(t: Negotiation, on: str, signatories: list[str] | None = None, **split: int) -> str:
+    return _move(t, ev.AgreementAmended, on, None, split=split, signatories=signatories or [])
 
 
 def join(t: Negotiation, party: str, on: str) -> str:

@@ -289,3 +289,36 @@ def test_replaying_the_events_gives_the_same_state_as_deciding_them() -> None:
         replayed = event.mutate(replayed)
     assert replayed.state == up.state
     assert replayed.version == up.version
+
+
+def test_amendment_is_refused_when_a_party_at_the_table_does_not_sign_it() -> None:
+    up = uttar_pradesh(("SP", "INC", "RLD"))
+    agree(up, "02-21", SP=60, INC=17, RLD=3)
+    with pytest.raises(SignatoriesError, match="every party at the table must sign; RLD did not"):
+        amend(up, "03-01", ["SP", "INC"], SP=61, INC=17, RLD=2)
+    amend(up, "03-01", ["SP", "INC", "RLD"], SP=61, INC=17, RLD=2)
+    assert up.state.split == {"SP": 61, "INC": 17, "RLD": 2}
+
+
+def test_amendment_is_refused_when_a_signatory_is_not_at_the_table() -> None:
+    up = uttar_pradesh()
+    agree(up, "02-21", SP=63, INC=17)
+    with pytest.raises(PartyNotAtTableError, match="BSP is not at the uttar-pradesh table"):
+        amend(up, "03-01", ["SP", "INC", "BSP"], SP=62, INC=17)
+
+
+def test_a_party_that_walks_out_after_the_agreement_gives_its_seats_back() -> None:
+    up = uttar_pradesh(("SP", "INC", "RLD"))
+    agree(up, "02-21", SP=60, INC=17, RLD=3)
+    walk_out(up, "RLD", "03-02")
+    assert up.state.status == "agreed"
+    assert up.state.split == {"SP": 60, "INC": 17}  # RLD's 3 seats are unallocated
+    amend(up, "03-05", SP=63, INC=17)  # signed by the parties still at the table
+
+
+def test_a_party_that_leaves_the_alliance_after_the_agreement_gives_its_seats_back() -> None:
+    bihar = uttar_pradesh(("RJD", "JDU", "INC"), seats=40)
+    agree(bihar, "01-20", RJD=16, JDU=16, INC=8)
+    leave_alliance(bihar, "JDU", "01-28")
+    assert bihar.state.split == {"RJD": 16, "INC": 8}
+    assert "JDU" not in bihar.state.at_table
