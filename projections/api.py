@@ -18,7 +18,7 @@ from ledger.persistence.base import SqlRecorderBase
 from ledger.persistence.engine import get_engine, read_transaction
 from projections import queries, replay
 from projections.catchup import PAGE_SIZE, Progress, Projector, read_position
-from projections.derive import history_views
+from projections.derive import history_views, with_given_back
 from projections.tables import create_view_tables
 from projections.timeaxis import check_when, query_instant
 from projections.views import (
@@ -172,6 +172,8 @@ class LedgerViews:
             if negotiation is not None and not queries.is_known(conn, negotiation, k):
                 raise unknown_negotiation(negotiation, known_on)
             shown, corrections = queries.history(conn, negotiation, d, k)
+            if negotiation is None:  # alliance moves show the seats their copies gave back
+                shown = with_given_back(shown, queries.mirrored_moved(conn, k))
         return history_views(shown, corrections)
 
     def positions(

@@ -174,6 +174,27 @@ def with_moved(
     ]
 
 
+def with_given_back(
+    records: Iterable[MoveRecord], mirrored: Iterable[tuple[str, Mapping[str, int]]]
+) -> list[MoveRecord]:
+    """Alliance moves with the seats their copies moved in every negotiation, summed.
+
+    A party that leaves the alliance after an agreement gives its seats back in each of
+    its talks: the alliance's move shows them all. `mirrored` holds (copy id, seats moved).
+    """
+    totals: dict[str, dict[str, int]] = {}
+    for copy, moved in mirrored:
+        total = totals.setdefault(copy.rpartition("@")[0], {})
+        for party, seats in moved.items():
+            total[party] = total.get(party, 0) + seats
+    return [
+        record._replace(seats_moved={p: n for p, n in totals[record.move_id].items() if n})
+        if record.negotiation is None and record.corrects is None and record.move_id in totals
+        else record
+        for record in records
+    ]
+
+
 def negotiation_of(aggregate: Any, event: LedgerEvent) -> str | None:
     """The negotiation an event belongs to; None for alliance-level events."""
     if isinstance(aggregate, Negotiation):

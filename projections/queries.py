@@ -121,6 +121,15 @@ def history(
     )
 
 
+def mirrored_moved(conn: Connection, k: int) -> list[tuple[str, dict[str, int]]]:
+    """Seats moved known on K by alliance moves as copied into each negotiation (by copy id)."""
+    m = moved.c
+    query = select(m.move_id, m.seats_moved).where(
+        m.move_id.contains("@", autoescape=True), m.recorded_from <= k, m.recorded_to > k
+    )
+    return [(str(row[0]), orjson.loads(row[1])) for row in conn.execute(query)]
+
+
 def negotiations(conn: Connection) -> list[str]:
     """Every negotiation opened in the ledger, by slug."""
     c = moves.c

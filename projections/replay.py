@@ -19,7 +19,13 @@ from ledger.domain.negotiation import Negotiation, negotiation_id
 from ledger.domain.rules import UNOPENED, NegotiationState
 from ledger.domain.values import ValidTime
 from ledger.replay import negotiation_state, story_moved
-from projections.derive import MoveRecord, history_views, move_record, with_moved
+from projections.derive import (
+    MoveRecord,
+    history_views,
+    move_record,
+    with_given_back,
+    with_moved,
+)
 from projections.timeaxis import END_OF_TIME, micros, query_datetime, query_instant
 from projections.views import (
     EVERYTHING,
@@ -134,10 +140,13 @@ def replay_positions(
     return {party: dict(split) for party, split in sorted(state.positions.items())}
 
 
-def _records(events: list[LedgerEvent], known_on: int) -> list[MoveRecord]:
+def _records(
+    events: list[LedgerEvent], known_on: int, mirrored: dict[str, dict[str, int]]
+) -> list[MoveRecord]:
     """History rows of one aggregate's events as known on K: the prefix recorded by K.
 
-    Each move's seats moved are read off the valid-time story as known on K, folded whole.
+    Each move's seats moved are read off the valid-time story as known on K, folded whole;
+    those of alliance moves copied into these talks are added to `mirrored`, by copy id.
     """
     aggregate: Any = None
     known_from = -END_OF_TIME
@@ -150,8 +159,13 @@ def _records(events: list[LedgerEvent], known_on: int) -> list[MoveRecord]:
         if record is not None:
             records.append(record)
         aggregate = event.mutate(aggregate)
-    story = aggregate.story if isinstance(aggregate, Negotiation) else None
-    return with_moved(records, dict(story_moved(story)) if story is not None else {})
+    if not isinstance(aggregate, Negotiation):
+        return records
+    moved = dict(story_moved(aggregate.story))
+    mirrored.update(
+        (move_id, seats) for move_id, seats in moved.items() if seats is not None and "@" in move_id
+    )
+    return with_moved(records, moved)
 
 
 def replay_history(
@@ -169,8 +183,10 @@ def replay_history(
     else:
         ids = [negotiation_id(negotiation)]
     records: list[MoveRecord] = []
+    mirrored: dict[str, dict[str, int]] = {}
     for aggregate_id in ids:
-        records.extend(_records(_events(app, aggregate_id), k))
+        records.extend(_records(_events(app, aggregate_id), k, mirrored))
+    records = with_given_back(records, mirrored.items())
     if negotiation is not None and not records:
         raise unknown_negotiation(negotiation, known_on)
     records.sort(key=lambda record: record.order)

@@ -162,3 +162,33 @@ def test_history_shows_the_seats_given_back_when_a_party_walks_out_after_the_agr
     assert (split.status, split.split, split.unallocated) == (
         "agreed", {"JMM": 5, "INC": 7, "RJD": 1}, 1,
     )  # fmt: skip
+
+
+BLOC = """
+format: seatledger/timeline@1
+alliance: {id: india-bloc, members: [RJD, JDU, INC], formed_on: 2023-07-18}
+parties: [{code: RJD}, {code: JDU}, {code: INC}]
+negotiations:
+  - {id: bihar, seats: 40, parties: [RJD, JDU, INC], opened_on: 2024-01-05}
+  - {id: jharkhand, seats: 14, parties: [JDU, INC], opened_on: 2024-01-06}
+moves:
+  - {id: bihar-deal, negotiation: bihar, type: agreement, "on": 2024-01-20,
+     split: {RJD: 16, JDU: 16, INC: 8}}
+  - {id: jh-deal, negotiation: jharkhand, type: agreement, "on": 2024-01-21,
+     split: {JDU: 1, INC: 13}}
+  - {id: jdu-leaves, type: party_left_alliance, party: JDU, "on": 2024-01-28}
+"""
+
+
+def test_the_alliance_move_shows_every_seat_given_back_when_a_party_leaves_after_deals(
+    db_url: str,
+) -> None:
+    import_timeline(NegotiationLedger(db_url, recorded_by="analyst"), parse_timeline(BLOC))
+    views = LedgerViews(db_url)
+    everything = views.history(None)
+    assert everything == replay.replay_history(db_url, None)
+    assert {m.id: m.seats_moved for m in everything}["jdu-leaves"] == {"JDU": -17}
+    bihar = views.split("bihar")
+    assert (bihar.status, bihar.split, bihar.unallocated) == ("agreed", {"RJD": 16, "INC": 8}, 16)
+    before = views.split("bihar", as_of=date(2024, 1, 27))
+    assert before.split == {"RJD": 16, "JDU": 16, "INC": 8}
