@@ -268,7 +268,7 @@ def dump_timeline(document: dict[str, Any], fmt: ExportFormat = "yaml") -> str:
     """The document as YAML (dates plain, 'on' quoted) or as JSON (dates as ISO strings)."""
     if fmt == "json":
         return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n"
-    header = "# seatledger/timeline@1, exported from the event log: seatledger import FILE\n"
+    header = f"# {document['format']}, exported from the event log: seatledger import FILE\n"
     body = yaml.dump(
         _flowing(document), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
     )

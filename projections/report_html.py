@@ -274,24 +274,35 @@ def _source(url: Any) -> str:
 
 
 def _rollup(rollup: JsonDict, colours: Mapping[str, str]) -> str:
-    parties: Mapping[str, int] = rollup.get("parties") or {}
-    total = sum(int(n) for n in parties.values())
-    if parties:
-        ordered = sorted(parties.items(), key=lambda item: (-int(item[1]), item[0]))
-        rows = "".join(_bar_row(p, n, total, colours.get(p, "#52606d")) for p, n in ordered)
-        table = (
-            '<table class="split"><thead><tr><th>Party</th><th class="num">Seats</th>'
-            f'<th style="width:60%"></th></tr></thead><tbody>{rows}'
-            f'<tr><td><strong>Total</strong></td><td class="num"><strong>{total}</strong></td>'
-            "<td></td></tr></tbody></table>"
+    elections = rollup.get("elections")
+    if isinstance(elections, dict) and elections:  # never summed across elections
+        table = "".join(
+            f"<h3>{_e(name or 'No election given')}</h3>{_rollup_table(parties, colours)}"
+            for name, parties in elections.items()
         )
+        sub = "seats per party across agreed talks, per election"
     else:
-        table = '<p class="empty">No talks agreed on this date.</p>'
+        table = _rollup_table(rollup.get("parties") or {}, colours)
+        sub = "seats per party across agreed talks"
     listed = _rollup_negotiations(rollup.get("negotiations"))
     return (
         '<section class="rollup" id="rollup"><div class="heading"><h2>National roll-up</h2>'
-        '<span class="sub">seats per party across agreed talks</span></div>'
+        f'<span class="sub">{sub}</span></div>'
         f'<div class="standing"><div>{table}</div><div>{listed}</div></div></section>'
+    )
+
+
+def _rollup_table(parties: Mapping[str, int], colours: Mapping[str, str]) -> str:
+    total = sum(int(n) for n in parties.values())
+    if not parties:
+        return '<p class="empty">No talks agreed on this date.</p>'
+    ordered = sorted(parties.items(), key=lambda item: (-int(item[1]), item[0]))
+    rows = "".join(_bar_row(p, n, total, colours.get(p, "#52606d")) for p, n in ordered)
+    return (
+        '<table class="split"><thead><tr><th>Party</th><th class="num">Seats</th>'
+        f'<th style="width:60%"></th></tr></thead><tbody>{rows}'
+        f'<tr><td><strong>Total</strong></td><td class="num"><strong>{total}</strong></td>'
+        "<td></td></tr></tbody></table>"
     )
 
 

@@ -178,18 +178,26 @@ def _source(url: Any) -> str:
     return f"[{_m(host)}]({quote(href, safe=':/?#@!$&*+,;=%-._~')})"
 
 
+def _rollup_table(parties: Mapping[str, Any]) -> list[str]:
+    if not parties:
+        return ["*No talks agreed on this date.*", ""]
+    ordered = sorted(parties.items(), key=lambda item: (-int(item[1]), item[0]))
+    total = sum(int(n) for n in parties.values())
+    return _table(
+        ["Party", "Seats"],
+        [[_m(p), str(n)] for p, n in ordered] + [["**Total**", f"**{total}**"]],
+    )
+
+
 def _rollup(rollup: JsonDict) -> list[str]:
-    parties: Mapping[str, Any] = rollup.get("parties") or {}
     lines = ["## National roll-up", "", "Seats per party across agreed talks.", ""]
-    if parties:
-        ordered = sorted(parties.items(), key=lambda item: (-int(item[1]), item[0]))
-        total = sum(int(n) for n in parties.values())
-        lines += _table(
-            ["Party", "Seats"],
-            [[_m(p), str(n)] for p, n in ordered] + [["**Total**", f"**{total}**"]],
-        )
+    elections = rollup.get("elections")
+    if isinstance(elections, dict) and elections:  # never summed across elections
+        for name, parties in elections.items():
+            lines += [f"### {_m(name or 'No election given')}", ""]
+            lines += _rollup_table(parties)
     else:
-        lines += ["*No talks agreed on this date.*", ""]
+        lines += _rollup_table(rollup.get("parties") or {})
     negotiations = rollup.get("negotiations")
     if isinstance(negotiations, list) and negotiations:
         lines += _table(

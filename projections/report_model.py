@@ -188,8 +188,10 @@ class ReportFacts:
                 seats[party] = seats.get(party, 0) + int(n)
             for party in negotiation.series:
                 seats.setdefault(party, 0)
-        for party, n in (self.rollup.get("parties") or {}).items():
-            seats[party] = max(seats.get(party, 0), int(n))
+        totals = [self.rollup.get("parties") or {}, *(self.rollup.get("elections") or {}).values()]
+        for parties in totals:
+            for party, n in parties.items():
+                seats[party] = max(seats.get(party, 0), int(n))
         return sorted(seats, key=lambda party: (-seats[party], party))
 
     def to_json(self) -> JsonDict:

@@ -132,7 +132,7 @@ def show_rollup(view: RollupView, fmt: str, when: str) -> None:
 
 def scope_words(scope: Scope) -> str:
     """' of election E, alliance A' for titles; '' when not scoped."""
-    parts = [f"election {scope.election}"] if scope.election is not None else []
+    parts = [f"election {scope.election or '(none)'}"] if scope.election is not None else []
     parts += [f"alliance {scope.alliance}"] if scope.alliance is not None else []
     return f" of {', '.join(parts)}" if parts else ""
 

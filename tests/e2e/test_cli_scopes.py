@@ -150,3 +150,13 @@ def test_seat_level_parts_of_timeline_at_2_are_refused_as_not_supported_yet(
     file.write_text(LOK_SABHA_2019.replace(change, edits[named]), encoding="utf-8")
     message = refused(run("import", str(file)))
     assert named in message and "not supported yet" in message
+
+
+@pytest.mark.parametrize("fmt", ["html", "markdown"])
+def test_report_of_everything_gives_a_roll_up_per_election_when_there_are_two(
+    run: Run, two_elections: None, tmp_path: Path, fmt: str
+) -> None:
+    out = tmp_path / f"report.{fmt}"
+    ok(run("report", "--all", "-f", fmt, "-o", str(out)))
+    text = out.read_text(encoding="utf-8")
+    assert "Lok Sabha 2019" in text and "No election given" in text
