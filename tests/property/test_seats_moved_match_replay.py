@@ -13,7 +13,10 @@ from ledger.domain.errors import NotFoundError
 from ledger.domain.events import LedgerEvent
 from ledger.domain.negotiation import Negotiation, negotiation_id
 from ledger.domain.values import Split, ValidTime
+from ledger.export import dump_timeline, export_timeline
+from ledger.importer import import_timeline
 from ledger.replay import as_known
+from ledger.timeline import parse_timeline
 from projections.api import LedgerViews
 from projections.timeaxis import query_datetime
 from tests.property.test_views_match_replay import fresh_database
@@ -89,3 +92,12 @@ def test_seats_moved_match_the_replayed_splits_around_each_move_when_timelines_a
         for as_of, known_on in data.draw(st.lists(timeline.query_times(), min_size=1, max_size=4)):
             _assert_seats_moved_match_replay(app, as_of, known_on)
         _assert_seats_moved_match_replay(app, None, None)
+        text = dump_timeline(export_timeline(app))
+        with fresh_database() as copy:
+            import_timeline(NegotiationLedger(copy, recorded_by="restorer"), parse_timeline(text))
+            assert _seats_moved(copy) == _seats_moved(url)  # the order facts arrived in is lost
+
+
+def _seats_moved(url: str) -> dict[str, dict[str, int] | None]:
+    """Every move's seats moved, as known now."""
+    return {row.id: row.seats_moved for row in LedgerViews(url).history(None)}
