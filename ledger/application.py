@@ -187,11 +187,13 @@ class NegotiationLedger(Application[UUID]):
         move_id = f"{spec.id}/opened"
         if self.exists(negotiation_id(spec.id)):
             current = self.negotiation(spec.id).state
-            if current.seats == spec.seats and current.alliance == alliance:
+            same = (current.seats, current.alliance, current.election)
+            if same == (spec.seats, alliance, spec.election):
                 return Outcome(move_id, "unchanged", spec.id, current)
             raise DuplicateMoveError(
                 f"negotiation {spec.id!r} already exists ({current.seats} seats, alliance "
-                f"{current.alliance}); it cannot be opened again with other terms"
+                f"{current.alliance}, election {current.election}); it cannot be opened again "
+                "with other terms"
             )
 
         def decide() -> list[Any]:

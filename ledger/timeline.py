@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from ledger.domain.errors import InputError, nearest
+from ledger.domain.errors import FormatVersionError, InputError, nearest
 from ledger.domain.values import Colour, PartyCode, Slug, ValidTime, parse_when
 from ledger.wording import problem
 
@@ -559,7 +559,7 @@ def check_format(timeline: TimelineFile, name: str) -> None:
     """Refuse a `seatledger/timeline@1` file that uses an @2 field."""
     if timeline.format == FORMAT:
         for where in uses_format_2(timeline):
-            raise InputError(f"{name}: {where} needs 'format: {FORMAT_2}'")
+            raise FormatVersionError(f"{name}: {where} needs 'format: {FORMAT_2}'")
 
 
 _SEAT_LEVEL_MOVES = ("partial_agreement", "constituencies_added")
@@ -574,7 +574,7 @@ def refuse_seat_level(raw: dict[str, Any], name: str) -> None:
     later = "is not supported yet (seat-level negotiations come in a later version)"
     for neg in raw.get("negotiations") or []:
         if isinstance(neg, dict) and "constituencies" in neg:
-            raise InputError(
+            raise FormatVersionError(
                 f"{name}: negotiation {str(neg.get('id'))[:60]!r}: constituencies {later}"
             )
     for index, move in enumerate(raw.get("moves") or []):
@@ -583,11 +583,11 @@ def refuse_seat_level(raw: dict[str, Any], name: str) -> None:
         mid = move.get("id")
         where = f"move {str(mid)[:60]!r} (#{index + 1})" if mid else f"move #{index + 1}"
         if move.get("type") in _SEAT_LEVEL_MOVES:
-            raise InputError(f"{name}: {where}: type {move['type']} {later}")
+            raise FormatVersionError(f"{name}: {where}: type {move['type']} {later}")
         split = move.get("split")
         if isinstance(split, dict):
             for party, share in split.items():
                 if isinstance(share, list | dict):
-                    raise InputError(
+                    raise FormatVersionError(
                         f"{name}: {where}: split.{str(party)[:40]}: named seats {later}"
                     )

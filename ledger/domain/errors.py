@@ -14,6 +14,10 @@ class InputError(SeatledgerError, ValueError):
     """The request itself is malformed: a bad date, a bad file, a bad option."""
 
 
+class FormatVersionError(InputError):
+    """A timeline file uses a field its declared format does not have, or one not supported yet."""
+
+
 class NotFoundError(SeatledgerError, LookupError):
     """A negotiation, alliance or move that the request names does not exist."""
 

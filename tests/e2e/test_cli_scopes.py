@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,9 @@ from projections import replay
 from projections.api import LedgerViews
 from projections.views import Scope
 from scripts.cli import app
+from tests.e2e.test_cli_read import Run, ok, run
 
-Run = Callable[..., Result]
+__all__ = ["run"]  # the fixture, shared with the other reading tests
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
 LOK_SABHA_2019 = """
 format: seatledger/timeline@2
@@ -26,21 +26,6 @@ moves:
   - {id: up-2019-pact, negotiation: up-2019, type: agreement, "on": 2019-01-12,
      split: {BSP: 38, SP: 37, RLD: 3}}
 """
-
-
-@pytest.fixture
-def run(db_url: str) -> Run:
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(app, [*args, "--db", db_url], env={"SEATLEDGER_USER": "analyst"})
-
-    return invoke
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
-    return result
 
 
 def refused(result: Result) -> str:
