@@ -206,7 +206,7 @@ BUILDS: tuple[tuple[str, Build], ...] = (
     ("a proposal without a split", _drop("split", "{move}", "split", "missing")),
     ("talks without seats", _with(lambda t: t["negotiations"][0].pop("seats"), "seats")),
     ("no format", _with(lambda t: t.pop("format"), "format")),
-    ("another format", _with(lambda t: t.update(format="seatledger/timeline@2"), "timeline@2")),
+    ("another format", _with(lambda t: t.update(format="seatledger/timeline@3"), "timeline@3")),
     # unknown fields
     ("an unknown move field", _move("colour", "red", "{move}", "colour", "unknown field")),
     ("an unknown top-level field", _with(lambda t: t.update(comments=["hi"]), "comments")),
