@@ -94,7 +94,7 @@ class _PageWrites:
         self.closes: list[tuple[int, str, int, int]] = []  # (recorded_to, key...)
         self.deletes: list[tuple[str, int, int]] = []
         self.history: list[tuple[Any, ...]] = []
-        self.moved = _MovedWrites()
+        self.moved = MovedWrites()
 
     def open(self, negotiation: str, row: CurrentRow) -> None:
         key = (negotiation, row.valid_from, row.recorded_from)
@@ -148,7 +148,7 @@ class _PageWrites:
         self.history.clear()
 
 
-class _MovedWrites:
+class MovedWrites:
     """The seats-moved rows of one page: opened (recorded_from = K) and closed at K."""
 
     def __init__(self) -> None:
@@ -157,19 +157,27 @@ class _MovedWrites:
         self.deletes: list[tuple[str, int]] = []
 
     def set(
-        self, entry: _Entry, negotiation: str | None, move_id: str, value: Any, at: int
+        self,
+        shown: dict[str, tuple[str, int]],
+        negotiation: str | None,
+        move_id: str,
+        value: Any,
+        at: int,
     ) -> None:
-        """Make `value` (None: no seats moved) the move's seats moved from K = `at` on."""
+        """Make `value` (None: no seats moved) the move's seats moved from K = `at` on.
+
+        `shown` holds each move's current row (its text and recorded_from), kept up to date.
+        """
         text = None if value is None else dumps(value)
-        current = entry.moved.get(move_id)
+        current = shown.get(move_id)
         if (current[0] if current is not None else None) == text:
             return
         if current is not None:
             self._close(move_id, current[1], at)
-            del entry.moved[move_id]
+            del shown[move_id]
         if text is not None:
             self.inserts[(move_id, at)] = [move_id, at, END_OF_TIME, negotiation, text]
-            entry.moved[move_id] = (text, at)
+            shown[move_id] = (text, at)
 
     def _close(self, move_id: str, recorded_from: int, at: int) -> None:
         # A row opened and closed at the same instant was never visible: drop it.
@@ -471,7 +479,7 @@ class Projector:
             writes.history.append(row)
             if isinstance(event, MoveCorrected):
                 fixed = correction_moved(entry.aggregate, event)
-                writes.moved.set(entry, row[2], event.move_id, fixed, entry.known_from)
+                writes.moved.set(entry.moved, row[2], event.move_id, fixed, entry.known_from)
         before = entry.aggregate
         mark = StoryMark(before.story if isinstance(before, Negotiation) else None)
         entry.aggregate = event.mutate(before)
@@ -481,7 +489,7 @@ class Projector:
             return
         story, slug = negotiation.story, negotiation.slug
         for move_id, value in moved_changes(mark, story):
-            writes.moved.set(entry, slug, move_id, value, entry.known_from)
+            writes.moved.set(entry.moved, slug, move_id, value, entry.known_from)
         changes = advance(entry.rows, mark, story, entry.known_from, complete=not entry.partial)
         if changes is INCOMPLETE:
             writes.flush(conn)  # the table must hold what this page did before it is read back

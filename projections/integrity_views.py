@@ -17,7 +17,7 @@ from sqlalchemy import Connection, inspect, select
 
 from ledger.application import NegotiationLedger
 from ledger.domain.alliance import PartiesRegistered
-from ledger.domain.events import LedgerEvent
+from ledger.domain.events import LedgerEvent, MoveCorrected
 from ledger.domain.negotiation import Negotiation
 from ledger.domain.snapshot import StorySnapshot
 from ledger.domain.storied import Storied
@@ -25,15 +25,17 @@ from ledger.integrity_db import log_reader
 from ledger.integrity_report import SNAPSHOT, VIEW_MOVES, VIEW_POSITION, VIEW_SPLITS, Problem
 from ledger.persistence.schema import TABLES
 from ledger.persistence.snapshots import unseal
-from projections.catchup import read_position
-from projections.derive import history_row
+from projections.catchup import MovedWrites, read_position
+from projections.derive import correction_moved, history_row
 from projections.intervals import CurrentRow, StoryMark, advance
-from projections.tables import moves, position, splits
+from projections.moved import moved_changes
+from projections.tables import moved, moves, position, splits
 from projections.timeaxis import END_OF_TIME, from_micros, micros
 
 _NEVER: Final = -END_OF_TIME
 _SPLIT_VALUES: Final = [c for c in splits.c if c.name != "negotiation"]
 _MOVE_VALUES: Final = list(moves.c)
+_MOVED_VALUES: Final = list(moved.c)
 _UNDERIVED: Final = frozenset({"created_on"})
 
 
@@ -65,6 +67,8 @@ class _Fold:
         self.current: list[CurrentRow] = []
         self.splits = _SplitRows()
         self.moves: list[tuple[Any, ...]] = []
+        self.moved = MovedWrites()  # never flushed: its inserts are the expected rows
+        self.shown: dict[str, tuple[str, int]] = {}
 
     def apply(self, event: LedgerEvent, viewed: bool) -> None:
         """Fold one event; `viewed`: the views' position covers it, so its rows count."""
@@ -76,11 +80,16 @@ class _Fold:
         row = history_row(self.aggregate, event, self.known_from)
         if row is not None:
             self.moves.append(row)
+            if isinstance(event, MoveCorrected):
+                fixed = correction_moved(self.aggregate, event)
+                self.moved.set(self.shown, row[2], event.move_id, fixed, self.known_from)
         before = self.aggregate
         mark = StoryMark(before.story if isinstance(before, Negotiation) else None)
         self.aggregate = event.mutate(before)
         if not isinstance(self.aggregate, Negotiation):
             return
+        for move_id, value in moved_changes(mark, self.aggregate.story):
+            self.moved.set(self.shown, self.aggregate.slug, move_id, value, self.known_from)
         changes = advance(self.current, mark, self.aggregate.story, self.known_from)
         if changes is None:
             return
@@ -113,7 +122,7 @@ class DerivedChecker:
         """Return every problem of the derived data, as `verify` sees the ledger."""
         self.conn = conn
         tables = set(inspect(conn).get_table_names())
-        views = {splits.name, moves.name, position.name} <= tables
+        views = {splits.name, moves.name, moved.name, position.name} <= tables
         at = read_position(conn) if views else -1
         snapshots = self._snapshot_versions(conn)
         for raw, events in self._aggregates(conn):
@@ -268,6 +277,28 @@ class DerivedChecker:
             for r in conn.execute(select(*_MOVE_VALUES).where(moves.c.negotiation == slug))
         }
         self._diff_moves(slug, expected_moves, found)
+        self._diff_moved(slug, fold.moved.inserts)
+
+    def _diff_moved(self, slug: str | None, expected: dict[tuple[str, int], list[Any]]) -> None:
+        """Compare the seats-moved rows of one negotiation with the ones its events imply."""
+        conn = cast(Connection, self.conn)
+        query = select(*_MOVED_VALUES).where(moved.c.negotiation == slug)
+        table = {(r[0], r[1]): list(r) for r in conn.execute(query)}
+        for key in sorted(expected.keys() | table.keys()):
+            want, have = expected.get(key), table.get(key)
+            if want == have:
+                continue
+            where = f"the seats moved recorded from {_when(key[1])}"
+            if have is None:
+                detail = f"{where} are missing from the view (deleted)"
+            elif want is None:
+                detail = f"{where} are in the view but no event implies them (forged)"
+            else:
+                detail = _columns_differ(where, _MOVED_VALUES, want, have) or ""
+            self.problems.append(
+                Problem(VIEW_MOVES, detail, move_id=key[0], slug=slug,
+                        aggregate_type="negotiation")
+            )  # fmt: skip
 
     def _diff_splits(
         self, slug: str, expected: dict[tuple[int, int], list[Any]],
@@ -321,6 +352,9 @@ class DerivedChecker:
             if slug not in self.seen:
                 for row in conn.execute(select(*_SPLIT_VALUES).where(c.negotiation == slug)):
                     self._diff_splits(slug, {}, {(row[0], row[2]): list(row)})
+        for slug in sorted(set(conn.execute(select(moved.c.negotiation).distinct()).scalars())):
+            if slug is None or slug not in self.seen:
+                self._diff_moved(slug, {})  # a row no negotiation's events imply
         m = moves.c
         others = (
             select(*_MOVE_VALUES).where(

@@ -24,7 +24,7 @@ from ledger.persistence.snapshots import SnapshotIgnoredWarning
 from ledger.timeline import read_timeline
 from projections.api import LedgerViews
 from projections.integrity_views import DerivedChecker
-from projections.tables import moves, position, splits
+from projections.tables import moved, moves, position, splits
 from scripts.cli import app as cli
 from tests.integration.test_integrity import as_owner
 
@@ -106,6 +106,21 @@ def _forge_move(conn: Connection) -> None:
     conn.execute(insert(moves).values({**row, "move_id": "made-up"}))
 
 
+def _edit_moved(conn: Connection) -> None:
+    where = moved.c.move_id == "delhi-aap-offers-1"
+    conn.execute(update(moved).where(where).values(seats_moved='{"AAP":7}'))
+
+
+def _delete_moved(conn: Connection) -> None:
+    conn.execute(delete(moved).where(moved.c.move_id == "delhi-aap-offers-1"))
+
+
+def _forge_moved(conn: Connection) -> None:
+    where = moved.c.move_id == "delhi-aap-offers-1"
+    row = conn.execute(select(moved).where(where)).mappings().one()
+    conn.execute(insert(moved).values({**row, "move_id": "made-up"}))
+
+
 def _delete_index_row(conn: Connection) -> None:
     conn.execute(delete(TABLES.moves).where(TABLES.moves.c.move_id == "note-7"))
 
@@ -166,6 +181,9 @@ CHANGES = {
     "view-moves-updated": (_edit_move, VIEW_MOVES, "note is 'forged'"),
     "view-moves-deleted": (_delete_move, VIEW_MOVES, "missing from the view"),
     "view-moves-inserted": (_forge_move, VIEW_MOVES, "no event of these talks implies"),
+    "view-moved-updated": (_edit_moved, VIEW_MOVES, "seats_moved is '{\"AAP\":7}'"),
+    "view-moved-deleted": (_delete_moved, VIEW_MOVES, "missing from the view"),
+    "view-moved-inserted": (_forge_moved, VIEW_MOVES, "no event implies them"),
     "view-position": (_position_ahead, VIEW_POSITION, "after the log's last notification"),
     "move-index-deleted": (_delete_index_row, MOVE_INDEX, "has no entry for move 'note-7'"),
     "move-index-updated": (_rename_index_row, MOVE_INDEX, "the event says 'note-7'"),
@@ -194,7 +212,7 @@ def test_single_row_change_is_named_when_made_with_triggers_dropped(
     if kind in (VIEW_SPLITS, VIEW_MOVES, SNAPSHOT):
         assert problems[0].slug == "delhi"
     if kind in (VIEW_MOVES, MOVE_INDEX):
-        assert problems[0].move_id in ("note-7", "made-up")
+        assert problems[0].move_id in ("note-7", "made-up", "delhi-aap-offers-1")
 
 
 @pytest.mark.parametrize(
