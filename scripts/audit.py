@@ -20,9 +20,9 @@ from scripts.options import (
     DebugOpt,
     HistoryFormat,
     KnownOnOpt,
-    parse_date,
     OnlyAllianceOpt,
     OnlyElectionOpt,
+    parse_date,
     parse_slug,
 )
 from scripts.read import open_views, show_history, show_rollup, show_split, show_splits, when
