@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -40,13 +41,73 @@ that `import` reads and `export` writes.
 """
 
 
+@dataclass(frozen=True)
+class Output:
+    """What one command prints with `--format json`: its shape and its keys."""
+
+    command: tuple[str, ...]  # an invocation on the bundled example ledger
+    shape: str  # "object", or "list" of objects
+    keys: tuple[str, ...]  # always present
+    optional: tuple[str, ...] = ()  # present where they apply
+    note: str = ""
+
+
+_SPLIT = ("negotiation", "region", "seats", "as_of", "known_on", "status", "split",
+          "unallocated", "by")  # fmt: skip
+_MOVE = ("id", "type", "on", "recorded_at", "recorded_by", "by", "split", "source", "note",
+         "confidence", "negotiation", "seats_moved")  # fmt: skip
+OUTPUTS = (
+    Output(("split", "delhi"), "object", _SPLIT, ("election",),
+           "`status` is opened, negotiating, agreed or no_deal; `split` maps party codes to "
+           "seats; `by` is the maker of the split on the table (null once agreed); `election` "
+           "only for talks that have one."),
+    Output(("splits",), "list", _SPLIT, ("election",), "One item per negotiation, as `split`."),
+    Output(("replay",), "list", _SPLIT, ("election",),
+           "As `splits`, folded from the event log itself."),
+    Output(("rollup",), "object", ("as_of", "known_on", "parties"), (),
+           "`parties` maps codes to seats in agreed talks. Over talks of several elections, "
+           "not limited by `--election`, `elections` (election to codes to seats) replaces "
+           "`parties`; talks with no election come under \"\"."),
+    Output(("history",), "list", _MOVE, ("corrects", "corrected_by", "retract"),
+           "One item per move in date order. `seats_moved` is the split after the move minus "
+           "the split it replaced, as known on `--known-on`."),
+    Output(("diff", "--from", "2024-02-01", "--to", "2024-03-01"), "object",
+           ("from", "to", "known_on", "negotiation", "negotiations", "agreed_seats_moved",
+            "moves", "corrections"), (),
+           "`negotiations` items carry negotiation, title, seats, status_from, status_to, "
+           "split_from, split_to and seats_moved; `moves` items are `history` items."),
+    Output(("verify",), "object", ("ok", "events_checked", "aggregates", "problems", "findings"),
+           (), "`findings` groups problems by kind: chain, move_index, digest, views, snapshots "
+           "and report. Exit 1 when `ok` is false."),
+    Output(("projections", "status"), "object", ("position", "head", "lag")),
+)  # fmt: skip
+
+
 def reference() -> str:
     """The whole reference, as Markdown."""
     root = typer.main.get_command(app)
-    parts = [HEADER]
+    parts = [HEADER, _outputs()]
     for path, command in _walk(root, ["seatledger"]):
         parts.append(_section(path, command))
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _outputs() -> str:
+    lines = [
+        "## What `--format json` prints",
+        "",
+        "Every listing command also prints `table` (for people) and `csv`; JSON is the form "
+        "for programs. Keys in *italics* appear only where they apply.",
+        "",
+        "| command | prints | keys | notes |",
+        "| --- | --- | --- | --- |",
+    ]
+    for out in OUTPUTS:
+        keys = ", ".join([*(f"`{k}`" for k in out.keys), *(f"*`{k}`*" for k in out.optional)])
+        shape = "an object" if out.shape == "object" else "a list of objects"
+        command = " ".join(out.command[:2]) if out.command[0] == "projections" else out.command[0]
+        lines.append(f"| `{command}` | {shape} | {keys} | {_cell(out.note)} |")
+    return "\n".join(lines) + "\n"
 
 
 def _walk(command: Any, path: list[str]) -> Iterator[tuple[list[str], Any]]:
