@@ -8,11 +8,12 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
+from eventsourcing.persistence import Mapper, MapperDeserialisationError, Notification, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import AwareDatetime, BaseModel
 from pydantic_core import TzInfo
 
+from ledger.domain.errors import UnreadableEventError
 from ledger.domain.events import (
     AllianceMembershipMirrored,
     LedgerEvent,
@@ -188,15 +189,47 @@ class PydanticMapper(Mapper[UUID]):
                 data = self.cipher.decrypt(data)
             if self.compressor:
                 data = self.compressor.decompress(data)
+            cls = event_class(stored_event.topic)
             state = orjson.loads(data)
-            cls = resolve_topic(stored_event.topic)
             state = upcast(cls, state)
             state["originator_id"] = stored_event.originator_id
             state["originator_version"] = stored_event.originator_version
             return cast(DomainEventProtocol[UUID], cls(**state))
         except Exception as error:
-            msg = (
-                f"cannot read stored event {stored_event.originator_id} "
-                f"v{stored_event.originator_version} ({stored_event.topic}): {error}"
-            )
-            raise MapperDeserialisationError(msg) from error
+            raise UnreadableEvent(unreadable(stored_event, error)) from error
+
+
+class UnreadableEvent(MapperDeserialisationError, UnreadableEventError):
+    """A stored row the mapper cannot decode: the library's error, and a user's (exit 2)."""
+
+
+TOPIC_PACKAGE: Final = "ledger"
+
+
+def event_class(topic: str) -> type[BaseModel]:
+    """The event class a stored topic names: only our own pydantic classes.
+
+    eventsourcing's `resolve_topic` imports whatever module a topic names; a row forged by
+    someone who may only append would otherwise run any installed module's import-time
+    code, or call any function with the row's JSON as keyword arguments.
+    """
+    module = topic.partition(":")[0]
+    if module != TOPIC_PACKAGE and not module.startswith(TOPIC_PACKAGE + "."):
+        raise ValueError("not a seatledger event topic")
+    cls = resolve_topic(topic)
+    if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+        raise ValueError("not a seatledger event class")
+    return cls
+
+
+def unreadable(stored: StoredEvent, error: BaseException) -> str:
+    """One line naming the row (aggregate, version, notification id) and why it is unreadable."""
+    where = f", notification {stored.id}" if isinstance(stored, Notification) else ""
+    topic = str(stored.topic)
+    topic = topic if len(topic) <= 80 else topic[:80] + "…"
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    return (
+        f"stored event of aggregate {stored.originator_id}, version "
+        f"{stored.originator_version}{where} (topic {topic!r}) cannot be read: {reason}; "
+        "the ledger was written to outside seatledger: run `seatledger verify`"
+    )

@@ -6,6 +6,7 @@ import json
 from datetime import date, datetime
 from typing import Any, Literal
 
+from ledger.inert import json_inert, visible_in_document
 from projections.report_model import ReportFacts
 
 ReportFormat = Literal["html", "markdown", "json"]
@@ -13,16 +14,18 @@ FORMATS: tuple[ReportFormat, ...] = ("html", "markdown", "json")
 
 
 def render(facts: ReportFacts, fmt: ReportFormat) -> str:
-    """Render gathered facts in one format."""
+    """Render gathered facts in one format; control and bidi characters never stay raw."""
     if fmt == "json":
-        return json.dumps(facts.to_json(), indent=2, ensure_ascii=False, default=_json_default)
+        text = json.dumps(facts.to_json(), indent=2, ensure_ascii=False, default=_json_default)
+        return json_inert(text)  # still the exact data
     if fmt == "markdown":
         from projections.report_markdown import render_markdown
 
-        return render_markdown(facts)
+        return visible_in_document(render_markdown(facts))
     from projections.report_html import render_html
 
-    return render_html(facts)
+    # Shown as `\u202e` and not obeyed: a reader sees that the text hides something.
+    return visible_in_document(render_html(facts))
 
 
 def _json_default(value: Any) -> Any:

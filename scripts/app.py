@@ -25,6 +25,7 @@ from ledger.persistence.engine import DEFAULT_DB_URL, DatabaseURLError, mask_url
 from ledger.timeline import explain
 from ledger.wording import plain
 from scripts.store import missing_folder
+from scripts.output import echo
 
 DONE, PROBLEM_FOUND, REFUSED, INTERNAL_ERROR = 0, 1, 2, 3
 BROKEN_PIPE = 141  # what a shell reports for a process ended by SIGPIPE
@@ -65,7 +66,7 @@ def database(ctx: typer.Context, db: str | None, debug: bool = False) -> str:
 
 def fail(message: str, code: int = REFUSED) -> NoReturn:
     """Print an error in the user's words and exit with `code` (nothing was written)."""
-    typer.echo(f"error: {message}", err=True)
+    echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
 
@@ -116,7 +117,7 @@ class LedgerGroup(TyperGroup):
             if found.debug:
                 raise
             code, message = explain_error(error, found.url)
-            typer.echo(f"error: {message}", err=True)
+            echo(f"error: {message}", err=True)  # messages quote ledger text: escaped
             raise typer.Exit(code) from None
 
     def main(
@@ -140,7 +141,7 @@ class LedgerGroup(TyperGroup):
             command = context.command_path if context is not None else "seatledger"
             message = plain(error.format_message())
             if message:  # empty when no arguments were given and the help was shown instead
-                typer.echo(f"error: {command}: {message}", err=True)
+                echo(f"error: {command}: {message}", err=True)
                 typer.echo(f"see '{command} --help' for the options and examples", err=True)
             sys.exit(getattr(error, "exit_code", REFUSED))
         except typer.Abort:

@@ -21,7 +21,7 @@ from scripts.options import (
     parse_party,
     parse_slug,
 )
-from scripts.output import print_rows
+from scripts.output import echo, print_rows
 from scripts.recording import (
     AsOpt,
     Common,
@@ -183,7 +183,7 @@ def add_party(
     app.register_parties({code: name}, {code: colour} if colour else None)
     roster = app.roster()
     shown = f" ({roster.colours[code]})" if code in roster.colours else ""
-    typer.echo(f"{code}: {roster.parties.get(code) or '(no name)'}{shown}")
+    echo(f"{code}: {roster.parties.get(code) or '(no name)'}{shown}")
 
 
 @parties_app.command("list")

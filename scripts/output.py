@@ -1,4 +1,10 @@
-"""One shared way to print: Rich tables for people; JSON, CSV and Markdown for programs."""
+"""One shared way to print: Rich tables for people; JSON, CSV and Markdown for programs.
+
+Every string from the ledger reaches a surface through here, as data: Rich never reads it as
+markup (cells and titles are `Text`), control and bidi characters are shown escaped
+(`ledger.inert`), long values are cut short on a terminal, CSV cells never start a formula,
+and JSON escapes what its encoder would leave raw while keeping the data exact.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +15,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from ledger.domain.alliance import AllianceState
 from ledger.domain.rules import NegotiationState
+from ledger.inert import json_inert, shorten, visible
 
 Row = Mapping[str, Any]
 ProgressFn = Callable[[int, int], None]
@@ -22,6 +31,28 @@ ProgressFn = Callable[[int, int], None]
 
 PIPE_WIDTH = 160  # Rich assumes 80 columns off a terminal; tables read better unwrapped
 _IDS = {"id", "negotiation", "on"}
+CELL_LIMIT = 300  # characters of one value on a terminal; JSON and CSV carry it whole
+LINE_LIMIT = 1000  # characters of one line of a message
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP: what a spreadsheet may run
+
+
+def terminal(text: str, limit: int = CELL_LIMIT) -> str:
+    """Ledger text for a terminal: cut to `limit` characters, control characters escaped."""
+    return visible(shorten(text, limit))
+
+
+def echo(message: str, *, err: bool = False) -> None:
+    """Print lines that may carry ledger text (each line escaped and cut short)."""
+    lines = message.split("\n")
+    typer.echo("\n".join(terminal(line, LINE_LIMIT) for line in lines), err=err)
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet shows as text: escaped controls, a quote before a formula."""
+    text = visible(cell(value, machine=True))
+    if isinstance(value, str | Mapping | list | tuple) and text.startswith(FORMULA_START):
+        return "'" + text
+    return text
 
 
 def stdout() -> Console:
@@ -39,7 +70,8 @@ def stderr() -> Console:
 
 def print_json(payload: Any) -> None:
     """Print JSON exactly as the library built it (dates as ISO strings)."""
-    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=_iso) + "\n")
+    text = json.dumps(payload, indent=2, ensure_ascii=False, default=_iso)
+    sys.stdout.write(json_inert(text) + "\n")
 
 
 def _iso(value: Any) -> Any:
@@ -88,7 +120,7 @@ def print_rows(
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([cell(row.get(c), machine=True) for c in columns])
+            writer.writerow([csv_cell(row.get(c)) for c in columns])
     elif fmt == "markdown":
         sys.stdout.write(markdown_table(rows, columns, title=title))
     else:
@@ -96,22 +128,22 @@ def print_rows(
         for column in columns:
             table.add_column(column.replace("_", " "), overflow="fold", no_wrap=column in _IDS)
         for row in rows:
-            table.add_row(*(cell(row.get(c)) for c in columns))
+            table.add_row(*(Text(terminal(cell(row.get(c)))) for c in columns))
         if not rows:
             table.caption = "(nothing)"
         console = stdout()
         if title:
-            console.print(title, style="bold", markup=False, highlight=False)
+            console.print(Text(terminal(title, LINE_LIMIT), style="bold"))
         console.print(table)
 
 
 def markdown_table(rows: Sequence[Row], columns: Sequence[str], *, title: str | None = None) -> str:
     """A GitHub-flavoured Markdown table (pipes in values escaped)."""
-    lines = [f"### {title}", ""] if title else []
+    lines = [f"### {visible(title)}", ""] if title else []
     lines.append("| " + " | ".join(columns) + " |")
     lines.append("| " + " | ".join("---" for _ in columns) + " |")
     for row in rows:
-        values = (cell(row.get(c)).replace("|", "\\|").replace("\n", " ") for c in columns)
+        values = (visible(cell(row.get(c)).replace("\n", " ")).replace("|", "\\|") for c in columns)
         lines.append("| " + " | ".join(values) + " |")
     return "\n".join(lines) + "\n"
 
@@ -146,7 +178,7 @@ def progress_bar(label: str, *, at_least: int = 0) -> Iterator[ProgressFn]:
             return
         if bar is None:
             bar = Progress(
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
@@ -154,7 +186,7 @@ def progress_bar(label: str, *, at_least: int = 0) -> Iterator[ProgressFn]:
                 transient=True,
             )
             bar.start()
-            task = bar.add_task(label, total=max(total, 1))
+            task = bar.add_task(terminal(label), total=max(total, 1))
         bar.update(task, completed=done, total=max(total, 1))
 
     try:

@@ -23,7 +23,7 @@ from scripts.options import (
     parse_slug,
     parse_split,
 )
-from scripts.output import describe_state
+from scripts.output import describe_state, echo
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -215,15 +215,15 @@ def show(outcome: Outcome) -> None:
     The state is told on the move's own date; a move dated before later ones (a late fact,
     or a dry run of one) also says where the talks stand now, when that differs.
     """
-    typer.echo(outcome.move_id)
+    echo(outcome.move_id)
     now = describe_state(outcome.state)
     where = now
     if outcome.then is not None and outcome.on is not None and outcome.then != outcome.state:
         then = describe_state(outcome.then)
         where = f"on {outcome.on.isoformat()} {then}; now (on the latest date) {now}"
     if outcome.status == "unchanged":
-        typer.echo(f"unchanged: already recorded with the same content; {now}")
+        echo(f"unchanged: already recorded with the same content; {now}")
     elif outcome.status == "checked":
-        typer.echo(f"dry run, nothing written; it would leave {where}")
+        echo(f"dry run, nothing written; it would leave {where}")
     else:
-        typer.echo(f"recorded; {where}")
+        echo(f"recorded; {where}")

@@ -116,3 +116,7 @@ class ConcurrencyError(SeatledgerError):
 
 class MoveRefusedError(RuleError):
     """A move of a timeline file was refused; the message names the move and why."""
+
+
+class UnreadableEventError(SeatledgerError):
+    """A stored event that cannot be decoded (unknown topic, undecodable state)."""
