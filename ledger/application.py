@@ -41,7 +41,14 @@ from ledger.domain.values import ValidTime
 from ledger.mapper import PydanticMapper
 from ledger.persistence.recorders import DuplicateMoveIdError, SqlApplicationRecorder
 from ledger.persistence.snapshots import SqlSnapshotRecorder
-from ledger.timeline import AllianceSpec, AnyMove, CorrectionSpec, NegotiationSpec, move_id_for
+from ledger.timeline import (
+    MAX_TEXT,
+    AllianceSpec,
+    AnyMove,
+    CorrectionSpec,
+    NegotiationSpec,
+    move_id_for,
+)
 
 A = TypeVar("A")
 MAX_ATTEMPTS = 12
@@ -56,6 +63,16 @@ def default_recorder_name() -> str:
         return os.environ.get("SEATLEDGER_USER") or getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def recorder_name(name: str) -> str:
+    """The recorder's name, refused when it could not be stored (NUL) or is absurdly long."""
+    if "\x00" in name or len(name) > MAX_TEXT:
+        raise InputError(
+            f"recorder name (--as or SEATLEDGER_USER): at most {MAX_TEXT:,} characters, "
+            "no NUL characters (\\x00)"
+        )
+    return name
 
 
 @dataclass(frozen=True)
@@ -87,7 +104,7 @@ class NegotiationLedger(Application[UUID]):
     ) -> None:
         super().__init__({**(env or {}), "SEATLEDGER_DB_URL": url})
         self.url = url
-        self.recorded_by = recorded_by or default_recorder_name()
+        self.recorded_by = recorder_name(recorded_by or default_recorder_name())
 
     @property
     def store(self) -> SqlApplicationRecorder:

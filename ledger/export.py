@@ -30,6 +30,7 @@ from ledger.domain.events import (
     MoveEvent,
     NegotiationOpened,
 )
+from ledger.inert import UNSAFE_IN_DOCUMENTS, json_inert
 from ledger.timeline import FORMAT, FORMAT_2
 
 ExportFormat = Literal["yaml", "json"]
@@ -228,7 +229,9 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
+    # Double quotes when the text holds control or bidi characters: there, PyYAML escapes
+    # what it deems unprintable and `json_inert` escapes the rest, and both read back exactly.
+    style = '"' if UNSAFE_IN_DOCUMENTS.search(value) else "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -265,14 +268,17 @@ def _scalar(value: Any) -> bool:
 
 
 def dump_timeline(document: dict[str, Any], fmt: ExportFormat = "yaml") -> str:
-    """The document as YAML (dates plain, 'on' quoted) or as JSON (dates as ISO strings)."""
+    """The document as YAML (dates plain, 'on' quoted) or as JSON (dates as ISO strings).
+
+    Either way no control or bidi character is left raw (a file may be shown on a terminal).
+    """
     if fmt == "json":
-        return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n"
+        return json_inert(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()) + "\n"
     header = f"# {document['format']}, exported from the event log: seatledger import FILE\n"
     body = yaml.dump(
         _flowing(document), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
     )
-    return header + body
+    return header + json_inert(body)
 
 
 def format_for(path: Path | None, fmt: ExportFormat | None = None) -> ExportFormat:

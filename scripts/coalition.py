@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.timeline import AllianceSpec, PartySpecMove
+from ledger.timeline import AllianceSpec, PartySpec, PartySpecMove
 from scripts.app import app, remember
 from scripts.options import (
     Codes,
@@ -179,8 +179,10 @@ def add_party(
 
     Example: seatledger parties add VBA --name "Vanchit Bahujan Aghadi" --colour "#5C6BC0"
     """
+    remember(ctx, db, debug)
+    spec = build(PartySpec, code=code, name=name)  # the timeline's own limits: no NUL, length
     app = ledger(ctx, Common(db, debug, as_, dry_run=False))
-    app.register_parties({code: name}, {code: colour} if colour else None)
+    app.register_parties({code: spec.name}, {code: colour} if colour else None)
     roster = app.roster()
     shown = f" ({roster.colours[code]})" if code in roster.colours else ""
     echo(f"{code}: {roster.parties.get(code) or '(no name)'}{shown}")
