@@ -45,7 +45,9 @@ ALLIANCE_ONLY = frozenset({k.PARTY_JOINED_ALLIANCE, k.PARTY_LEFT_ALLIANCE})
 ALLIANCE_OR_NEGOTIATION = frozenset({k.MEETING, k.NOTE})
 
 
-_NOT_EVENT_FIELDS = frozenset({"id", "negotiation", "type", "on", "source", "note", "confidence"})
+_NOT_EVENT_FIELDS = frozenset(
+    {"id", "negotiation", "type", "on", "source", "note", "confidence", "alliance"}
+)
 
 
 def event_fields(spec: AnyMove, move_id: str, recorded_by: str) -> dict[str, Any]:

@@ -5,7 +5,9 @@ recorded, in recording order (so that moves on the same date keep their order on
 then corrections as `correction` moves; the alliance block comes from its forming event and
 the parties from the roster. Copies of alliance moves mirrored into each negotiation are left
 out: importing the alliance's move makes them again. The document imports into an empty
-ledger with the same splits, history and roll-up on every date (as known now).
+ledger with the same splits, history and roll-up on every date (as known now). A ledger
+whose talks sit in several alliances, or some in none, is written with `alliances:`, each
+talk and alliance-level move naming its own.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import yaml
 
 from ledger.application import NegotiationLedger
 from ledger.domain.alliance import AllianceFormed, PartiesRegistered, TalksRegistered
-from ledger.domain.errors import InputError, NotFoundError
+from ledger.domain.errors import NotFoundError
 from ledger.domain.events import (
     AllianceMembershipMirrored,
     LedgerEvent,
@@ -74,20 +76,33 @@ def export_timeline(
     if scoped:
         chosen = _in_scope(log, chosen, election, alliance)
         negotiations = chosen
-    alliance = _alliance_for(log, chosen, whole_ledger=not negotiations)
+    alliances = _alliances_for(log, chosen, whole_ledger=not negotiations)
+    # One alliance that every talk belongs to: the contract's `alliance:`, as files were
+    # always written. Otherwise `alliances:`, and each talk and alliance move names its own.
+    several = len(alliances) > 1 or any(log.alliance_of[slug] is None for slug in chosen)
     keep = {("negotiation", slug) for slug in chosen}
-    if alliance is not None:
-        keep.add(("alliance", alliance))
+    keep.update(("alliance", slug) for slug in alliances)
     document: dict[str, Any] = {"format": FORMAT}
-    if alliance is not None:
-        document["alliance"] = log.alliances[alliance]
+    if alliances and several:
+        document["alliances"] = [log.alliances[slug] for slug in alliances]
+    elif alliances:
+        document["alliance"] = log.alliances[alliances[0]]
     roster = app.roster()
     document["parties"] = [
         _drop_empty({"code": code, "name": name, "colour": roster.colours.get(code)})
         for code, name in roster.parties.items()
     ]
-    document["negotiations"] = [log.negotiations[slug] for slug in chosen]
-    document["moves"] = [move for owner, move in [*log.moves, *log.corrections] if owner in keep]
+    document["negotiations"] = [
+        _drop_empty({**log.negotiations[slug], "alliance": log.alliance_of[slug]})
+        if several
+        else log.negotiations[slug]
+        for slug in chosen
+    ]
+    document["moves"] = [
+        _with_alliance(move, owner[1]) if several and owner[0] == "alliance" else move
+        for owner, move in [*log.moves, *log.corrections]
+        if owner in keep
+    ]
     if _uses_format_2(document):
         document["format"] = FORMAT_2
     return document
@@ -120,22 +135,19 @@ def _uses_format_2(document: dict[str, Any]) -> bool:
     )
 
 
-def _alliance_for(log: _Log, chosen: list[str], *, whole_ledger: bool) -> str | None:
-    """The one alliance of the chosen talks: a timeline file carries at most one."""
+def _alliances_for(log: _Log, chosen: list[str], *, whole_ledger: bool) -> list[str]:
+    """The alliances to export: every one for the whole ledger, else those of the chosen talks."""
+    if whole_ledger:
+        return list(log.alliances)
     found = {log.alliance_of[slug] for slug in chosen}
-    if len(found) > 1:
-        named = ", ".join(f"{s} ({log.alliance_of[s] or 'no alliance'})" for s in chosen)
-        raise InputError(
-            "these negotiations belong to different alliances and cannot share one timeline "
-            f"file: {named}; export them separately with --negotiation"
-        )
-    if found:
-        return found.pop()
-    if whole_ledger and len(log.alliances) > 1:
-        raise InputError(
-            f"the ledger holds {len(log.alliances)} alliances and a timeline file carries one"
-        )
-    return next(iter(log.alliances), None) if whole_ledger else None
+    return [slug for slug in log.alliances if slug in found]
+
+
+def _with_alliance(move: dict[str, Any], alliance: str) -> dict[str, Any]:
+    """An alliance-level move that names its alliance (after its id, as people write it)."""
+    if move.get("type") == "correction":
+        return move  # a correction finds its move by id
+    return {"id": move["id"], "alliance": alliance, **move}
 
 
 def _read_log(app: NegotiationLedger) -> _Log:

@@ -83,7 +83,7 @@ class _Batch:
         self.roster: PartyRoster = app.roster()
         self.alliances: dict[str, Alliance] = {}
         self.openings: dict[str, NegotiationSpec] = {}  # talks the file opens
-        self.founding: list[Any] = []  # alliance membership moves before this file's
+        self.founding: dict[str, list[Any]] = {}  # alliance -> its membership moves before
         self.alliance_slugs: dict[str, str | None] = {}  # negotiation -> its alliance
         self.alliance_keys: dict[UUID, str] = {}  # aggregate id -> slug of alliances
         self.negotiation_keys: set[UUID] = set()
@@ -279,7 +279,7 @@ def _build(
     by = app.recorded_by
     batch.roster.register({p.code: p.name for p in timeline.parties}, by)
     batch.roster.choose_colours({p.code: p.colour for p in timeline.parties if p.colour}, by)
-    alliance_slug = _form_alliance(app, batch, timeline)
+    _form_alliances(app, batch, timeline)
     groups: dict[UUID, _Group] = {}
 
     def group(key: UUID, slug: str | None = None) -> _Group:
@@ -291,10 +291,10 @@ def _build(
             batch.negotiation_keys.add(key)
         return found
 
-    if alliance_slug is not None:
-        batch.founding = batch.alliance(alliance_slug).membership_moves()
+    for formed in timeline.all_alliances():
+        batch.founding[formed.id] = batch.alliance(formed.id).membership_moves()
     for spec in timeline.negotiations:
-        if _open(app, batch, spec, alliance_slug, name):
+        if _open(app, batch, spec, timeline.alliance_of(spec), name):
             report.opened.append(spec.id)
         batch.negotiation_keys.add(negotiation_id(spec.id))
         group(negotiation_id(spec.id), spec.id)
@@ -328,16 +328,17 @@ def _build(
             holders[move_id] = target
             group(*target).items.append(_Item(index, given, move_id, "correction", given.of))
         elif given.negotiation is None or given.type in ALLIANCE_ONLY:
-            owner: str | None = alliance_slug
+            owner = timeline.alliance_of_move(given)
             if given.negotiation is not None:
                 try:
                     owner = batch.alliance_of(given.negotiation)
                 except SeatledgerError as error:
                     raise MoveRefusedError(f"{_label(name, given, index)}: {error}") from error
             if owner is None:
+                hint = " it names (give the move an 'alliance')" if timeline.alliances else ""
                 raise MoveRefusedError(
                     f"{_label(name, given, index)}: an alliance-level move, but the file has "
-                    "no alliance"
+                    f"no alliance{hint}"
                 )
             try:
                 batch.alliance(owner)
@@ -361,7 +362,7 @@ def _build(
     # Alliances first: their membership moves are copied into each of their talks.
     alliance_keys = {key for key in groups if batch.alliance_key(key)}
     for key in [key for key in groups if key in alliance_keys]:
-        _fold(app, batch, groups.pop(key), alliance_slug, name, step)
+        _fold(app, batch, groups.pop(key), name, step)
     for index, given, move_id in alliance_items:
         if isinstance(given, CorrectionSpec) or given.type not in ALLIANCE_ONLY:
             continue
@@ -380,7 +381,7 @@ def _build(
                     _Item(index, given, move_id, "mirror-correction", mirror_id(given.of, talks))
                 )
     for key in list(groups):
-        _fold(app, batch, groups.pop(key), alliance_slug, name, step)
+        _fold(app, batch, groups.pop(key), name, step)
     # Rows in the order a save of (roster, alliances, talks) would give them.
     folded, batch.rows = batch.rows, []
     batch.done(batch.roster)
@@ -400,7 +401,6 @@ def _fold(
     app: NegotiationLedger,
     batch: _Batch,
     group: _Group,
-    alliance_slug: str | None,
     name: str,
     step: Callable[[], None],
 ) -> None:
@@ -411,7 +411,7 @@ def _fold(
     def load() -> Storied[Any]:
         nonlocal holder
         if holder is None:
-            holder = _load(app, batch, group, alliance_slug)
+            holder = _load(app, batch, group)
         return holder
 
     if group.slug in batch.openings:
@@ -458,11 +458,10 @@ def _fold(
         batch.done(holder)
 
 
-def _load(
-    app: NegotiationLedger, batch: _Batch, group: _Group, alliance_slug: str | None
-) -> Storied[Any]:
+def _load(app: NegotiationLedger, batch: _Batch, group: _Group) -> Storied[Any]:
     if group.slug is not None and group.slug in batch.openings:
         spec = batch.openings[group.slug]
+        alliance_slug = batch.alliance_slugs[spec.id]
         by = app.recorded_by
         negotiation = Negotiation.open(
             negotiation=spec.id, title=spec.title or spec.id, region=spec.region,
@@ -470,7 +469,7 @@ def _load(
             move_id=f"{spec.id}/opened", occurred_on=spec.opened_on, source=spec.source,
             note=spec.note, recorded_by=by, election=spec.election,
         )  # fmt: skip
-        for move in batch.founding:
+        for move in batch.founding.get(alliance_slug or "", []):
             mirror_move(negotiation, move.move_id, move.kind, move.party or "", move.on, by)
         return negotiation
     if group.key in batch.alliance_keys:
@@ -499,21 +498,18 @@ def _apply_early(
     return progressed
 
 
-def _form_alliance(app: NegotiationLedger, batch: _Batch, timeline: TimelineFile) -> str | None:
-    spec = timeline.alliance
-    if spec is None:
-        return None
-    key = alliance_id(spec.id)
-    if app.exists(key):
-        batch.alliance(spec.id)
-    else:
-        batch.alliance_keys[key] = spec.id
-        batch.alliances[spec.id] = Alliance.form(
-            alliance=spec.id, name=spec.name, members=spec.members,
-            move_id=f"{spec.id}/formed", occurred_on=spec.formed_on,
-            recorded_by=app.recorded_by,
-        )  # fmt: skip
-    return spec.id
+def _form_alliances(app: NegotiationLedger, batch: _Batch, timeline: TimelineFile) -> None:
+    for spec in timeline.all_alliances():
+        key = alliance_id(spec.id)
+        if app.exists(key):
+            batch.alliance(spec.id)
+        else:
+            batch.alliance_keys[key] = spec.id
+            batch.alliances[spec.id] = Alliance.form(
+                alliance=spec.id, name=spec.name, members=spec.members,
+                move_id=f"{spec.id}/formed", occurred_on=spec.formed_on,
+                recorded_by=app.recorded_by,
+            )  # fmt: skip
 
 
 def _open(

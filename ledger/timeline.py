@@ -126,6 +126,7 @@ class NegotiationSpec(Spec):
     source: Text | None = None
     note: Text | None = None
     election: Text | None = None  # @2
+    alliance: Slug | None = None  # in a file with `alliances:`, the one these talks belong to
 
 
 class _Move(Spec):
@@ -143,6 +144,7 @@ class MeetingSpec(_Move):
     type: Literal["meeting"]
     parties: list[PartyCode] = []
     venue: Text | None = None
+    alliance: Slug | None = None  # an alliance-level move in a file with `alliances:`
 
 
 class ProposalSpec(_Move):
@@ -175,6 +177,7 @@ class PartySpecMove(_Move):
 
     type: Literal["party_joined", "party_withdrew", "party_joined_alliance", "party_left_alliance"]
     party: PartyCode
+    alliance: Slug | None = None  # an alliance-level move in a file with `alliances:`
 
 
 class AgreementSpec(_Move):
@@ -206,6 +209,7 @@ class NoteSpec(_Move):
     type: Literal["note"]
     note: Text
     by: PartyCode | None = None
+    alliance: Slug | None = None  # an alliance-level move in a file with `alliances:`
 
 
 class CorrectionSpec(Spec):
@@ -266,16 +270,31 @@ class TimelineFile(Spec):
 
     format: Literal["seatledger/timeline@1", "seatledger/timeline@2"]
     alliance: AllianceSpec | None = None
+    alliances: list[AllianceSpec] = []  # several (an export of a ledger that has several)
     parties: list[PartySpec] = []
     negotiations: list[NegotiationSpec] = []
     moves: list[MoveSpec] = []
+
+    def all_alliances(self) -> list[AllianceSpec]:
+        """Every alliance the file forms or names: `alliance`, or each of `alliances`."""
+        return [self.alliance] if self.alliance else list(self.alliances)
+
+    def alliance_of(self, talks: NegotiationSpec) -> str | None:
+        """The alliance talks opened by this file belong to."""
+        return self.alliance.id if self.alliance else talks.alliance
+
+    def alliance_of_move(self, move: AnyMove) -> str | None:
+        """The alliance an alliance-level move belongs to."""
+        return self.alliance.id if self.alliance else getattr(move, "alliance", None)
 
 
 def move_id_for(move: AnyMove, occurrence: int = 0) -> str:
     """A stable id for a move given without one: the same content gives the same id."""
     if move.id:
         return move.id
-    content = move.model_dump_json(exclude={"id"})
+    # `alliance` is left out when not given, so that ids made before it existed stay the same.
+    unset = {"alliance"} if getattr(move, "alliance", None) is None else set()
+    content = move.model_dump_json(exclude={"id", *unset})
     digest = hashlib.sha256(content.encode()).hexdigest()[:10]
     suffix = f".{occurrence + 1}" if occurrence else ""
     if isinstance(move, CorrectionSpec):
@@ -513,9 +532,20 @@ def check_references(timeline: TimelineFile, name: str) -> None:
                 "list every party the file names under `parties:`"
             )
 
-    if timeline.alliance:
-        for code in timeline.alliance.members:
-            party_ok(code, "alliance.members")
+    if timeline.alliance and timeline.alliances:
+        raise InputError(f"{name}: give 'alliance' (one) or 'alliances' (several), not both")
+    alliances: set[str] = set()
+    for index, alliance in enumerate(timeline.all_alliances()):
+        if alliance.id in alliances:
+            raise InputError(f"{name}: alliance {alliance.id!r} is listed twice")
+        alliances.add(alliance.id)
+        for code in alliance.members:
+            party_ok(code, "alliance.members" if timeline.alliance else f"alliances.{index}")
+
+    def alliance_ok(slug: str | None, where: str) -> None:
+        if slug is not None and slug not in alliances:
+            raise InputError(f"{name}: {where}: alliance {slug!r} is not one of the file's")
+
     slugs: set[str] = set()
     for neg in timeline.negotiations:
         if neg.id in slugs:
@@ -523,6 +553,7 @@ def check_references(timeline: TimelineFile, name: str) -> None:
         slugs.add(neg.id)
         for code in neg.parties:
             party_ok(code, f"negotiation {neg.id!r}")
+        alliance_ok(neg.alliance, f"negotiation {neg.id!r}")
     seen: set[str] = set()
     for index, move in enumerate(timeline.moves):
         where = f"move {move.id!r} (#{index + 1})" if move.id else f"move #{index + 1}"
@@ -532,6 +563,7 @@ def check_references(timeline: TimelineFile, name: str) -> None:
             seen.add(move.id)
         for code in _parties_of(move):
             party_ok(code, where)
+        alliance_ok(getattr(move, "alliance", None), where)
 
 
 def _parties_of(move: AnyMove) -> Iterator[str]:

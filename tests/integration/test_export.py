@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ledger.application import NegotiationLedger
-from ledger.domain.errors import InputError, NotFoundError
+from ledger.domain.errors import NotFoundError
 from ledger.export import dump_timeline, export_timeline
 from ledger.importer import import_timeline
 from ledger.timeline import (
@@ -136,16 +136,30 @@ def test_one_negotiation_exports_with_its_alliance_and_nothing_else(
         assert source.split("bihar", as_of=day) == copy.split("bihar", as_of=day)
 
 
-def test_talks_of_different_alliances_cannot_share_one_file(db_url: str) -> None:
+def test_talks_in_several_alliances_and_in_none_round_trip_when_exported_together(
+    db_url: str, copy_url: str
+) -> None:
     app = NegotiationLedger(db_url)
-    app.form_alliance(AllianceSpec(id="bloc", members=["INC", "SP"], formed_on=date(2023, 7, 18)))
+    for slug in ("bloc", "front"):
+        app.form_alliance(AllianceSpec(id=slug, members=["INC", "SP"], formed_on=date(2023, 7, 18)))
     opening = {"seats": 10, "parties": ["INC", "SP"], "opened_on": date(2024, 1, 1)}
     app.open(NegotiationSpec(id="in-bloc", **opening), alliance="bloc")
+    app.open(NegotiationSpec(id="in-front", **opening), alliance="front")
     app.open(NegotiationSpec(id="outside", **opening))
-    with pytest.raises(InputError, match="different alliances"):
-        export_timeline(app)
+    app.record(NoteSpec(type="note", on=date(2024, 1, 2), note="bloc talks"), alliance="bloc")
+    app.record(
+        PartySpecMove(type="party_left_alliance", party="SP", on=date(2024, 1, 3)), alliance="front"
+    )
+    document = round_trip(db_url, copy_url)
+    assert [a["id"] for a in document["alliances"]] == ["bloc", "front"]
+    assert {n["id"]: n.get("alliance") for n in document["negotiations"]} == {
+        "in-bloc": "bloc", "in-front": "front", "outside": None,
+    }  # fmt: skip
+    for day in (date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)):
+        assert facts(db_url, day) == facts(copy_url, day)
     assert [n["id"] for n in export_timeline(app, ["outside"])["negotiations"]] == ["outside"]
     assert "alliance" not in export_timeline(app, ["outside"])
+    assert export_timeline(app, ["in-bloc"])["alliance"]["id"] == "bloc"
 
 
 def test_an_unknown_negotiation_is_not_exported(db_url: str) -> None:
