@@ -33,7 +33,7 @@ HOSTILE = (
     "\u2066isolated\u2069",
     "del\x7fete",
     "over\rwrite",
-    "=HYPERLINK(\"https://evil.example\",\"x\")",
+    '=HYPERLINK("https://evil.example","x")',
     "+1+1",
     "-2-2",
     "@SUM(A1)",
