@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ledger.application import NegotiationLedger
-from ledger.domain.errors import NotFoundError
+from ledger.domain.errors import InputError, NotFoundError, SeatledgerError
 from ledger.export import dump_timeline, export_timeline
 from ledger.importer import import_timeline
 from ledger.timeline import (
@@ -173,3 +173,40 @@ def test_yaml_export_quotes_the_on_key_and_keeps_dates_plain(db_url: str) -> Non
     assert "\n  'on': 2024-01-27\n" in text or '\n  "on": 2024-01-27\n' in text
     assert "\n  on:" not in text
     assert "split: {SP: 69, INC: 11}" in text or "split: {INC: 11, SP: 69}" in text
+
+
+ALLIANCES_FILE = """
+format: seatledger/timeline@1
+alliances:
+  - {id: bloc, members: [INC, SP], formed_on: 2023-07-18}
+  - {id: front, members: [BJP], formed_on: 2023-07-18}
+parties: [{code: INC}, {code: SP}, {code: BJP}]
+negotiations:
+  - {id: a, seats: 5, parties: [INC, SP], opened_on: 2024-01-01, alliance: bloc}
+  - {id: b, seats: 5, parties: [INC, SP], opened_on: 2024-01-01}
+moves:
+  - {id: front-meets, alliance: front, type: meeting, on: 2024-01-02, parties: [BJP]}
+"""
+
+
+def test_a_file_with_several_alliances_is_refused_naming_the_problem_when_it_is_inconsistent(
+    db_url: str,
+) -> None:
+    both = ALLIANCES_FILE.replace(
+        "alliances:", "alliance: {id: x, formed_on: 2023-01-01}\nalliances:"
+    )
+    with pytest.raises(InputError, match="not both"):
+        parse_timeline(both)
+    with pytest.raises(
+        InputError, match="negotiation 'a': alliance 'nope' is not one of the file's"
+    ):
+        parse_timeline(ALLIANCES_FILE.replace("alliance: bloc", "alliance: nope"))
+    unnamed = parse_timeline(ALLIANCES_FILE.replace("alliance: front, ", ""))
+    with pytest.raises(SeatledgerError, match=r"front-meets.*give the move an 'alliance'"):
+        import_timeline(NegotiationLedger(db_url), unnamed)
+    import_timeline(NegotiationLedger(db_url), parse_timeline(ALLIANCES_FILE))
+    views = LedgerViews(db_url)
+    assert [m.id for m in views.history(None)][-1] == "front-meets"
+    assert [n["id"] for n in export_timeline(NegotiationLedger(db_url))["alliances"]] == [
+        "bloc", "front",
+    ]  # fmt: skip
