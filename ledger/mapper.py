@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime, timezone
 from typing import Any, Final, cast
 from uuid import UUID
@@ -207,14 +208,16 @@ TOPIC_PACKAGE: Final = "ledger"
 
 
 def event_class(topic: str) -> type[BaseModel]:
-    """The event class a stored topic names: only our own pydantic classes.
+    """The pydantic event class a stored topic names, never by importing a foreign module.
 
     eventsourcing's `resolve_topic` imports whatever module a topic names; a row forged by
     someone who may only append would otherwise run any installed module's import-time
-    code, or call any function with the row's JSON as keyword arguments.
+    code, or call any function with the row's JSON as keyword arguments. Our own modules
+    may be imported (an event class's module is loaded on first use); others only if loaded.
     """
     module = topic.partition(":")[0]
-    if module != TOPIC_PACKAGE and not module.startswith(TOPIC_PACKAGE + "."):
+    ours = module == TOPIC_PACKAGE or module.startswith(TOPIC_PACKAGE + ".")
+    if not ours and module not in sys.modules:
         raise ValueError("not a seatledger event topic")
     cls = resolve_topic(topic)
     if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
