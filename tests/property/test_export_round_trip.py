@@ -68,12 +68,16 @@ class MixedBuilder(TimelineBuilder):
 def views(url: str, as_of: Any) -> tuple[Any, ...]:
     """What a reader sees on a date, as known now, less what an import records anew."""
     found = LedgerViews(url)
-    history = [
-        {k: v for k, v in move.to_json().items() if k not in NOT_COPIED}
-        for move in found.history(None, as_of=as_of)
-    ]
+    history: dict[str | None, list[dict[str, Any]]] = {}
+    for move in found.history(None, as_of=as_of):
+        shown = {k: v for k, v in move.to_json().items() if k not in NOT_COPIED}
+        history.setdefault(move.negotiation, []).append(shown)
+    # The ledger-wide history puts moves of different aggregates on one date in recording
+    # order, which an import changes (alliances are recorded first): each talk's own
+    # history is compared in order, alliance-level moves as a set per date.
+    alliance_level = sorted(history.pop(None, []), key=lambda m: (m["on"], m["id"]))
     splits = [s.to_json() for s in found.splits(as_of=as_of)]
-    return splits, found.rollup(as_of=as_of).to_json(), history
+    return splits, found.rollup(as_of=as_of).to_json(), history, alliance_level
 
 
 @settings(
