@@ -17,12 +17,14 @@ VIEW_MOVES = "view-moves"
 VIEW_POSITION = "view-position"
 SNAPSHOT = "snapshot"
 REPORT = "report"
+UNREADABLE = "unreadable"  # a stored row no event class decodes (written outside seatledger)
 
 CLASSES = {
     HASH_MISMATCH: "chain",
     MISSING_VERSIONS: "chain",
     BAD_VERSION: "chain",
     NOTIFICATION_ORDER: "chain",
+    UNREADABLE: "chain",
     MOVE_INDEX: "move_index",
     DIGEST: "digest",
     VIEW_SPLITS: "views",

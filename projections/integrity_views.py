@@ -17,12 +17,20 @@ from sqlalchemy import Connection, inspect, select
 
 from ledger.application import NegotiationLedger
 from ledger.domain.alliance import PartiesRegistered
+from ledger.domain.errors import SeatledgerError, UnreadableEventError
 from ledger.domain.events import LedgerEvent, MoveCorrected
 from ledger.domain.negotiation import Negotiation
 from ledger.domain.snapshot import StorySnapshot
 from ledger.domain.storied import Storied
 from ledger.integrity_db import log_reader
-from ledger.integrity_report import SNAPSHOT, VIEW_MOVES, VIEW_POSITION, VIEW_SPLITS, Problem
+from ledger.integrity_report import (
+    SNAPSHOT,
+    UNREADABLE,
+    VIEW_MOVES,
+    VIEW_POSITION,
+    VIEW_SPLITS,
+    Problem,
+)
 from ledger.persistence.schema import TABLES
 from ledger.persistence.snapshots import unseal
 from projections.catchup import MovedWrites, read_position
@@ -129,9 +137,16 @@ class DerivedChecker:
             fold = _Fold()
             aggregate = str(UUID(str(raw)))
             stored = self._snapshots(conn, aggregate) if snapshots.pop(aggregate, None) else []
-            for event, nid in events:
-                fold.apply(event, nid <= at)
-                stored = self._check_snapshots(fold.aggregate, aggregate, stored)
+            try:
+                for event, nid in events:
+                    fold.apply(event, nid <= at)
+                    stored = self._check_snapshots(fold.aggregate, aggregate, stored)
+            except SeatledgerError as error:  # a tampered log that breaks its own story
+                detail = f"its events cannot be folded: {str(error)[:200]}"
+                self.problems.append(
+                    Problem(UNREADABLE, detail, aggregate, event.originator_version, nid)
+                )
+                continue
             for version, _, _ in stored:
                 self._snapshot_problem(
                     aggregate, version, f"a snapshot of v{version}, which the log does not hold"
@@ -164,6 +179,7 @@ class DerivedChecker:
         while row is not None:
             raw = row[0]
             batch: list[tuple[Any, int]] = []
+            unreadable = False
             while row is not None and row[0] == raw:
                 _, version, nid, topic, state, _ = row
                 stored = StoredEvent(
@@ -172,9 +188,20 @@ class DerivedChecker:
                     topic=topic,
                     state=state if type(state) is bytes else bytes(state),
                 )
-                batch.append((to_event(stored), nid))
                 row = next(rows, None)
-            yield raw, iter(batch)
+                if unreadable:
+                    continue
+                try:
+                    batch.append((to_event(stored), nid))
+                except UnreadableEventError as error:
+                    # Named, and its aggregate's derived data left unchecked: it cannot be folded.
+                    detail = str(error).split(" cannot be read: ", 1)[-1].split(";")[0]
+                    where = str(UUID(str(raw)))
+                    self.problems.append(Problem(UNREADABLE, f"cannot be read: {detail}", where,
+                                                 version, nid))  # fmt: skip
+                    unreadable = True
+            if not unreadable:
+                yield raw, iter(batch)
 
     def _snapshot_versions(self, conn: Connection) -> dict[str, list[int]]:
         """The versions of every snapshot, by aggregate (their states are read one by one)."""
