@@ -24,8 +24,8 @@ from ledger.domain.errors import SeatledgerError
 from ledger.persistence.engine import DEFAULT_DB_URL, DatabaseURLError, mask_url, normalize_url
 from ledger.timeline import explain
 from ledger.wording import plain
-from scripts.store import missing_folder
 from scripts.output import echo
+from scripts.store import missing_folder
 
 DONE, PROBLEM_FOUND, REFUSED, INTERNAL_ERROR = 0, 1, 2, 3
 BROKEN_PIPE = 141  # what a shell reports for a process ended by SIGPIPE
