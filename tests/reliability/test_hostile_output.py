@@ -140,7 +140,7 @@ def test_csv_cells_start_no_formula_when_names_look_like_one(sqlite_url: str) ->
     for index, formula in enumerate(HOSTILE[11:15]):
         run(sqlite_url, "parties", "add", f"F{index}", "--name", formula)
     rows = list(csv.reader(io.StringIO(run(sqlite_url, "parties", "list", "-f", "csv").stdout)))
-    names = {code: name for code, name in rows[1:]}
+    names = {row[0]: row[1] for row in rows[1:]}  # code, name (then the colour)
     for index, formula in enumerate(HOSTILE[11:15]):
         assert names[f"F{index}"] == "'" + formula
 
