@@ -140,6 +140,23 @@ def replay_positions(
     return {party: dict(split) for party, split in sorted(state.positions.items())}
 
 
+def replay_known_through(url: str, position: int) -> int | None:
+    """The last recorded instant (micros) of the events up to `position`: the instant the
+    views would be known through, had they been caught up to it."""
+    app = NegotiationLedger(url)
+    last, start = None, 1
+    while start <= position:
+        page = app.recorder.select_notifications(start, _PAGE, stop=position)
+        if not page:
+            break
+        for notification in page:
+            event = cast(LedgerEvent, app.mapper.to_domain_event(notification))
+            stamp = micros(event.timestamp)
+            last = stamp if last is None else max(last, stamp)
+        start = page[-1].id + 1
+    return last
+
+
 def _records(
     events: list[LedgerEvent], known_on: int, mirrored: dict[str, dict[str, int]]
 ) -> list[MoveRecord]:

@@ -17,6 +17,7 @@ from ledger.integrity import Digest, compute_digest
 from ledger.persistence.engine import read_transaction
 from projections.api import LedgerViews
 from projections.diff import ledger_diff
+from projections.replay import replay_known_through
 from projections.report_model import (
     JsonDict,
     NegotiationReport,
@@ -129,13 +130,17 @@ def _read(
         },
         negotiations=parts,
         rollup={**rollup.to_json(), "negotiations": listed},
-        known_through=_known_through(views),
+        known_through=_known_through(views, digest.position),
     )
 
 
-def _known_through(views: LedgerViews) -> str | None:
+def _known_through(views: LedgerViews, position: int) -> str | None:
     """The last recorded instant any view row was made at: reading "as known on" it later
     gives the same answers however much has been recorded since (`verify --report`)."""
+    if views.status().position < position:
+        # Lagging views (the reader role) answered by replay: their rows would stop short.
+        last = replay_known_through(views.url, position)
+        return None if last is None else from_micros(last).isoformat()
     with read_transaction(views.engine) as conn:
         found = [
             conn.execute(select(func.max(moves.c.known_from))).scalar(),
