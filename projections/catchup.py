@@ -31,6 +31,7 @@ from ledger.domain.events import LedgerEvent, MoveCorrected
 from ledger.domain.negotiation import Negotiation
 from ledger.persistence.base import SqlRecorderBase, insert_many
 from ledger.persistence.engine import write_transaction
+from ledger.persistence.schema import TABLES
 from ledger.replay import as_known
 from projections.derive import SplitRow, correction_moved, dumps, history_row
 from projections.intervals import INCOMPLETE, CurrentRow, StoryMark, advance
@@ -328,7 +329,8 @@ class Projector:
                 return applied
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        """Drop every view row, derive them all again one aggregate at a time; return the count.
+        """Drop every view row (and snapshot), derive the rows again one aggregate at a time;
+        return the count.
 
         Each aggregate's rows depend only on its own events (its fold, its running clock
         `known_from`, its versions; alliance moves reach a negotiation as mirror events in
@@ -346,6 +348,9 @@ class Projector:
                 lock_position(conn)
                 for table in VIEW_TABLES:
                     conn.execute(delete(table))
+                # Snapshots are a cache too; one that verify names would stay named (and
+                # ignored) until superseded, so the talks are folded from events instead.
+                conn.execute(delete(TABLES.snapshots))
                 _set_position(conn, 0)
                 self._cache.clear()
                 head = self._head(conn)

@@ -244,7 +244,7 @@ def projections_catch_up(ctx: typer.Context, db: DbOpt = None, debug: DebugOpt =
 
 @projections_app.command("rebuild")
 def projections_rebuild(ctx: typer.Context, db: DbOpt = None, debug: DebugOpt = False) -> None:
-    """Drop the views and build them again from the whole event log.
+    """Drop the views and build them again from the whole event log; drop the snapshots too.
 
     Example: seatledger projections rebuild
     """

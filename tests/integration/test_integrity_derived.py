@@ -216,9 +216,9 @@ def test_single_row_change_is_named_when_made_with_triggers_dropped(
 
 
 @pytest.mark.parametrize(
-    "change", [c for c in CHANGES if c.startswith("view")], ids=lambda c: str(c)
+    "change", [c for c in CHANGES if c.startswith(("view", "snapshot"))], ids=lambda c: str(c)
 )
-def test_rebuild_restores_what_verify_passes_when_a_view_was_tampered(
+def test_rebuild_restores_what_verify_passes_when_a_view_or_snapshot_was_tampered(
     ledger: str, change: str
 ) -> None:
     with as_owner(ledger) as conn:
