@@ -246,7 +246,11 @@ class SealedSnapshotRecorder(SqlSnapshotRecorder):
         if why is None and not hmac.compare_digest(
             parts[1], _mac(key, parts[0], aggregate, version, stored.topic, parts[2])
         ):
-            why = "its seal does not verify (edited, or sealed with another key)"
+            why = (
+                "its seal does not verify: edited, or sealed with another key. If several "
+                "machines or users record to this ledger, give them all the same "
+                f"{KEY_ENV} (the README's team setup says how)"
+            )
         if why is None:
             return parts[2]
         warnings.warn(

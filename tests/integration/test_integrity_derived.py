@@ -281,6 +281,15 @@ def test_snapshot_is_ignored_when_its_seal_was_recomputed_without_the_key(
     assert [p.kind for p in check(ledger)] == [SNAPSHOT]
 
 
+def test_ignored_snapshot_warning_says_to_share_the_key_when_another_machine_sealed_it(
+    ledger: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A second machine recording to the same ledger has a key of its own.
+    monkeypatch.setenv("SEATLEDGER_SNAPSHOT_KEY", "the second machine's own key")
+    with pytest.warns(SnapshotIgnoredWarning, match="same SEATLEDGER_SNAPSHOT_KEY"):
+        assert NegotiationLedger(ledger).negotiation("delhi").state.seats == 7
+
+
 def test_snapshot_is_ignored_when_it_claims_another_chain(ledger: str) -> None:
     with as_owner(ledger) as conn:
         aggregate, state = _snapshot_state(conn)
