@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ _IDS = {"id", "negotiation", "on"}
 CELL_LIMIT = 300  # characters of one value on a terminal; JSON and CSV carry it whole
 LINE_LIMIT = 1000  # characters of one line of a message
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP: what a spreadsheet may run
+SIGNED_NUMBER = re.compile(r"[+-][0-9]+")  # seats moved ('+16', '-3'): a number, never a formula
 
 
 def terminal(text: str, limit: int = CELL_LIMIT) -> str:
@@ -50,6 +52,8 @@ def echo(message: str, *, err: bool = False) -> None:
 def csv_cell(value: Any) -> str:
     """A CSV cell a spreadsheet shows as text: escaped controls, a quote before a formula."""
     text = visible(cell(value, machine=True))
+    if SIGNED_NUMBER.fullmatch(text):
+        return text
     if isinstance(value, str | Mapping | list | tuple) and text.startswith(FORMULA_START):
         return "'" + text
     return text

@@ -17,7 +17,7 @@ from typer.testing import CliRunner, Result
 from ledger.inert import UNSAFE, visible
 from ledger.persistence.engine import get_engine, write_transaction
 from scripts.cli import app as cli
-from scripts.output import FORMULA_START, csv_cell, terminal
+from scripts.output import FORMULA_START, SIGNED_NUMBER, csv_cell, terminal
 from tests.reliability.test_hostile_input import FUZZ
 
 HIDDEN = "al\x1b[8mHIDDEN\x1b[0mice"
@@ -185,7 +185,18 @@ def test_plain_verify_lists_every_problem_with_exit_1_when_a_tampered_move_id_ho
 def test_terminal_text_holds_no_unsafe_character_when_given_any_text(value: str) -> None:
     assert UNSAFE.search(terminal(value, limit=10**6)) is None
     assert UNSAFE.search(csv_cell(value)) is None
-    assert not csv_cell(value).startswith(FORMULA_START)
+    safe = csv_cell(value)
+    assert not safe.startswith(FORMULA_START) or SIGNED_NUMBER.fullmatch(safe)
+
+
+@pytest.mark.parametrize("value", ["+16", "-3", "+0"])
+def test_csv_keeps_a_signed_seat_count_a_number_when_it_starts_with_a_sign(value: str) -> None:
+    assert csv_cell(value) == value
+
+
+@pytest.mark.parametrize("value", ["+1+cmd|' /C calc'!A0", "-2+3", "=1", "+16 ", "@SUM(A1)"])
+def test_csv_quotes_a_formula_when_it_only_starts_like_a_number(value: str) -> None:
+    assert csv_cell(value).startswith("'")
 
 
 @FUZZ
