@@ -423,19 +423,26 @@ def _fold(
     for item in checks:
         _check_unchanged(load(), item.given, item.move_id, _label(name, item.given, item.index))
     applied: set[str] = set()
+    early: set[int] = set()  # moves recorded ahead of their date, for a correction's sake
     for item in moves:
+        if item.index in early:
+            if item.what == "move":
+                step()
+            continue
         try:
             _record(batch, load(), item, by)
         except SeatledgerError as error:
             # A move may hold only once a correction in the same file is applied (e.g. a
-            # walk-out that was retracted): apply the file's corrections early, then retry.
-            if holder is None or not _apply_early(batch, holder, pending, applied, by):
+            # walk-out that was retracted, or one corrected to an earlier date): apply the
+            # file's corrections early, recording the moves they correct first, then retry.
+            if holder is None or not _unblock(batch, holder, moves, pending, applied, early, by):
                 label = _label(name, item.given, item.index)
                 raise MoveRefusedError(
                     f"{label}: {reason(error, item.given.id, item.move_id)}"
                 ) from error
             try:
-                _record(batch, holder, item, by)
+                if item.index not in early:
+                    _record(batch, holder, item, by)
             except SeatledgerError as again:
                 label = _label(name, item.given, item.index)
                 raise MoveRefusedError(
@@ -496,6 +503,54 @@ def _apply_early(
         applied.add(item.move_id)
         progressed = True
     return progressed
+
+
+def _unblock(
+    batch: _Batch,
+    holder: Storied[Any],
+    moves: list[_Item],
+    pending: list[_Item],
+    applied: set[str],
+    early: set[int],
+    by: str,
+) -> bool:
+    """Apply the file's corrections early, first those whose moves are recorded, else with them."""
+    return _apply_early(batch, holder, pending, applied, by) or (
+        _record_corrected(batch, holder, moves, pending, early, by)
+        and _apply_early(batch, holder, pending, applied, by)
+    )
+
+
+def _record_corrected(
+    batch: _Batch,
+    holder: Storied[Any],
+    moves: list[_Item],
+    pending: list[_Item],
+    early: set[int],
+    by: str,
+) -> bool:
+    """Record, ahead of their date, the file's moves that a pending correction is waiting for.
+
+    The ledger took them in that order when they were first recorded (the move, then its
+    correction, then a move that holds only in the corrected story); True if any was.
+    """
+    waiting = {i.of for i in pending if not holder.knows(i.of)}
+    progressed = False
+    for item in moves:
+        if item.index in early or _recorded_id(item, holder) not in waiting:
+            continue
+        try:
+            _record(batch, holder, item, by)
+        except SeatledgerError:
+            continue  # it may hold later; it is tried again in its own turn
+        early.add(item.index)
+        progressed = True
+    return progressed
+
+
+def _recorded_id(item: _Item, holder: Storied[Any]) -> str:
+    """The id the move is recorded under in this aggregate (a mirror has its own)."""
+    return mirror_id(item.move_id, holder.slug) if item.what == "mirror" else item.move_id
 
 
 def _form_alliances(app: NegotiationLedger, batch: _Batch, timeline: TimelineFile) -> None:
