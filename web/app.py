@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger.domain.errors import NotFoundError, SeatledgerError
+from ledger.inert import json_inert, visible_in_document
 from projections.report_style import CSS
 from web import pages, params
 from web.reading import Reader
@@ -37,6 +38,13 @@ SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
     "x-frame-options": "DENY",
 }
+
+
+class InertJSONResponse(JSONResponse):
+    """JSON whose C1 and bidi characters are escaped too, as every other surface (curl shows it)."""
+
+    def render(self, content: Any) -> bytes:
+        return json_inert(super().render(content).decode()).encode()
 
 
 def templates() -> Environment:
@@ -59,11 +67,11 @@ def create_app(url: str) -> Starlette:
 
     def respond(request: Request, page: pages.Page, as_json: bool) -> Response:
         if as_json or wants_json(request):
-            return JSONResponse(page.json, headers={"vary": "accept"})
+            return InertJSONResponse(page.json, headers={"vary": "accept"})
         context = {**page.context, "root": request.scope.get("root_path", ""),
                    "path": request.url.path, "query": dict(request.query_params)}  # fmt: skip
         html = env.get_template(page.template).render(context)
-        return HTMLResponse(html, headers={"vary": "accept"})
+        return HTMLResponse(visible_in_document(html), headers={"vary": "accept"})
 
     def overview(request: Request) -> Response:
         return respond(request, pages.overview(reader, request.query_params), _json(request))
@@ -86,14 +94,14 @@ def create_app(url: str) -> Starlette:
         if status >= 500:
             log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
         if wants_json(request) or request.url.path.endswith(".json"):
-            return JSONResponse({"error": message, "status": status}, status, headers)
+            return InertJSONResponse({"error": message, "status": status}, status, headers)
         html = env.get_template("error.html").render(
             title=str(status),
             status=status,
             message=message,
             root=request.scope.get("root_path", ""),
         )
-        return HTMLResponse(html, status, headers)
+        return HTMLResponse(visible_in_document(html), status, headers)
 
     routes = [
         Route("/", overview, methods=["GET"]),

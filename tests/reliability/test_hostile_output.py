@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
+from starlette.testclient import TestClient
 from typer.testing import CliRunner, Result
 
 from ledger.inert import UNSAFE, visible
@@ -19,6 +20,7 @@ from ledger.persistence.engine import get_engine, write_transaction
 from scripts.cli import app as cli
 from scripts.output import FORMULA_START, SIGNED_NUMBER, csv_cell, terminal
 from tests.reliability.test_hostile_input import FUZZ
+from web.app import create_app
 
 HIDDEN = "al\x1b[8mHIDDEN\x1b[0mice"
 HOSTILE = (
@@ -57,6 +59,12 @@ READS = (
     ["export"], ["export", "-f", "json"],
     ["verify"], ["verify", "-f", "json"], ["verify", "-f", "csv"],
     ["projections", "status"], ["digest"],
+    ["diff", "--from", "2024-01-01"], ["diff", "--from", "2024-01-01", "-f", "json"],
+    ["diff", "--from", "2024-01-01", "-n", "hx", "-f", "csv"],
+)  # fmt: skip
+PAGES = (
+    "/", "/index.json", "/n/hx", "/n/hx.json", "/n/hx?as_of=2024-01-04",
+    "/diff?from=2024-01-01", "/diff.json?from=2024-01-01",
 )  # fmt: skip
 
 
@@ -124,6 +132,19 @@ def test_every_surface_stays_clean_when_hostile_text_is_stored_on_both_databases
     record_hostile_ledger(db_url, HIDDEN, 1)
     for args in READS:
         assert run(db_url, *args).exit_code == 0, args
+
+
+def test_every_served_page_shows_hostile_text_escaped_when_every_field_holds_it(
+    sqlite_url: str, hostile: str
+) -> None:
+    record_hostile_ledger(sqlite_url, hostile, 1)
+    with TestClient(create_app(sqlite_url)) as client:
+        for path in PAGES:
+            page = client.get(path)
+            assert page.status_code == 200, (path, page.text[-2000:])
+            raw = RAW.search(page.text)
+            assert raw is None, (path, repr(page.text[max(raw.start() - 80, 0) : raw.end() + 80]))
+            assert "[/bold]" not in page.text or "[/bold]" in hostile  # data, never markup
 
 
 def test_json_carries_hostile_text_exactly_when_it_escapes_it(sqlite_url: str) -> None:
