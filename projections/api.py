@@ -146,8 +146,15 @@ class LedgerViews:
         d, k = _instants(as_of, known_on)
         rows = self._read_fresh(lambda conn: queries.split_rows(conn, None, d, k))
         if rows is None:
-            return replay.replay_splits(self.url, as_of, known_on, scope)
-        return scope.of(queries.split_view(row, as_of, known_on) for row in rows)
+            found = replay.replay_splits(self.url, as_of, known_on, scope)
+        else:
+            found = scope.of(queries.split_view(row, as_of, known_on) for row in rows)
+        if not found and scope != EVERYTHING:
+            # Empty on this date, or a mistyped scope? Refuse only what the ledger never held.
+            every = self.splits()
+            if not scope.of(every):
+                raise scope.unknown(every)
+        return found
 
     def rollup(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -68,6 +68,23 @@ class Scope:
     def of(self, views: Iterable[SplitView]) -> list[SplitView]:
         """The views in scope."""
         return [view for view in views if self.admits(view)]
+
+    def unknown(self, every: Sequence[SplitView]) -> NotFoundError:
+        """The error for a scope that names no negotiation of the ledger, with what there is."""
+        named = [f"{what} {value!r}" for what, value in self._given()]
+        known = {
+            "election": sorted({view.election or "" for view in every}),
+            "alliance": sorted({view.alliance for view in every if view.alliance}),
+        }
+        hints = "; ".join(
+            f"{what}s known: {', '.join(repr(v) for v in known[what]) or 'none'}"
+            for what, _ in self._given()
+        )
+        return NotFoundError(f"no negotiation of {' and '.join(named)} in this ledger ({hints})")
+
+    def _given(self) -> list[tuple[str, str]]:
+        given = (("election", self.election), ("alliance", self.alliance))
+        return [(what, value) for what, value in given if value is not None]
 
 
 EVERYTHING = Scope()

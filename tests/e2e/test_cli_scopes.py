@@ -145,3 +145,29 @@ def test_report_of_everything_gives_a_roll_up_per_election_when_there_are_two(
     ok(run("report", "--all", "-f", fmt, "-o", str(out)))
     text = out.read_text(encoding="utf-8")
     assert "Lok Sabha 2019" in text and "No election given" in text
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "value", "known"),
+    [
+        ("splits", "--election", "LS 2019", "'Lok Sabha 2019'"),
+        ("rollup", "--election", "LS 2019", "'Lok Sabha 2019'"),
+        ("splits", "--alliance", "india", "'india-bloc'"),
+    ],
+)
+def test_a_mistyped_scope_is_refused_naming_what_the_ledger_holds_when_no_talks_have_it(
+    run: Run, two_elections: None, command: str, option: str, value: str, known: str
+) -> None:
+    message = refused(run(command, option, value))
+    assert repr(value) in message and known in message
+
+
+def test_a_known_election_gives_an_empty_answer_when_its_talks_had_not_opened_by_the_date(
+    run: Run, two_elections: None
+) -> None:
+    found = json.loads(
+        ok(
+            run("splits", "--election", "Lok Sabha 2019", "--as-of", "2018-12-31", "-f", "json")
+        ).stdout
+    )
+    assert found == []
