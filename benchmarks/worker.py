@@ -52,8 +52,8 @@ def peak_mb() -> float:
 def import_files(args: dict[str, Any]) -> dict[str, Any]:
     """`seatledger import` of each file in turn: read, parse, fold, write (one transaction each)."""
     from ledger.application import NegotiationLedger
-    from ledger.importer import import_timeline
-    from ledger.timeline import read_timeline
+    from ledger.timeline.document import read_timeline
+    from ledger.timeline.importer import import_timeline
 
     app = NegotiationLedger(args["url"], recorded_by="bench")  # creates the schema
     events, parse, per_file = 0, 0.0, []
@@ -157,7 +157,7 @@ def decode_log(args: dict[str, Any]) -> dict[str, Any]:
 @task
 def verify(args: dict[str, Any]) -> dict[str, Any]:
     """`seatledger verify`: recompute every hash chain and check the move index."""
-    from ledger import integrity
+    from ledger.integrity import verifier as integrity
 
     started = time.perf_counter()
     report = integrity.verify(args["url"])
@@ -170,8 +170,8 @@ def verify(args: dict[str, Any]) -> dict[str, Any]:
 @task
 def verify_derived(args: dict[str, Any]) -> dict[str, Any]:
     """`seatledger verify` as the command runs it: the chains, then the views and snapshots."""
-    from ledger import integrity
-    from projections.integrity_views import DerivedChecker
+    from ledger.integrity import verifier as integrity
+    from projections.views.verify import DerivedChecker
 
     started = time.perf_counter()
     report = integrity.verify(args["url"], derived=DerivedChecker(args["url"]))

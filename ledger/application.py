@@ -36,12 +36,12 @@ from ledger.domain.events import AllianceMembershipMirrored, Changes, LedgerEven
 from ledger.domain.negotiation import Negotiation, mirror_id, negotiation_id
 from ledger.domain.rules import NegotiationState
 from ledger.domain.snapshot import StorySnapshot
-from ledger.domain.storied import Storied
+from ledger.domain.story_aggregate import Storied
 from ledger.domain.values import ValidTime
-from ledger.mapper import PydanticMapper
+from ledger.persistence.mapper import PydanticMapper
 from ledger.persistence.recorders import DuplicateMoveIdError, SqlApplicationRecorder
 from ledger.persistence.snapshots import SqlSnapshotRecorder
-from ledger.timeline import (
+from ledger.timeline.document import (
     MAX_TEXT,
     AllianceSpec,
     AnyMove,

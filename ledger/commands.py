@@ -23,7 +23,7 @@ from ledger.domain.events import (
     TalksEnded,
 )
 from ledger.domain.moves import Move
-from ledger.timeline import AnyMove, CorrectionSpec
+from ledger.timeline.document import AnyMove, CorrectionSpec
 
 EVENT_FOR_TYPE: dict[str, type[MoveEvent]] = {
     k.MEETING: MeetingHeld,

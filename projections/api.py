@@ -16,12 +16,8 @@ from ledger.domain.errors import InputError, NotFoundError
 from ledger.domain.values import ValidTime
 from ledger.persistence.base import SqlRecorderBase
 from ledger.persistence.engine import get_engine, read_transaction
-from projections import queries, replay
-from projections.catchup import PAGE_SIZE, Progress, Projector, read_position
-from projections.derive import history_views, with_given_back
-from projections.tables import create_view_tables
-from projections.timeaxis import check_when, query_instant
-from projections.views import (
+from projections import reference
+from projections.answers import (
     EVERYTHING,
     MoveView,
     ProjectionStatus,
@@ -32,6 +28,11 @@ from projections.views import (
     rollup_of,
     unknown_negotiation,
 )
+from projections.views import queries
+from projections.views.catchup import PAGE_SIZE, Progress, Projector, read_position
+from projections.views.derive import history_views, with_given_back
+from projections.views.tables import create_view_tables
+from projections.views.timeaxis import check_when, query_instant
 
 _T = TypeVar("_T")
 
@@ -133,7 +134,7 @@ class LedgerViews:
 
         found = self._read_fresh(read)
         if found is None:
-            return replay.replay_split(self.url, negotiation, as_of, known_on)
+            return reference.replay_split(self.url, negotiation, as_of, known_on)
         return queries.split_view(found[0], as_of, known_on)
 
     def splits(
@@ -146,7 +147,7 @@ class LedgerViews:
         d, k = _instants(as_of, known_on)
         rows = self._read_fresh(lambda conn: queries.split_rows(conn, None, d, k))
         if rows is None:
-            found = replay.replay_splits(self.url, as_of, known_on, scope)
+            found = reference.replay_splits(self.url, as_of, known_on, scope)
         else:
             found = scope.of(queries.split_view(row, as_of, known_on) for row in rows)
         if not found and scope != EVERYTHING:
@@ -173,7 +174,7 @@ class LedgerViews:
     ) -> list[MoveView]:
         """Moves recorded by K and dated by D, as recorded; None: every move, alliance too."""
         if not self._fresh(as_of, known_on):
-            return replay.replay_history(self.url, negotiation, as_of, known_on)
+            return reference.replay_history(self.url, negotiation, as_of, known_on)
         d, k = _instants(as_of, known_on)
         with read_transaction(self.engine) as conn:
             if negotiation is not None and not queries.is_known(conn, negotiation, k):
@@ -197,13 +198,13 @@ class LedgerViews:
 
         found = self._read_fresh(read)
         if found is None:
-            return replay.replay_positions(self.url, negotiation, as_of, known_on)
+            return reference.replay_positions(self.url, negotiation, as_of, known_on)
         return queries.positions_of(found[0])
 
     def negotiations(self) -> list[str]:
         """Every negotiation in the ledger, by slug."""
         if not self._catch_up_if_behind():
-            return [view.negotiation for view in replay.replay_splits(self.url)]
+            return [view.negotiation for view in reference.replay_splits(self.url)]
         with read_transaction(self.engine) as conn:
             return queries.negotiations(conn)
 

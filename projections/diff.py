@@ -12,9 +12,9 @@ from datetime import datetime
 
 from ledger.domain.errors import InputError
 from ledger.domain.values import Split, ValidTime, end_of, valid_instant
+from projections.answers import JsonDict, MoveView, SplitView, rollup_of
 from projections.api import LedgerViews
-from projections.timeaxis import LATEST, from_micros, iso
-from projections.views import JsonDict, MoveView, SplitView, rollup_of
+from projections.views.timeaxis import LATEST, from_micros, iso
 
 
 @dataclass(frozen=True)

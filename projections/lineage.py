@@ -19,7 +19,7 @@ from ledger.domain.events import (
     ProposalWithdrawn,
 )
 from ledger.domain.negotiation import negotiation_id
-from projections.views import JsonDict, MoveView
+from projections.answers import JsonDict, MoveView
 
 OFFERS = ("proposal", "counter_offer")
 ANSWERS = ("counter_offer", "acceptance", "rejection", "withdrawal")

@@ -10,8 +10,9 @@ from typing import Any
 
 # Importing a command module registers its commands, in this order in --help.
 # isort: off
-from scripts import record, proceedings, coalition, transfer  # noqa: F401
-from scripts import read, diff, audit, serve, upkeep, copying  # noqa: F401
+from scripts.record import offers, proceedings, coalition, transfer  # noqa: F401
+from scripts.read import views, diff, audit, serve  # noqa: F401
+from scripts.upkeep import integrity, copying  # noqa: F401
 
 # isort: on
 from scripts.app import app

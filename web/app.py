@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger.domain.errors import NotFoundError, SeatledgerError
 from ledger.inert import json_inert, visible_in_document
-from projections.report_style import CSS
+from projections.reports.style import CSS
 from web import pages, params
 from web.reading import Reader
 

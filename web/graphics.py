@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from threading import Lock
 
 from projections.lineage import LineageStep
-from projections.report_chart import chart_svg
-from projections.report_model import Series
+from projections.reports.chart import chart_svg
+from projections.reports.model import Series
 
 STEP_X = 92  # one column per move, in date order
 LANE_Y = 46  # one lane per party

@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup
 
-from projections.report_chart import party_colours
-from projections.report_text import (
+from projections.answers import JsonDict, SplitView
+from projections.reports.chart import party_colours
+from projections.reports.text import (
     instant_text,
     seats_moved_text,
     split_text,
@@ -18,8 +19,7 @@ from projections.report_text import (
     type_label,
     web_link,
 )
-from projections.timeaxis import iso
-from projections.views import JsonDict, SplitView
+from projections.views.timeaxis import iso
 from web import params
 from web.graphics import lineage_graph, rollup_bar, seats_chart
 from web.reading import Reader, Span, span_of

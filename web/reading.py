@@ -12,12 +12,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from ledger.application import NegotiationLedger
 from ledger.domain.values import ValidTime, end_of, valid_instant
+from projections.answers import JsonDict, MoveView, RollupView, SplitView, rollup_of
 from projections.api import LedgerViews
 from projections.diff import LedgerDiff, ledger_diff
 from projections.lineage import LineageStep, lineage, replies
-from projections.report_model import Series, chart_series
-from projections.timeaxis import iso, parse_valid_time
-from projections.views import JsonDict, MoveView, RollupView, SplitView, rollup_of
+from projections.reports.model import Series, chart_series
+from projections.views.timeaxis import iso, parse_valid_time
 
 SPAN_CACHE_SIZE = 32
 

@@ -13,7 +13,7 @@ from ledger.domain.aggregate import EventSourced, slug_id
 from ledger.domain.errors import MoveBeforeOpeningError, PartyNotAtTableError, RuleError
 from ledger.domain.events import CREATORS, LedgerEvent, MoveEvent
 from ledger.domain.moves import Move
-from ledger.domain.storied import Storied
+from ledger.domain.story_aggregate import Storied
 from ledger.domain.values import Colour, PartyCode, Slug, valid_instant
 
 FORMED: Final = "alliance_formed"

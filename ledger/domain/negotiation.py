@@ -8,7 +8,7 @@ from uuid import UUID
 from ledger.domain import rules
 from ledger.domain.aggregate import slug_id
 from ledger.domain.events import CREATORS, NegotiationOpened
-from ledger.domain.storied import Storied
+from ledger.domain.story_aggregate import Storied
 
 
 def negotiation_id(slug: str) -> UUID:

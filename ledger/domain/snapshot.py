@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter
 
 from ledger.domain.aggregate import now
 from ledger.domain.moves import Move
-from ledger.domain.storied import Storied
+from ledger.domain.story_aggregate import Storied
 from ledger.domain.values import ValidTime
 
 _VALID_TIME: TypeAdapter[ValidTime] = TypeAdapter(ValidTime)

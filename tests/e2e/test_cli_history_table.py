@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from scripts.cli import app
-from scripts.read import NOTE_WIDTH
+from scripts.read.views import NOTE_WIDTH
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
 WIDE_TERMINAL = {"SEATLEDGER_USER": "analyst"}

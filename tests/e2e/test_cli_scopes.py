@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from projections import replay
+from projections import reference
+from projections.answers import Scope
 from projections.api import LedgerViews
-from projections.views import Scope
 from scripts.cli import app
 from tests.e2e.test_cli_read import Run, ok, run
 
@@ -50,7 +50,7 @@ def test_rollup_is_given_per_election_when_the_ledger_holds_two_elections(
     assert set(rollup) == {"as_of", "known_on", "elections"}
     assert rollup["elections"]["Lok Sabha 2019"] == {"BSP": 38, "SP": 37, "RLD": 3}
     assert rollup["elections"][""]["SP"] == 63  # 2024 alone: never 63 + 37
-    assert LedgerViews(db_url).rollup() == replay.replay_rollup(db_url)
+    assert LedgerViews(db_url).rollup() == reference.replay_rollup(db_url)
 
 
 def test_rollup_has_the_single_election_shape_when_limited_to_one_election(
@@ -69,7 +69,7 @@ def test_splits_show_only_the_talks_of_one_alliance_when_limited_to_it(
     assert "up-2019" not in {split["negotiation"] for split in listed}
     assert "uttar-pradesh" in {split["negotiation"] for split in listed}
     scope = Scope(alliance="india-bloc")
-    assert LedgerViews(db_url).splits(scope=scope) == replay.replay_splits(db_url, scope=scope)
+    assert LedgerViews(db_url).splits(scope=scope) == reference.replay_splits(db_url, scope=scope)
     only_2019 = json.loads(ok(run("splits", "--election", "Lok Sabha 2019", "-f", "json")).stdout)
     assert [(s["negotiation"], s["election"]) for s in only_2019] == [("up-2019", "Lok Sabha 2019")]
 

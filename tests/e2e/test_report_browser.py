@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from ledger.application import NegotiationLedger
-from ledger.importer import import_timeline
-from ledger.timeline import read_timeline
+from ledger.timeline.document import read_timeline
+from ledger.timeline.importer import import_timeline
 from projections.api import LedgerViews
-from projections.report import build_report, gather
-from projections.report_chart import series_id
-from projections.report_style import party_colours
+from projections.reports.chart import series_id
+from projections.reports.gather import build_report, gather
+from projections.reports.style import party_colours
 from tests.e2e.report_shots import (
     CHART_WIDTH,
     QUIET,

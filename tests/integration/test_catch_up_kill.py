@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import select
 
 from ledger.application import NegotiationLedger
-from ledger.importer import import_timeline
 from ledger.persistence.engine import get_engine, read_transaction, write_transaction
-from ledger.timeline import read_timeline
+from ledger.timeline.document import read_timeline
+from ledger.timeline.importer import import_timeline
 from projections.api import LedgerViews
-from projections.catchup import lock_position
-from projections.tables import metadata
+from projections.views.catchup import lock_position
+from projections.views.tables import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "india-bloc-2024.yaml"
@@ -28,7 +28,7 @@ EVENTS = 68
 # position and committing, so that the kill lands inside a transaction.
 CHILD = """
 import sys, time
-from projections import catchup
+from projections.views import catchup
 from projections.api import LedgerViews
 
 write_rows = catchup._PageWrites.flush

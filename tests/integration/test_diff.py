@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import InputError, NotFoundError
-from ledger.importer import import_timeline
-from ledger.timeline import read_timeline
+from ledger.timeline.document import read_timeline
+from ledger.timeline.importer import import_timeline
 from projections.api import LedgerViews
 from projections.diff import ledger_diff, split_difference
 from scripts.cli import app
@@ -146,7 +146,7 @@ def test_report_without_diff_from_has_no_diff(
 
 
 def test_report_diff_section_escapes_titles_in_html_and_markdown() -> None:
-    from projections.report_diff import diff_html, diff_markdown
+    from projections.reports.diff import diff_html, diff_markdown
 
     hostile = {
         "from": "2024-02-01", "to": None, "known_on": None,

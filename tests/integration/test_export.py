@@ -10,9 +10,7 @@ import pytest
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import InputError, NotFoundError, SeatledgerError
-from ledger.export import dump_timeline, export_timeline
-from ledger.importer import import_timeline
-from ledger.timeline import (
+from ledger.timeline.document import (
     AllianceSpec,
     AnyMove,
     CorrectionSpec,
@@ -24,6 +22,8 @@ from ledger.timeline import (
     parse_timeline,
     read_timeline,
 )
+from ledger.timeline.export import dump_timeline, export_timeline
+from ledger.timeline.importer import import_timeline
 from projections.api import LedgerViews
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 
 from ledger.application import SNAPSHOT_EVERY, NegotiationLedger
 from ledger.domain.errors import MoveRefusedError
+from ledger.domain.folding import as_known
 from ledger.domain.negotiation import negotiation_id
-from ledger.importer import import_timeline
 from ledger.persistence.engine import get_engine
 from ledger.persistence.schema import TABLES
-from ledger.replay import as_known
-from ledger.timeline import parse_timeline
+from ledger.timeline.document import parse_timeline
+from ledger.timeline.importer import import_timeline
 
 FIRST = """
 format: seatledger/timeline@1

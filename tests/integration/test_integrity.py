@@ -13,11 +13,10 @@ import pytest
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy import exc as sa_exc
 
-from ledger import integrity_db
 from ledger.application import NegotiationLedger
 from ledger.domain.negotiation import negotiation_id
-from ledger.importer import import_timeline
-from ledger.integrity import (
+from ledger.integrity import log_reader
+from ledger.integrity.verifier import (
     BAD_VERSION,
     DIGEST,
     HASH_MISMATCH,
@@ -31,7 +30,8 @@ from ledger.integrity import (
 from ledger.persistence.chain import chain_hash
 from ledger.persistence.engine import get_engine
 from ledger.persistence.schema import TABLES
-from ledger.timeline import NoteSpec, read_timeline
+from ledger.timeline.document import NoteSpec, read_timeline
+from ledger.timeline.importer import import_timeline
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
 EVENTS, MOVES = TABLES.events, TABLES.moves
@@ -284,8 +284,8 @@ def test_every_problem_is_named_when_the_log_spans_many_pages(
     ledger: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     digest = compute_digest(ledger)
-    monkeypatch.setattr(integrity_db, "PAGE_SIZE", 4)
-    monkeypatch.setattr(integrity_db, "FETCH_SIZE", 4)
+    monkeypatch.setattr(log_reader, "PAGE_SIZE", 4)
+    monkeypatch.setattr(log_reader, "FETCH_SIZE", 4)
     with as_owner(ledger) as conn:
         for version in (4, 8):
             edited = stored(conn, version).state + b" "
@@ -322,7 +322,7 @@ def test_move_index_row_is_named_when_its_aggregate_has_no_events(
 ) -> None:
     # The index is read in the log's order alongside it: rows sorting before the first
     # aggregate, after the last, or (in pages of 4) anywhere between must all be seen.
-    monkeypatch.setattr(integrity_db, "FETCH_SIZE", 4)
+    monkeypatch.setattr(log_reader, "FETCH_SIZE", 4)
     with as_owner(ledger) as conn:
         conn.execute(
             insert(MOVES).values(move_id="ghost", originator_id=UUID(ghost), originator_version=1)

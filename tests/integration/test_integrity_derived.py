@@ -16,15 +16,15 @@ from typer.testing import CliRunner
 
 from ledger.application import SNAPSHOT_EVERY, NegotiationLedger
 from ledger.domain.events import NoteRecorded
-from ledger.importer import import_timeline
-from ledger.integrity import MOVE_INDEX, Problem, verify
-from ledger.integrity_report import SNAPSHOT, VIEW_MOVES, VIEW_POSITION, VIEW_SPLITS
+from ledger.integrity.findings import SNAPSHOT, VIEW_MOVES, VIEW_POSITION, VIEW_SPLITS
+from ledger.integrity.verifier import MOVE_INDEX, Problem, verify
 from ledger.persistence.schema import TABLES
 from ledger.persistence.snapshots import SnapshotIgnoredWarning
-from ledger.timeline import read_timeline
+from ledger.timeline.document import read_timeline
+from ledger.timeline.importer import import_timeline
 from projections.api import LedgerViews
-from projections.integrity_views import DerivedChecker
-from projections.tables import moved, moves, position, splits
+from projections.views.tables import moved, moves, position, splits
+from projections.views.verify import DerivedChecker
 from scripts.cli import app as cli
 from tests.integration.test_integrity import as_owner
 

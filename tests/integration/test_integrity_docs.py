@@ -11,10 +11,10 @@ from sqlalchemy import update
 
 from ledger.application import NegotiationLedger
 from ledger.domain.negotiation import negotiation_id
-from ledger.importer import import_timeline
 from ledger.persistence.engine import get_engine
 from ledger.persistence.schema import TABLES
-from ledger.timeline import read_timeline
+from ledger.timeline.document import read_timeline
+from ledger.timeline.importer import import_timeline
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "india-bloc-2024.yaml"

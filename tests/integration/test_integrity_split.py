@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, delete, insert, select, update
 
-from ledger import integrity, integrity_db
 from ledger.application import NegotiationLedger
 from ledger.domain.negotiation import negotiation_id
-from ledger.importer import import_timeline
-from ledger.integrity import Digest, VerifyReport, compute_digest, verify
+from ledger.integrity import log_reader, verifier
+from ledger.integrity.verifier import Digest, VerifyReport, compute_digest, verify
 from ledger.persistence.engine import get_engine
 from ledger.persistence.schema import TABLES
-from ledger.timeline import read_timeline
+from ledger.timeline.document import read_timeline
+from ledger.timeline.importer import import_timeline
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
 EVENTS, MOVES = TABLES.events, TABLES.moves
@@ -36,17 +36,17 @@ def split(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str | None, str | None]
 
     Returns the (lower, upper) bounds of each walk verify's own process makes.
     """
-    monkeypatch.setattr(integrity, "SPLIT_FROM", 0)
-    monkeypatch.setattr(integrity, "SPARE_LOAD", 1000.0)  # however busy the machine is
-    monkeypatch.setattr(integrity, "SPLIT_AT", str(UP))
+    monkeypatch.setattr(verifier, "SPLIT_FROM", 0)
+    monkeypatch.setattr(verifier, "SPARE_LOAD", 1000.0)  # however busy the machine is
+    monkeypatch.setattr(verifier, "SPLIT_AT", str(UP))
     walks: list[tuple[str | None, str | None]] = []
-    walk = integrity._walk
+    walk = verifier._walk
 
     def recorded(check: Any, reader: Any, tick: Any) -> None:
         walks.append((reader.lower, reader.upper))
         walk(check, reader, tick)
 
-    monkeypatch.setattr(integrity, "_walk", recorded)
+    monkeypatch.setattr(verifier, "_walk", recorded)
     return walks
 
 
@@ -98,7 +98,7 @@ CHANGES = [edit_both_halves, delete_in_both_halves, ghost_index_rows, delete_tai
 
 def one_process(url: str, digest: Digest | None, monkeypatch: pytest.MonkeyPatch) -> VerifyReport:
     with monkeypatch.context() as patch:
-        patch.setattr(integrity, "PROCESSES", 1)
+        patch.setattr(verifier, "PROCESSES", 1)
         return verify(url, digest=digest)
 
 
@@ -125,7 +125,7 @@ def test_report_is_the_same_when_two_processes_verify_an_untouched_ledger(
     ledger: str, split: list[tuple[str | None, str | None]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     digest = compute_digest(ledger)
-    monkeypatch.setattr(integrity_db, "FETCH_SIZE", 4)
+    monkeypatch.setattr(log_reader, "FETCH_SIZE", 4)
 
     report = verify(ledger, digest=digest)
 
@@ -142,10 +142,10 @@ def _fail(*args: Any, **kwargs: Any) -> Any:
 @pytest.mark.parametrize(
     "break_it",
     [
-        pytest.param(lambda p: p.setattr(integrity, "reader_in_snapshot", _fail), id="fails"),
+        pytest.param(lambda p: p.setattr(verifier, "reader_in_snapshot", _fail), id="fails"),
         pytest.param(
             # SQLite: the worker sees another log; PostgreSQL: no such snapshot.
-            lambda p: p.setattr(integrity, "share_snapshot", lambda conn: "0000-bogus"),
+            lambda p: p.setattr(verifier, "share_snapshot", lambda conn: "0000-bogus"),
             id="another-snapshot",
         ),
     ],
@@ -181,7 +181,7 @@ def test_verify_works_alone_when_no_process_can_be_started(
 def test_verify_works_alone_when_the_machine_is_busy(
     ledger: str, split: list[tuple[str | None, str | None]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(integrity, "SPARE_LOAD", -1000.0)
+    monkeypatch.setattr(verifier, "SPARE_LOAD", -1000.0)
 
     assert verify(ledger).ok
     assert split == [(None, None)]

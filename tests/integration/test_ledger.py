@@ -18,12 +18,18 @@ from ledger.domain.errors import (
     SplitError,
     UnknownPartyError,
 )
+from ledger.domain.folding import as_known
 from ledger.domain.negotiation import negotiation_id
-from ledger.importer import import_timeline
 from ledger.persistence.engine import get_engine
 from ledger.persistence.schema import TABLES
-from ledger.replay import as_known
-from ledger.timeline import NegotiationSpec, NoteSpec, ProposalSpec, parse_timeline, read_timeline
+from ledger.timeline.document import (
+    NegotiationSpec,
+    NoteSpec,
+    ProposalSpec,
+    parse_timeline,
+    read_timeline,
+)
+from ledger.timeline.importer import import_timeline
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
 

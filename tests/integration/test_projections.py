@@ -9,9 +9,9 @@ import pytest
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import NotFoundError
-from ledger.importer import import_timeline
-from ledger.timeline import read_timeline
-from projections import replay
+from ledger.timeline.document import read_timeline
+from ledger.timeline.importer import import_timeline
+from projections import reference
 from projections.api import LedgerViews
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
@@ -37,7 +37,7 @@ def test_up_shows_sp_63_inc_17_agreed_when_asked_on_the_day_of_the_deal(example:
         "unallocated": 0,
         "by": None,
     }
-    assert view == replay.replay_split(example, "uttar-pradesh", as_of=date(2024, 2, 21))
+    assert view == reference.replay_split(example, "uttar-pradesh", as_of=date(2024, 2, 21))
 
 
 def test_up_shows_sp_final_offer_on_the_table_when_asked_the_day_before(example: str) -> None:
@@ -70,7 +70,7 @@ def test_rollup_sums_only_agreed_talks_when_asked_on_a_date(example: str) -> Non
     assert statuses["bihar"] == "negotiating"
     assert statuses["west-bengal"] == "no_deal"
     assert rollup.to_json() == {"as_of": "2024-02-24", "known_on": None, "parties": rollup.parties}
-    assert rollup == replay.replay_rollup(example, as_of=date(2024, 2, 24))
+    assert rollup == reference.replay_rollup(example, as_of=date(2024, 2, 24))
 
 
 def test_rollup_counts_bihar_after_rjd_ceded_three_seats_when_asked_at_the_end(
@@ -87,14 +87,14 @@ def test_views_match_replay_every_nine_days_when_the_example_is_imported(example
     assert len(slugs) == 7
     day = date(2023, 7, 1)
     while day <= date(2024, 5, 1):
-        assert views.splits(day) == replay.replay_splits(example, day)
-        assert views.rollup(day) == replay.replay_rollup(example, day)
-        assert views.history(None, day) == replay.replay_history(example, None, day)
+        assert views.splits(day) == reference.replay_splits(example, day)
+        assert views.rollup(day) == reference.replay_rollup(example, day)
+        assert views.history(None, day) == reference.replay_history(example, None, day)
         for slug in slugs:
-            assert views.history(slug, day) == replay.replay_history(example, slug, day)
+            assert views.history(slug, day) == reference.replay_history(example, slug, day)
         day += timedelta(days=9)
     for slug in slugs:
-        assert views.positions(slug) == replay.replay_positions(example, slug)
+        assert views.positions(slug) == reference.replay_positions(example, slug)
 
 
 def test_splits_leave_out_talks_not_yet_open_when_asked_early(example: str) -> None:
@@ -106,14 +106,14 @@ def test_split_refuses_when_the_negotiation_is_unknown(example: str) -> None:
     with pytest.raises(NotFoundError, match="no negotiation 'kerala'"):
         LedgerViews(example).split("kerala")
     with pytest.raises(NotFoundError, match="no negotiation 'kerala'"):
-        replay.replay_split(example, "kerala")
+        reference.replay_split(example, "kerala")
 
 
 def test_split_refuses_when_the_talks_had_not_opened_by_that_date(example: str) -> None:
     with pytest.raises(NotFoundError, match="had not opened by 2024-01-01"):
         LedgerViews(example).split("uttar-pradesh", as_of=date(2024, 1, 1))
     with pytest.raises(NotFoundError, match="had not opened by 2024-01-01"):
-        replay.replay_split(example, "uttar-pradesh", as_of=date(2024, 1, 1))
+        reference.replay_split(example, "uttar-pradesh", as_of=date(2024, 1, 1))
 
 
 def test_history_shows_each_move_with_seats_moved_when_sp_counters_congress(

@@ -10,7 +10,7 @@ from unittest.mock import patch
 import pytest
 
 from ledger.application import NegotiationLedger
-from ledger.timeline import (
+from ledger.timeline.document import (
     AnyMove,
     CorrectionSpec,
     CounterOfferSpec,
@@ -18,7 +18,7 @@ from ledger.timeline import (
     NegotiationSpec,
     ProposalSpec,
 )
-from projections import replay
+from projections import reference
 from projections.api import LedgerViews
 
 UP = "uttar-pradesh"
@@ -72,8 +72,8 @@ def test_known_on_before_a_correction_shows_the_original_split(talks: Negotiatio
     assert then.split == {"SP": 69, "INC": 11}
     assert now.split == {"SP": 62, "INC": 11}
     assert then.to_json()["known_on"] == "2024-01-31"
-    assert then == replay.replay_split(talks.url, UP, date(2024, 1, 30), date(2024, 1, 31))
-    assert now == replay.replay_split(talks.url, UP, date(2024, 1, 30), date(2024, 2, 3))
+    assert then == reference.replay_split(talks.url, UP, date(2024, 1, 30), date(2024, 1, 31))
+    assert now == reference.replay_split(talks.url, UP, date(2024, 1, 30), date(2024, 2, 3))
 
 
 def test_history_hides_a_correction_when_known_on_a_date_before_it(
@@ -89,7 +89,7 @@ def test_history_hides_a_correction_when_known_on_a_date_before_it(
     assert after["sp-offers-11"].corrected_by == ("sp-offer-fixed",)
     assert after["sp-offers-11"].split == {"SP": 69, "INC": 11}  # shown as recorded
     assert after["sp-offer-fixed"].split == {"SP": 62, "INC": 11}
-    assert list(before.values()) == replay.replay_history(talks.url, UP, None, date(2024, 1, 31))
+    assert list(before.values()) == reference.replay_history(talks.url, UP, None, date(2024, 1, 31))
 
 
 def test_a_known_on_instant_includes_what_was_recorded_at_exactly_that_instant(
@@ -126,7 +126,8 @@ def test_late_fact_changes_the_past_only_as_known_after_it_was_recorded(
     assert "INC" not in views.positions(UP, date(2024, 2, 12), date(2024, 2, 15))
     for known_on in (date(2024, 2, 15), date(2024, 2, 21), None):
         for as_of in (date(2024, 2, 5), date(2024, 2, 7), date(2024, 2, 11), None):
-            assert views.splits(as_of, known_on) == replay.replay_splits(talks.url, as_of, known_on)
+            replayed = reference.replay_splits(talks.url, as_of, known_on)
+            assert views.splits(as_of, known_on) == replayed
 
 
 def test_talks_recorded_after_k_are_unknown_when_asked_as_known_on_k(

@@ -7,9 +7,9 @@ from datetime import date
 from pathlib import Path
 
 from ledger.application import NegotiationLedger
-from ledger.importer import import_timeline
 from ledger.persistence.roles import create_roles
-from ledger.timeline import NegotiationSpec, ProposalSpec, read_timeline
+from ledger.timeline.document import NegotiationSpec, ProposalSpec, read_timeline
+from ledger.timeline.importer import import_timeline
 from projections.api import LedgerViews
 from tests.integration.test_roles import _as, _drop_roles
 

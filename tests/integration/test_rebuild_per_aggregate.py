@@ -10,12 +10,18 @@ import pytest
 from sqlalchemy import select
 
 from ledger.application import NegotiationLedger
-from ledger.importer import import_timeline
 from ledger.persistence.engine import get_engine, read_transaction
-from ledger.timeline import CorrectionSpec, NoteSpec, PartySpecMove, ProposalSpec, read_timeline
-from projections import catchup
+from ledger.timeline.document import (
+    CorrectionSpec,
+    NoteSpec,
+    PartySpecMove,
+    ProposalSpec,
+    read_timeline,
+)
+from ledger.timeline.importer import import_timeline
 from projections.api import LedgerViews
-from projections.tables import metadata
+from projections.views import catchup
+from projections.views.tables import metadata
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
 

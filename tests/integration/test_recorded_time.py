@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 from freezegun import freeze_time
 
 from ledger.application import NegotiationLedger
-from ledger.timeline import CorrectionSpec, NegotiationSpec, ProposalSpec
+from ledger.timeline.document import CorrectionSpec, NegotiationSpec, ProposalSpec
 from projections.api import LedgerViews
-from projections.replay import replay_split
+from projections.reference import replay_split
 
 # TrackingRecorder.wait() would spin under a frozen clock; nothing here waits, but keep the
 # library's persistence module on the real clock as the stack's known facts advise.

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import inspect
 
 from ledger.application import NegotiationLedger
-from ledger.importer import import_timeline
 from ledger.persistence.engine import get_engine
-from ledger.timeline import read_timeline
-from projections import replay
+from ledger.timeline.document import read_timeline
+from ledger.timeline.importer import import_timeline
+from projections import reference
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
 
@@ -30,23 +30,23 @@ def _view_tables(url: str) -> list[str]:
 
 
 def test_replay_answers_the_up_deal_without_view_tables_when_none_exist(example: str) -> None:
-    view = replay.replay_split(example, "uttar-pradesh", as_of=date(2024, 2, 21))
+    view = reference.replay_split(example, "uttar-pradesh", as_of=date(2024, 2, 21))
     assert (view.status, view.split) == ("agreed", {"SP": 63, "INC": 17})
-    assert replay.replay_rollup(example, date(2024, 2, 21)).parties == {"SP": 63, "INC": 17}
-    assert len(replay.replay_history(example, None)) == 45 + 7 + 1
+    assert reference.replay_rollup(example, date(2024, 2, 21)).parties == {"SP": 63, "INC": 17}
+    assert len(reference.replay_history(example, None)) == 45 + 7 + 1
     assert _view_tables(example) == []
 
 
 def test_replay_shows_delhi_offer_of_one_seat_when_asked_mid_february(example: str) -> None:
     [delhi] = [
-        v for v in replay.replay_splits(example, date(2024, 2, 15)) if v.negotiation == "delhi"
+        v for v in reference.replay_splits(example, date(2024, 2, 15)) if v.negotiation == "delhi"
     ]
     assert (delhi.split, delhi.by, delhi.status) == ({"AAP": 6, "INC": 1}, "AAP", "negotiating")
-    assert replay.replay_positions(example, "delhi", date(2024, 2, 15)) == {
+    assert reference.replay_positions(example, "delhi", date(2024, 2, 15)) == {
         "AAP": {"AAP": 6, "INC": 1}
     }
 
 
 def test_replay_history_refuses_an_unknown_negotiation_when_asked(example: str) -> None:
     with pytest.raises(LookupError, match="no negotiation 'kerala'"):
-        replay.replay_history(example, "kerala")
+        reference.replay_history(example, "kerala")

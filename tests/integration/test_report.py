@@ -12,11 +12,11 @@ import pytest
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import InputError, NotFoundError
-from ledger.importer import import_timeline
-from ledger.integrity import compute_digest
-from ledger.timeline import read_timeline
+from ledger.integrity.verifier import compute_digest
+from ledger.timeline.document import read_timeline
+from ledger.timeline.importer import import_timeline
 from projections.api import LedgerViews
-from projections.report import build_report
+from projections.reports.gather import build_report
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
 MOVE_ROW = re.compile(r'<tr id="m-[^"]+" class="move[^"]*">')

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from ledger.application import NegotiationLedger
-from ledger.export import export_timeline
-from ledger.importer import import_timeline
-from ledger.timeline import parse_timeline, read_timeline
-from projections.report import build_report, gather
-from projections.report_chart import Mark, chart_svg, series_id
-from projections.report_model import Point, ReportFacts
-from projections.report_style import party_colours
+from ledger.timeline.document import parse_timeline, read_timeline
+from ledger.timeline.export import export_timeline
+from ledger.timeline.importer import import_timeline
+from projections.reports.chart import Mark, chart_svg, series_id
+from projections.reports.gather import build_report, gather
+from projections.reports.model import Point, ReportFacts
+from projections.reports.style import party_colours
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
 

@@ -6,8 +6,8 @@ import json
 import re
 from typing import Any
 
-from projections.report_model import NegotiationReport, ReportFacts, chart_series
-from projections.report_render import render
+from projections.reports.model import NegotiationReport, ReportFacts, chart_series
+from projections.reports.render import render
 
 HOSTILE = '<script>alert("x")</script> & "quotes"'
 

@@ -20,15 +20,15 @@ from sqlalchemy.sql import Executable
 from ledger import application
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import InputError
+from ledger.domain.folding import as_known
 from ledger.domain.negotiation import negotiation_id
 from ledger.domain.snapshot import StorySnapshot
-from ledger.importer import import_timeline
-from ledger.integrity import verify
+from ledger.integrity.verifier import verify
 from ledger.persistence.engine import dispose_engines, get_engine
 from ledger.persistence.roles import create_roles
 from ledger.persistence.schema import TABLES
-from ledger.replay import as_known
-from ledger.timeline import NoteSpec, read_timeline
+from ledger.timeline.document import NoteSpec, read_timeline
+from ledger.timeline.importer import import_timeline
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
 EVENTS, MOVES, SNAPSHOTS = TABLES.events, TABLES.moves, TABLES.snapshots

@@ -11,7 +11,7 @@ from eventsourcing.utils import _topic_cache
 
 from ledger.application import NegotiationLedger
 from ledger.domain.events import LedgerEvent
-from ledger.mapper import PydanticMapper
+from ledger.persistence.mapper import PydanticMapper
 from ledger.persistence.recorders import IndexedStoredEvent
 
 

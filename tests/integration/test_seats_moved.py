@@ -9,10 +9,8 @@ from unittest.mock import patch
 import pytest
 
 from ledger.application import NegotiationLedger
-from ledger.export import dump_timeline, export_timeline
-from ledger.importer import import_timeline
 from ledger.persistence.engine import get_engine, write_transaction
-from ledger.timeline import (
+from ledger.timeline.document import (
     AgreementSpec,
     AnyMove,
     CorrectionSpec,
@@ -23,7 +21,9 @@ from ledger.timeline import (
     parse_timeline,
     read_timeline,
 )
-from projections import replay
+from ledger.timeline.export import dump_timeline, export_timeline
+from ledger.timeline.importer import import_timeline
+from projections import reference
 from projections.api import LedgerViews
 from tests.property.test_views_match_replay import _dump
 
@@ -43,7 +43,7 @@ def record(app: NegotiationLedger, when: datetime, spec: AnyMove) -> None:
 def moved(url: str, negotiation: str, known_on: date | None = None) -> dict[str, object]:
     """Each move's seats moved in the history as known on K; the same by replay."""
     views = LedgerViews(url).history(negotiation, known_on=known_on)
-    assert views == replay.replay_history(url, negotiation, known_on=known_on)
+    assert views == reference.replay_history(url, negotiation, known_on=known_on)
     return {view.id: view.seats_moved for view in views}
 
 
@@ -186,7 +186,7 @@ def test_the_alliance_move_shows_every_seat_given_back_when_a_party_leaves_after
     import_timeline(NegotiationLedger(db_url, recorded_by="analyst"), parse_timeline(BLOC))
     views = LedgerViews(db_url)
     everything = views.history(None)
-    assert everything == replay.replay_history(db_url, None)
+    assert everything == reference.replay_history(db_url, None)
     assert {m.id: m.seats_moved for m in everything}["jdu-leaves"] == {"JDU": -17}
     bihar = views.split("bihar")
     assert (bihar.status, bihar.split, bihar.unallocated) == ("agreed", {"RJD": 16, "INC": 8}, 16)

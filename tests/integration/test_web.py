@@ -12,9 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from ledger.application import NegotiationLedger
-from ledger.importer import import_timeline
 from ledger.persistence.roles import create_roles
-from ledger.timeline import (
+from ledger.timeline.document import (
     AnswerSpec,
     CorrectionSpec,
     CounterOfferSpec,
@@ -22,6 +21,7 @@ from ledger.timeline import (
     ProposalSpec,
     read_timeline,
 )
+from ledger.timeline.importer import import_timeline
 from projections.api import LedgerViews
 from projections.diff import ledger_diff
 from web.app import create_app

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.application import NegotiationLedger
-from ledger.copying import copy_ledger
 from ledger.domain.values import ValidTime
-from ledger.integrity import compute_digest, verify
+from ledger.integrity.verifier import compute_digest, verify
+from ledger.persistence.copying import copy_ledger
 from ledger.persistence.engine import dispose_engines
 from projections.api import LedgerViews
-from projections.integrity_views import DerivedChecker
+from projections.views.verify import DerivedChecker
 from tests import pg
 from tests.property.timelines import Clock, TimelineBuilder, pinned
 

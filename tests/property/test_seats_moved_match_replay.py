@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import MoveRefusedError, NotFoundError
 from ledger.domain.events import LedgerEvent
+from ledger.domain.folding import as_known
 from ledger.domain.negotiation import Negotiation, negotiation_id
 from ledger.domain.values import Split, ValidTime
-from ledger.export import dump_timeline, export_timeline
-from ledger.importer import import_timeline
-from ledger.replay import as_known
-from ledger.timeline import parse_timeline
+from ledger.timeline.document import parse_timeline
+from ledger.timeline.export import dump_timeline, export_timeline
+from ledger.timeline.importer import import_timeline
 from projections.api import LedgerViews
-from projections.timeaxis import query_datetime
+from projections.views.timeaxis import query_datetime
 from tests.property.test_views_match_replay import fresh_database
 from tests.property.timelines import Clock, TimelineBuilder, pinned
 

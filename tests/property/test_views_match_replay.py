@@ -17,12 +17,13 @@ from sqlalchemy import select
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import NotFoundError
 from ledger.domain.values import ValidTime
-from ledger.integrity import verify
+from ledger.integrity.verifier import verify
 from ledger.persistence.engine import dispose_engines, get_engine, read_transaction
-from projections import catchup, replay
+from projections import reference
 from projections.api import LedgerViews
-from projections.integrity_views import DerivedChecker
-from projections.tables import metadata
+from projections.views import catchup
+from projections.views.tables import metadata
+from projections.views.verify import DerivedChecker
 from tests import pg
 from tests.property.timelines import Clock, TimelineBuilder, pinned
 
@@ -78,19 +79,19 @@ def _assert_views_match_replay(
     views: LedgerViews, url: str, as_of: ValidTime | None, known_on: ValidTime | None
 ) -> None:
     where = f"as of {as_of}, known on {known_on}"
-    assert views.splits(as_of, known_on) == replay.replay_splits(url, as_of, known_on), where
-    assert views.rollup(as_of, known_on) == replay.replay_rollup(url, as_of, known_on), where
-    assert views.history(None, as_of, known_on) == replay.replay_history(
+    assert views.splits(as_of, known_on) == reference.replay_splits(url, as_of, known_on), where
+    assert views.rollup(as_of, known_on) == reference.replay_rollup(url, as_of, known_on), where
+    assert views.history(None, as_of, known_on) == reference.replay_history(
         url, None, as_of, known_on
     ), where
     for slug in [*views.negotiations(), "never-opened"]:
-        for view, reference in (
-            (views.split, replay.replay_split),
-            (views.positions, replay.replay_positions),
-            (views.history, replay.replay_history),
+        for view, replayed in (
+            (views.split, reference.replay_split),
+            (views.positions, reference.replay_positions),
+            (views.history, reference.replay_history),
         ):
             mine = _outcome(partial(view, slug, as_of, known_on))
-            theirs = _outcome(partial(reference, url, slug, as_of, known_on))
+            theirs = _outcome(partial(replayed, url, slug, as_of, known_on))
             assert mine == theirs, f"{view.__name__} of {slug} {where}"
 
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import SeatledgerError
 from ledger.domain.values import ValidTime
-from ledger.timeline import (
+from ledger.timeline.document import (
     AgreementSpec,
     AllianceSpec,
     AmendmentSpec,

@@ -12,11 +12,11 @@ import orjson
 from sqlalchemy import func, select
 
 from ledger.application import NegotiationLedger
-from ledger.integrity import compute_digest, verify
-from ledger.mapper import indexed_move_id
+from ledger.integrity.verifier import compute_digest, verify
 from ledger.persistence.engine import get_engine, read_transaction
+from ledger.persistence.mapper import indexed_move_id
 from ledger.persistence.schema import TABLES
-from projections.tables import metadata as view_metadata
+from projections.views.tables import metadata as view_metadata
 
 SCALE_VAR = "SEATLEDGER_RELIABILITY_SCALE"
 CI_SCALE = 0.2

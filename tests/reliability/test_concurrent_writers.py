@@ -13,10 +13,10 @@ import pytest
 
 from ledger.application import NegotiationLedger
 from ledger.domain import errors
+from ledger.domain.folding import as_known
 from ledger.domain.negotiation import negotiation_id
-from ledger.replay import as_known
 from projections.api import LedgerViews
-from projections.replay import replay_history, replay_splits
+from projections.reference import replay_history, replay_splits
 from tests.reliability.support import check_move_index, check_verified, log_position, scaled
 from tests.reliability.writers import (
     ALWAYS_VALID,

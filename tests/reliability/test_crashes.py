@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from ledger.application import NegotiationLedger
-from ledger.importer import import_timeline
-from ledger.timeline import TimelineFile, parse_timeline
+from ledger.timeline.document import TimelineFile, parse_timeline
+from ledger.timeline.importer import import_timeline
 from projections.api import LedgerViews
-from projections.catchup import PAGE_SIZE
-from projections.tables import position as view_position
+from projections.views.catchup import PAGE_SIZE
+from projections.views.tables import position as view_position
 from tests.reliability.killing import ROOT, kill, start, wait_for, write_probe
 from tests.reliability.support import (
     big_timeline,

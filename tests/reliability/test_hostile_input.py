@@ -15,8 +15,8 @@ from hypothesis.control import currently_in_test_context
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import InputError, SeatledgerError
-from ledger.importer import ImportReport, import_timeline
-from ledger.timeline import MAX_FILE_BYTES, parse_timeline, read_timeline
+from ledger.timeline.document import MAX_FILE_BYTES, parse_timeline, read_timeline
+from ledger.timeline.importer import ImportReport, import_timeline
 from tests.reliability.hostile import (
     CASE_NAMES,
     CONTROL,

@@ -13,9 +13,9 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from ledger.application import NegotiationLedger
-from ledger.importer import import_timeline
 from ledger.persistence.engine import get_engine, write_transaction
-from ledger.timeline import parse_timeline
+from ledger.timeline.document import parse_timeline
+from ledger.timeline.importer import import_timeline
 from projections.api import LedgerViews
 from scripts.cli import app as cli
 from tests.reliability.hostile import as_yaml, base
@@ -34,7 +34,7 @@ TOPICS = st.one_of(
     st.sampled_from(
         [
             "ledger.domain.events:ProposalMade", "ledger.domain.events:Nope",
-            "ledger.domain.alliance:AllianceFormed", "ledger.mapper:canonical_json",
+            "ledger.domain.alliance:AllianceFormed", "ledger.persistence.mapper:canonical_json",
             "ledger.persistence.roles:create_roles", "this:s", "os:system", "builtins:eval",
             "ledger.domain.snapshot:StorySnapshot", "[/bold]\x1b[31m:x",
         ]

@@ -21,11 +21,11 @@ from typer.testing import CliRunner
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import NotFoundError
+from ledger.domain.folding import as_known
 from ledger.domain.negotiation import negotiation_id
-from ledger.integrity import read_digest, verify
-from ledger.replay import as_known
+from ledger.integrity.verifier import read_digest, verify
 from projections.api import LedgerViews
-from projections.replay import replay_history, replay_split
+from projections.reference import replay_history, replay_split
 from scripts.cli import app as cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from ledger.domain.errors import SeatledgerError
-from ledger.timeline import MoveSpec, NegotiationSpec
+from ledger.timeline.document import MoveSpec, NegotiationSpec
 
 TALKS = ("table-a", "table-b", "table-c")
 PARTIES = ("P1", "P2", "P3", "P4")

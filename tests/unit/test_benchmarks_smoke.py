@@ -6,9 +6,9 @@ from pathlib import Path
 
 from benchmarks.generator import generate, write
 from ledger.application import NegotiationLedger
-from ledger.importer import import_timeline
 from ledger.persistence.engine import dispose_engines
-from ledger.timeline import read_timeline
+from ledger.timeline.document import read_timeline
+from ledger.timeline.importer import import_timeline
 
 
 def test_generated_ledger_imports_whole_when_written_as_one_file(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ledger.domain.errors import InputError
-from ledger.integrity import Digest, Head, merkle_root, read_digest, write_digest
+from ledger.integrity.verifier import Digest, Head, merkle_root, read_digest, write_digest
 
 UP = "b728b1bc-5378-596b-9ac8-433b287c61f1"
 DELHI = "c0a0b6f4-9a0e-5b53-8b9e-0d6a4f7b7e21"

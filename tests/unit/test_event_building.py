@@ -21,7 +21,7 @@ from ledger.commands import EVENT_FOR_TYPE
 from ledger.domain import events as ev
 from ledger.domain.alliance import AllianceFormed
 from ledger.domain.events import LedgerEvent
-from ledger.mapper import canonical_json
+from ledger.persistence.mapper import canonical_json
 
 MOVE_CLASSES: list[type[LedgerEvent]] = sorted(
     {*EVENT_FOR_TYPE.values(), ev.NegotiationOpened, ev.AllianceMembershipMirrored, AllianceFormed},

@@ -27,8 +27,8 @@ from ledger.domain.alliance import AllianceFormed, PartiesRegistered, TalksRegis
 from ledger.domain.events import LedgerEvent
 from ledger.domain.negotiation import Negotiation
 from ledger.domain.snapshot import StorySnapshot
-from ledger.mapper import PydanticMapper, _encoding, canonical_json
 from ledger.persistence.engine import dispose_engines
+from ledger.persistence.mapper import PydanticMapper, _encoding, canonical_json
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "ledger-v1.db"
 COLUMNS = {"originator_id", "originator_version"}

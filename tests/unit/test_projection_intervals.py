@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from ledger.domain.negotiation import Negotiation
 from ledger.domain.values import valid_instant
-from projections.intervals import CurrentRow, RowChanges, StoryMark, advance, full_rows
-from projections.timeaxis import END_OF_TIME, micros
+from projections.views.intervals import CurrentRow, RowChanges, StoryMark, advance, full_rows
+from projections.views.timeaxis import END_OF_TIME, micros
 from tests.unit.talks import (
     accept,
     agree,

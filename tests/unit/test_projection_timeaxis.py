@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from ledger.domain.errors import InputError
-from projections.timeaxis import (
+from projections.views.timeaxis import (
     END_OF_TIME,
     LATEST,
     from_micros,

@@ -1,0 +1,215 @@
+"""What the read side answers: typed, immutable views with the JSON shapes of docs/cli.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ledger.domain.errors import NotFoundError
+from ledger.domain.rules import AGREED
+from ledger.domain.values import Split, ValidTime
+from projections.views.timeaxis import iso
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SplitView:
+    """The split of one negotiation as of D, as known on K."""
+
+    negotiation: str
+    region: str
+    seats: int
+    as_of: ValidTime | None
+    known_on: ValidTime | None
+    status: str  # opened | negotiating | agreed | no_deal
+    split: Split
+    by: str | None  # who made the split on the table; None once agreed or with nothing open
+    title: str = ""
+    election: str | None = None
+    alliance: str | None = None
+
+    @property
+    def unallocated(self) -> int:
+        """Seats of the pool that the split gives to nobody."""
+        return self.seats - sum(self.split.values())
+
+    def to_json(self) -> JsonDict:
+        """The `split --format json` object."""
+        return {
+            "negotiation": self.negotiation,
+            "region": self.region,
+            "seats": self.seats,
+            "as_of": iso(self.as_of),
+            "known_on": iso(self.known_on),
+            "status": self.status,
+            "split": dict(self.split),
+            "unallocated": self.unallocated,
+            "by": self.by,
+            **({} if self.election is None else {"election": self.election}),
+        }
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which talks a view covers: those of one election and/or one alliance (None: any)."""
+
+    election: str | None = None
+    alliance: str | None = None
+
+    def admits(self, view: SplitView) -> bool:
+        """True if the negotiation is in scope."""
+        return (self.election is None or (view.election or "") == self.election) and (
+            self.alliance is None or view.alliance == self.alliance
+        )
+
+    def of(self, views: Iterable[SplitView]) -> list[SplitView]:
+        """The views in scope."""
+        return [view for view in views if self.admits(view)]
+
+    def unknown(self, every: Sequence[SplitView]) -> NotFoundError:
+        """The error for a scope that names no negotiation of the ledger, with what there is."""
+        named = [f"{what} {value!r}" for what, value in self._given()]
+        known = {
+            "election": sorted({view.election or "" for view in every}),
+            "alliance": sorted({view.alliance for view in every if view.alliance}),
+        }
+        hints = "; ".join(
+            f"{what}s known: {', '.join(repr(v) for v in known[what]) or 'none'}"
+            for what, _ in self._given()
+        )
+        return NotFoundError(f"no negotiation of {' and '.join(named)} in this ledger ({hints})")
+
+    def _given(self) -> list[tuple[str, str]]:
+        given = (("election", self.election), ("alliance", self.alliance))
+        return [(what, value) for what, value in given if value is not None]
+
+
+EVERYTHING = Scope()
+
+
+@dataclass(frozen=True)
+class RollupView:
+    """Seats per party summed over the negotiations agreed on D, as known on K.
+
+    A ledger holding talks of several elections is never summed across them: `elections`
+    then holds one roll-up per election ("" for talks with none) and `parties` is empty.
+    """
+
+    as_of: ValidTime | None
+    known_on: ValidTime | None
+    parties: dict[str, int]
+    negotiations: tuple[SplitView, ...] = ()  # every negotiation open on D, with its status
+    elections: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def to_json(self) -> JsonDict:
+        """The `rollup --format json` object (per election when there are several)."""
+        when = {"as_of": iso(self.as_of), "known_on": iso(self.known_on)}
+        if self.elections:
+            return {**when, "elections": self.elections}
+        return {**when, "parties": self.parties}
+
+
+def _totals(views: Iterable[SplitView]) -> dict[str, int]:
+    """Sum the agreed splits by party (most seats first, then by code)."""
+    totals: dict[str, int] = {}
+    for view in views:
+        if view.status == AGREED:
+            for party, seats in view.split.items():
+                totals[party] = totals.get(party, 0) + seats
+    return dict(sorted(totals.items(), key=lambda item: (-item[1], item[0])))
+
+
+def rollup_of(
+    splits: Iterable[SplitView], as_of: ValidTime | None, known_on: ValidTime | None
+) -> RollupView:
+    """The roll-up of these talks: one, or one per election if they belong to several."""
+    listed = tuple(splits)
+    elections = sorted({view.election or "" for view in listed})
+    if len(elections) <= 1:
+        return RollupView(as_of, known_on, _totals(listed), listed)
+    per_election = {
+        election: _totals(view for view in listed if (view.election or "") == election)
+        for election in elections
+    }
+    return RollupView(as_of, known_on, {}, listed, per_election)
+
+
+@dataclass(frozen=True)
+class MoveView:
+    """One recorded move (or correction) as it was recorded, with its correction links."""
+
+    id: str
+    type: str
+    on: ValidTime
+    recorded_at: datetime
+    recorded_by: str
+    by: str | None
+    split: Split | None
+    source: str | None
+    note: str | None
+    confidence: str
+    negotiation: str | None  # None for an alliance-level move
+    seats_moved: dict[str, int] | None  # per party, against the split on the table before it
+    corrects: str | None = None
+    retract: bool = False
+    corrected_by: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> JsonDict:
+        """The `history --format json` object; correction keys only where they apply."""
+        data: JsonDict = {
+            "id": self.id,
+            "type": self.type,
+            "on": self.on.isoformat(),
+            "recorded_at": self.recorded_at.isoformat(),
+            "recorded_by": self.recorded_by,
+            "by": self.by,
+            "split": None if self.split is None else dict(self.split),
+            "source": self.source,
+            "note": self.note,
+            "confidence": self.confidence,
+            "negotiation": self.negotiation,
+            "seats_moved": None if self.seats_moved is None else dict(self.seats_moved),
+        }
+        if self.corrects is not None:
+            data["corrects"] = self.corrects
+            data["retract"] = self.retract
+        if self.corrected_by:
+            data["corrected_by"] = list(self.corrected_by)
+        return data
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    """How far the views have got through the event log."""
+
+    position: int  # last notification id applied (0: none)
+    head: int  # last notification id recorded (0: none)
+
+    @property
+    def lag(self) -> int:
+        """Notification ids recorded but not yet applied (ids, not events: PostgreSQL may skip)."""
+        return max(self.head - self.position, 0)
+
+    def to_json(self) -> JsonDict:
+        """Position, head and lag."""
+        return {"position": self.position, "head": self.head, "lag": self.lag}
+
+
+def _known(known_on: ValidTime | None) -> str:
+    return "" if known_on is None else f" as known on {known_on.isoformat()}"
+
+
+def unknown_negotiation(negotiation: str, known_on: ValidTime | None) -> NotFoundError:
+    """The error for a negotiation the ledger does not hold (as known on K)."""
+    return NotFoundError(f"no negotiation {negotiation!r} in this ledger{_known(known_on)}")
+
+
+def not_opened(
+    negotiation: str, as_of: ValidTime | None, known_on: ValidTime | None
+) -> NotFoundError:
+    """The error for a negotiation that had not opened by D (as known on K)."""
+    when = "" if as_of is None else f" by {as_of.isoformat()}"
+    return NotFoundError(f"negotiation {negotiation!r} had not opened{when}{_known(known_on)}")

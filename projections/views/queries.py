@@ -1,0 +1,159 @@
+"""Reading the view tables on (D, K): one indexed query each, no replay."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Row, TextClause, select, text
+
+from ledger.domain.values import ValidTime
+from projections.answers import SplitView
+from projections.views.derive import MoveRecord
+from projections.views.tables import moved, moves, splits
+from projections.views.timeaxis import parse_valid_time
+
+
+def _as_of(d: int, k: int) -> Any:
+    c = splits.c
+    return (c.valid_from <= d) & (c.valid_to > d) & (c.recorded_from <= k) & (c.recorded_to > k)
+
+
+def split_rows(conn: Connection, negotiation: str | None, d: int, k: int) -> list[Row[Any]]:
+    """The row of each negotiation (or of one) valid on D as known on K."""
+    c = splits.c
+    query = select(*(c[name] for name in _COLUMNS)).where(_as_of(d, k))
+    if negotiation is None:
+        return list(conn.execute(_ALL_SPLITS, {"d": d, "k": k}))
+    # The rows known on K cut the valid axis into disjoint intervals, so at most one
+    # matches, and it is the one known on K with the latest valid_from <= D: walking the
+    # primary key (negotiation, valid_from, recorded_from) backwards from D finds it after
+    # a few superseded versions, however long the negotiation's history.
+    query = query.where(c.negotiation == negotiation).order_by(c.valid_from.desc()).limit(1)
+    return list(conn.execute(query))
+
+
+def _all_splits() -> TextClause:
+    # Per negotiation, the same backwards walk of the primary key as for one. The
+    # negotiations come from the primary key too, one index seek each (a recursive CTE
+    # as a skip scan), so the cost follows the number of negotiations, not of rows.
+    t = splits.name
+    columns = ", ".join(f"s.{name}" for name in _COLUMNS)
+    return text(
+        f"""WITH RECURSIVE negs(n) AS (
+            SELECT MIN(negotiation) FROM {t}
+            UNION ALL
+            SELECT (SELECT MIN(negotiation) FROM {t} WHERE negotiation > negs.n)
+            FROM negs WHERE negs.n IS NOT NULL
+        )
+        SELECT {columns} FROM negs JOIN {t} s ON s.negotiation = negs.n AND s.valid_from = (
+            SELECT x.valid_from FROM {t} x
+            WHERE x.negotiation = negs.n AND x.valid_from <= :d
+              AND x.recorded_from <= :k AND x.recorded_to > :k
+            ORDER BY x.valid_from DESC LIMIT 1
+        )
+        WHERE s.valid_to > :d AND s.recorded_from <= :k AND s.recorded_to > :k
+        ORDER BY s.negotiation"""
+    )
+
+
+_COLUMNS = (
+    "negotiation", "region", "seats", "status", "split", "maker", "title", "positions",
+    "election", "alliance",
+)  # fmt: skip
+_ALL_SPLITS = _all_splits()
+
+
+def split_view(row: Row[Any], as_of: ValidTime | None, known_on: ValidTime | None) -> SplitView:
+    """A split row as a SplitView."""
+    return SplitView(
+        negotiation=row.negotiation,
+        region=row.region,
+        seats=int(row.seats),
+        as_of=as_of,
+        known_on=known_on,
+        status=row.status,
+        split=orjson.loads(row.split),
+        by=row.maker,
+        title=row.title,
+        election=row.election,
+        alliance=row.alliance,
+    )
+
+
+def positions_of(row: Row[Any]) -> dict[str, dict[str, int]]:
+    """The positions column of a split row."""
+    positions: dict[str, dict[str, int]] = orjson.loads(row.positions)
+    return positions
+
+
+def is_known(conn: Connection, negotiation: str, k: int) -> bool:
+    """True if the negotiation's opening was recorded by K."""
+    c = moves.c
+    query = select(c.move_id).where(
+        c.negotiation == negotiation, c.type == "opened", c.known_from <= k
+    )
+    # The opening is (among) the negotiation's earliest-dated rows: walking the history
+    # index (negotiation, on_at) from the start finds it at once.
+    return conn.execute(query.order_by(c.on_at).limit(1)).first() is not None
+
+
+def history(
+    conn: Connection, negotiation: str | None, d: int, k: int
+) -> tuple[list[MoveRecord], list[MoveRecord]]:
+    """Moves known by K and dated by D, in history order; and every correction known by K."""
+    c, m = moves.c, moved.c
+    order = (c.on_at, c.known_from, c.seq, c.move_id)
+    # Each move's seats moved as derived from the story known on K (none: no row).
+    joined = moves.outerjoin(
+        moved, (m.move_id == c.move_id) & (m.recorded_from <= k) & (m.recorded_to > k)
+    )
+    rows = select(moves, m.seats_moved).select_from(joined)
+    shown = rows.where(c.known_from <= k, c.on_at <= d)
+    fixes = rows.where(c.known_from <= k, c.corrects.is_not(None))
+    if negotiation is not None:
+        shown = shown.where(c.negotiation == negotiation)
+        fixes = fixes.where(c.negotiation == negotiation)
+    return (
+        [_record(r) for r in conn.execute(shown.order_by(*order))],
+        [_record(r) for r in conn.execute(fixes.order_by(*order))],
+    )
+
+
+def mirrored_moved(conn: Connection, k: int) -> list[tuple[str, dict[str, int]]]:
+    """Seats moved known on K by alliance moves as copied into each negotiation (by copy id)."""
+    m = moved.c
+    query = select(m.move_id, m.seats_moved).where(
+        m.move_id.contains("@", autoescape=True), m.recorded_from <= k, m.recorded_to > k
+    )
+    return [(str(row[0]), orjson.loads(row[1])) for row in conn.execute(query)]
+
+
+def negotiations(conn: Connection) -> list[str]:
+    """Every negotiation opened in the ledger, by slug."""
+    c = moves.c
+    query = select(c.negotiation).where(c.type == "opened").order_by(c.negotiation)
+    return [str(slug) for slug in conn.execute(query).scalars()]
+
+
+def _record(row: Row[Any]) -> MoveRecord:
+    return MoveRecord(
+        move_id=row.move_id,
+        seq=int(row.seq),
+        negotiation=row.negotiation,
+        type=row.type,
+        on=parse_valid_time(row.on_text),
+        on_at=int(row.on_at),
+        recorded_at=datetime.fromisoformat(row.recorded_at),
+        known_from=int(row.known_from),
+        recorded_by=row.recorded_by,
+        by=row.by,
+        split=None if row.split is None else orjson.loads(row.split),
+        seats_moved=None if row.seats_moved is None else orjson.loads(row.seats_moved),
+        source=row.source,
+        note=row.note,
+        confidence=row.confidence,
+        corrects=row.corrects,
+        retract=bool(row.retract),
+    )

@@ -1,0 +1,2 @@
+"""Reading commands: splits, history, diff, reports, replay, and the web view.
+"""

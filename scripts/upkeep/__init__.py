@@ -1,0 +1,2 @@
+"""Upkeep commands: init, verify, digest, the projections, and copying a ledger.
+"""
