@@ -15,12 +15,12 @@ from pydantic import AwareDatetime, BaseModel
 from pydantic_core import TzInfo
 
 from ledger.domain.errors import UnreadableEventError
+from ledger.domain.event_building import builds_without_pydantic
 from ledger.domain.events import (
     AllianceMembershipMirrored,
     LedgerEvent,
     MoveCorrected,
     MoveEvent,
-    builds_without_pydantic,
 )
 from ledger.domain.values import ValidTime
 from ledger.persistence.recorders import IndexedStoredEvent
