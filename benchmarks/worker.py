@@ -52,8 +52,8 @@ def peak_mb() -> float:
 def import_files(args: dict[str, Any]) -> dict[str, Any]:
     """`seatledger import` of each file in turn: read, parse, fold, write (one transaction each)."""
     from ledger.application import NegotiationLedger
-    from ledger.timeline.document import read_timeline
     from ledger.timeline.importer import import_timeline
+    from ledger.timeline.parsing import read_timeline
 
     app = NegotiationLedger(args["url"], recorded_by="bench")  # creates the schema
     events, parse, per_file = 0, 0.0, []

@@ -22,7 +22,7 @@ from typer.core import TyperGroup
 
 from ledger.domain.errors import SeatledgerError
 from ledger.persistence.engine import DEFAULT_DB_URL, DatabaseURLError, mask_url, normalize_url
-from ledger.timeline.document import explain
+from ledger.timeline.parsing import explain
 from ledger.wording import plain
 from scripts.output import echo
 from scripts.store import missing_folder

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ledger.timeline.document import TimelineFile, parse_timeline, read_timeline
+from ledger.timeline.document import TimelineFile
+from ledger.timeline.parsing import parse_timeline, read_timeline
 from scripts.app import app
 from scripts.options import DbOpt, DebugOpt, OnlyAllianceOpt, OnlyElectionOpt, parse_slug
 from scripts.output import progress_bar

@@ -98,8 +98,8 @@ def visible_pixels(png: Path, colours: Mapping[str, str], tolerance: int = 24) -
 def main(folder: Path) -> None:
     """Record the example, write its report and screenshots of the page and its charts."""
     from ledger.application import NegotiationLedger
-    from ledger.timeline.document import read_timeline
     from ledger.timeline.importer import import_timeline
+    from ledger.timeline.parsing import read_timeline
     from projections.reports.gather import build_report
 
     folder.mkdir(parents=True, exist_ok=True)

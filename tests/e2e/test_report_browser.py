@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from ledger.application import NegotiationLedger
-from ledger.timeline.document import read_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 from projections.api import LedgerViews
 from projections.reports.chart import series_id
 from projections.reports.gather import build_report, gather

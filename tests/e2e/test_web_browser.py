@@ -21,8 +21,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from ledger.application import NegotiationLedger
-from ledger.timeline.document import read_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 from tests.e2e.test_report_browser import EXAMPLE, QUIET, chromium
 
 pytestmark = pytest.mark.browser

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from ledger.application import NegotiationLedger
 from ledger.persistence.engine import get_engine, read_transaction, write_transaction
-from ledger.timeline.document import read_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 from projections.api import LedgerViews
 from projections.views.catchup import lock_position
 from projections.views.tables import metadata

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from ledger.application import NegotiationLedger
 from ledger.integrity.verifier import compute_digest
-from ledger.timeline.document import read_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 from projections.api import LedgerViews
 from scripts.cli import app as cli
 

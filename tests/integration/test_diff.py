@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import InputError, NotFoundError
-from ledger.timeline.document import read_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 from projections.api import LedgerViews
 from projections.diff import ledger_diff, split_difference
 from scripts.cli import app

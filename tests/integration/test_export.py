@@ -19,11 +19,10 @@ from ledger.timeline.document import (
     NoteSpec,
     PartySpecMove,
     ProposalSpec,
-    parse_timeline,
-    read_timeline,
 )
 from ledger.timeline.export import dump_timeline, export_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import parse_timeline, read_timeline
 from projections.api import LedgerViews
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"

@@ -6,8 +6,8 @@ import pytest
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import MoveRefusedError
-from ledger.timeline.document import parse_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import parse_timeline
 from projections.api import LedgerViews
 
 # RLD's walk-out was recorded, then retracted; RLD's later offer holds only without it.

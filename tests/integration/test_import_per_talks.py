@@ -15,8 +15,8 @@ from ledger.domain.folding import as_known
 from ledger.domain.negotiation import negotiation_id
 from ledger.persistence.engine import get_engine
 from ledger.persistence.schema import TABLES
-from ledger.timeline.document import parse_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import parse_timeline
 
 FIRST = """
 format: seatledger/timeline@1

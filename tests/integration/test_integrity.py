@@ -30,8 +30,9 @@ from ledger.integrity.verifier import (
 from ledger.persistence.chain import chain_hash
 from ledger.persistence.engine import get_engine
 from ledger.persistence.schema import TABLES
-from ledger.timeline.document import NoteSpec, read_timeline
+from ledger.timeline.document import NoteSpec
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
 EVENTS, MOVES = TABLES.events, TABLES.moves

@@ -20,8 +20,8 @@ from ledger.integrity.findings import SNAPSHOT, VIEW_MOVES, VIEW_POSITION, VIEW_
 from ledger.integrity.verifier import MOVE_INDEX, Problem, verify
 from ledger.persistence.schema import TABLES
 from ledger.persistence.snapshots import SnapshotIgnoredWarning
-from ledger.timeline.document import read_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 from projections.api import LedgerViews
 from projections.views.tables import moved, moves, position, splits
 from projections.views.verify import DerivedChecker

@@ -13,8 +13,8 @@ from ledger.application import NegotiationLedger
 from ledger.domain.negotiation import negotiation_id
 from ledger.persistence.engine import get_engine
 from ledger.persistence.schema import TABLES
-from ledger.timeline.document import read_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "india-bloc-2024.yaml"

@@ -15,8 +15,8 @@ from ledger.integrity.verifier import compute_digest, verify
 from ledger.persistence.engine import get_engine
 from ledger.persistence.roles import create_roles
 from ledger.persistence.schema import TABLES
-from ledger.timeline.document import read_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
 PASSWORD = "hunter2-Zq9"

@@ -22,14 +22,9 @@ from ledger.domain.folding import as_known
 from ledger.domain.negotiation import negotiation_id
 from ledger.persistence.engine import get_engine
 from ledger.persistence.schema import TABLES
-from ledger.timeline.document import (
-    NegotiationSpec,
-    NoteSpec,
-    ProposalSpec,
-    parse_timeline,
-    read_timeline,
-)
+from ledger.timeline.document import NegotiationSpec, NoteSpec, ProposalSpec
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import parse_timeline, read_timeline
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
 

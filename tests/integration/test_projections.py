@@ -9,8 +9,8 @@ import pytest
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import NotFoundError
-from ledger.timeline.document import read_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 from projections import reference
 from projections.api import LedgerViews
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from ledger.application import NegotiationLedger
 from ledger.persistence.roles import create_roles
-from ledger.timeline.document import NegotiationSpec, ProposalSpec, read_timeline
+from ledger.timeline.document import NegotiationSpec, ProposalSpec
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 from projections.api import LedgerViews
 from tests.integration.test_roles import _as, _drop_roles
 

@@ -11,14 +11,9 @@ from sqlalchemy import select
 
 from ledger.application import NegotiationLedger
 from ledger.persistence.engine import get_engine, read_transaction
-from ledger.timeline.document import (
-    CorrectionSpec,
-    NoteSpec,
-    PartySpecMove,
-    ProposalSpec,
-    read_timeline,
-)
+from ledger.timeline.document import CorrectionSpec, NoteSpec, PartySpecMove, ProposalSpec
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 from projections.api import LedgerViews
 from projections.views import catchup
 from projections.views.tables import metadata

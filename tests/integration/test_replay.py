@@ -10,8 +10,8 @@ from sqlalchemy import inspect
 
 from ledger.application import NegotiationLedger
 from ledger.persistence.engine import get_engine
-from ledger.timeline.document import read_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 from projections import reference
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"

@@ -13,8 +13,8 @@ import pytest
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import InputError, NotFoundError
 from ledger.integrity.verifier import compute_digest
-from ledger.timeline.document import read_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 from projections.api import LedgerViews
 from projections.reports.gather import build_report
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from ledger.application import NegotiationLedger
-from ledger.timeline.document import parse_timeline, read_timeline
 from ledger.timeline.export import export_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import parse_timeline, read_timeline
 from projections.reports.chart import Mark, chart_svg, series_id
 from projections.reports.gather import build_report, gather
 from projections.reports.model import Point, ReportFacts

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from ledger.application import NegotiationLedger
 from ledger.integrity.verifier import compute_digest
-from ledger.timeline.document import read_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 from scripts.cli import app as cli
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"

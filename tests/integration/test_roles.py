@@ -27,8 +27,9 @@ from ledger.integrity.verifier import verify
 from ledger.persistence.engine import dispose_engines, get_engine
 from ledger.persistence.roles import create_roles
 from ledger.persistence.schema import TABLES
-from ledger.timeline.document import NoteSpec, read_timeline
+from ledger.timeline.document import NoteSpec
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "india-bloc-2024.yaml"
 EVENTS, MOVES, SNAPSHOTS = TABLES.events, TABLES.moves, TABLES.snapshots

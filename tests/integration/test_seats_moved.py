@@ -18,11 +18,10 @@ from ledger.timeline.document import (
     NegotiationSpec,
     PartySpecMove,
     ProposalSpec,
-    parse_timeline,
-    read_timeline,
 )
 from ledger.timeline.export import dump_timeline, export_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import parse_timeline, read_timeline
 from projections import reference
 from projections.api import LedgerViews
 from tests.property.test_views_match_replay import _dump

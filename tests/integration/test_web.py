@@ -19,9 +19,9 @@ from ledger.timeline.document import (
     CounterOfferSpec,
     NegotiationSpec,
     ProposalSpec,
-    read_timeline,
 )
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 from projections.api import LedgerViews
 from projections.diff import ledger_diff
 from web.app import create_app

@@ -16,15 +16,10 @@ from hypothesis import strategies as st
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import SeatledgerError
 from ledger.persistence.engine import dispose_engines
-from ledger.timeline.document import (
-    AllianceSpec,
-    AnyMove,
-    CorrectionSpec,
-    NegotiationSpec,
-    parse_timeline,
-)
+from ledger.timeline.document import AllianceSpec, AnyMove, CorrectionSpec, NegotiationSpec
 from ledger.timeline.export import dump_timeline, export_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import parse_timeline
 from projections.api import LedgerViews
 from tests.property.test_views_match_replay import fresh_database  # noqa: F401 (a fixture)
 from tests.property.timelines import PARTIES, START, Clock, TimelineBuilder, pinned

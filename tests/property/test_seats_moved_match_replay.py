@@ -14,9 +14,9 @@ from ledger.domain.events import LedgerEvent
 from ledger.domain.folding import as_known
 from ledger.domain.negotiation import Negotiation, negotiation_id
 from ledger.domain.values import Split, ValidTime
-from ledger.timeline.document import parse_timeline
 from ledger.timeline.export import dump_timeline, export_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import parse_timeline
 from projections.api import LedgerViews
 from projections.views.timeaxis import query_datetime
 from tests.property.test_views_match_replay import fresh_database

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from ledger.application import NegotiationLedger
-from ledger.timeline.document import read_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 
 
 def main(argv: list[str]) -> int:

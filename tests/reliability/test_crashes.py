@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from ledger.application import NegotiationLedger
-from ledger.timeline.document import TimelineFile, parse_timeline
+from ledger.timeline.document import TimelineFile
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import parse_timeline
 from projections.api import LedgerViews
 from projections.views.catchup import PAGE_SIZE
 from projections.views.tables import position as view_position

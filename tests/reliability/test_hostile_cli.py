@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from ledger.application import NegotiationLedger
-from ledger.timeline.document import parse_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import parse_timeline
 from scripts.cli import app as cli
 from tests.reliability.hostile import CASE_NAMES, as_yaml, base, case, check_message
 from tests.reliability.killing import ROOT

@@ -15,8 +15,9 @@ from hypothesis.control import currently_in_test_context
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import InputError, SeatledgerError
-from ledger.timeline.document import MAX_FILE_BYTES, parse_timeline, read_timeline
+from ledger.timeline.document import MAX_FILE_BYTES
 from ledger.timeline.importer import ImportReport, import_timeline
+from ledger.timeline.parsing import parse_timeline, read_timeline
 from tests.reliability.hostile import (
     CASE_NAMES,
     CONTROL,

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from ledger.application import NegotiationLedger
 from ledger.persistence.engine import get_engine, write_transaction
-from ledger.timeline.document import parse_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import parse_timeline
 from projections.api import LedgerViews
 from scripts.cli import app as cli
 from tests.reliability.hostile import as_yaml, base

@@ -7,8 +7,8 @@ from pathlib import Path
 from benchmarks.generator import generate, write
 from ledger.application import NegotiationLedger
 from ledger.persistence.engine import dispose_engines
-from ledger.timeline.document import read_timeline
 from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
 
 
 def test_generated_ledger_imports_whole_when_written_as_one_file(tmp_path: Path) -> None:

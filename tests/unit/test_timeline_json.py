@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ledger.domain.errors import InputError
-from ledger.timeline.document import parse_timeline, read_timeline
+from ledger.timeline.parsing import parse_timeline, read_timeline
 
 
 def _document(**changes: Any) -> dict[str, Any]:

@@ -1,0 +1,116 @@
+"""Checks across a whole parsed timeline: every reference resolves, and the format it declares
+is the one its fields need (`@2` only when a seat-level field is used)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ledger.domain.errors import FormatVersionError, InputError, nearest
+from ledger.timeline.document import FORMAT, FORMAT_2, AmendmentSpec, AnyMove, TimelineFile
+
+
+def check_references(timeline: TimelineFile, name: str) -> None:
+    """Every party listed, every id unique: the checks a file can make on its own."""
+    check_format(timeline, name)
+    listed = {p.code for p in timeline.parties}
+
+    def party_ok(code: str | None, where: str) -> None:
+        if code is not None and code not in listed:
+            near = nearest(code, listed)
+            hint = f" (did you mean {' or '.join(near)}?)" if near else ""
+            raise InputError(
+                f"{name}: {where}: party {code!r} is not in the file's parties list{hint}; "
+                "list every party the file names under `parties:`"
+            )
+
+    if timeline.alliance and timeline.alliances:
+        raise InputError(f"{name}: give 'alliance' (one) or 'alliances' (several), not both")
+    alliances: set[str] = set()
+    for index, alliance in enumerate(timeline.all_alliances()):
+        if alliance.id in alliances:
+            raise InputError(f"{name}: alliance {alliance.id!r} is listed twice")
+        alliances.add(alliance.id)
+        for code in alliance.members:
+            party_ok(code, "alliance.members" if timeline.alliance else f"alliances.{index}")
+
+    def alliance_ok(slug: str | None, where: str) -> None:
+        if slug is not None and slug not in alliances:
+            raise InputError(f"{name}: {where}: alliance {slug!r} is not one of the file's")
+
+    slugs: set[str] = set()
+    for neg in timeline.negotiations:
+        if neg.id in slugs:
+            raise InputError(f"{name}: negotiation {neg.id!r} is listed twice")
+        slugs.add(neg.id)
+        for code in neg.parties:
+            party_ok(code, f"negotiation {neg.id!r}")
+        alliance_ok(neg.alliance, f"negotiation {neg.id!r}")
+    seen: set[str] = set()
+    for index, move in enumerate(timeline.moves):
+        where = f"move {move.id!r} (#{index + 1})" if move.id else f"move #{index + 1}"
+        if move.id:
+            if move.id in seen:
+                raise InputError(f"{name}: {where}: id is used twice in the file")
+            seen.add(move.id)
+        for code in _parties_of(move):
+            party_ok(code, where)
+        alliance_ok(getattr(move, "alliance", None), where)
+
+
+def _parties_of(move: AnyMove) -> Iterator[str]:
+    for attr in ("by", "party"):
+        value = getattr(move, attr, None)
+        if value:
+            yield value
+    yield from getattr(move, "parties", None) or []
+    yield from getattr(move, "signatories", None) or []
+    yield from (getattr(move, "split", None) or {}).keys()
+
+
+def uses_format_2(timeline: TimelineFile) -> Iterator[str]:
+    """Where a timeline uses a field of `seatledger/timeline@2` (none: @1 is enough)."""
+    for neg in timeline.negotiations:
+        if neg.election is not None:
+            yield f"negotiation {neg.id!r}: election"
+    for index, move in enumerate(timeline.moves):
+        if isinstance(move, AmendmentSpec) and move.signatories is not None:
+            where = f"move {move.id!r} (#{index + 1})" if move.id else f"move #{index + 1}"
+            yield f"{where}: signatories of an amendment"
+
+
+def check_format(timeline: TimelineFile, name: str) -> None:
+    """Refuse a `seatledger/timeline@1` file that uses an @2 field."""
+    if timeline.format == FORMAT:
+        for where in uses_format_2(timeline):
+            raise FormatVersionError(f"{name}: {where} needs 'format: {FORMAT_2}'")
+
+
+_SEAT_LEVEL_MOVES = ("partial_agreement", "constituencies_added")
+
+
+def refuse_seat_level(raw: dict[str, Any], name: str) -> None:
+    """Refuse the seat-level parts of @2 (constituencies, named seats, partial agreements).
+
+    They are part of the format but not of this version: say so, rather than call the
+    field unknown.
+    """
+    later = "is not supported yet (seat-level negotiations come in a later version)"
+    for neg in raw.get("negotiations") or []:
+        if isinstance(neg, dict) and "constituencies" in neg:
+            raise FormatVersionError(
+                f"{name}: negotiation {str(neg.get('id'))[:60]!r}: constituencies {later}"
+            )
+    for index, move in enumerate(raw.get("moves") or []):
+        if not isinstance(move, dict):
+            continue
+        mid = move.get("id")
+        where = f"move {str(mid)[:60]!r} (#{index + 1})" if mid else f"move #{index + 1}"
+        if move.get("type") in _SEAT_LEVEL_MOVES:
+            raise FormatVersionError(f"{name}: {where}: type {move['type']} {later}")
+        split = move.get("split")
+        if isinstance(split, dict):
+            for party, share in split.items():
+                if isinstance(share, list | dict):
+                    raise FormatVersionError(
+                        f"{name}: {where}: split.{str(party)[:40]}: named seats {later}"
+                    )
