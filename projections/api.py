@@ -29,10 +29,11 @@ from projections.answers import (
     unknown_negotiation,
 )
 from projections.views import queries
-from projections.views.catchup import PAGE_SIZE, Progress, Projector, read_position
+from projections.views.catchup import PAGE_SIZE, Progress, Projector
 from projections.views.derive import history_views, with_given_back
 from projections.views.tables import create_view_tables
 from projections.views.timeaxis import check_when, query_instant
+from projections.views.writes import read_position
 
 _T = TypeVar("_T")
 

@@ -17,27 +17,31 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final, cast
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, Engine, Table, delete, func, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Engine, delete, func, select
 
 from ledger.application import NegotiationLedger
 from ledger.domain.alliance import PartiesRegistered
-from ledger.domain.events import LedgerEvent, MoveCorrected
+from ledger.domain.events import LedgerEvent
 from ledger.domain.folding import as_known
 from ledger.domain.negotiation import Negotiation
-from ledger.persistence.base import SqlRecorderBase, insert_many
+from ledger.persistence.base import SqlRecorderBase
 from ledger.persistence.engine import write_transaction
 from ledger.persistence.schema import TABLES
-from projections.views.derive import SplitRow, correction_moved, dumps, history_row
-from projections.views.intervals import INCOMPLETE, CurrentRow, StoryMark, advance
-from projections.views.moved import moved_changes
-from projections.views.tables import POSITION_NAME, VIEW_TABLES, moved, moves, position, splits
-from projections.views.timeaxis import END_OF_TIME, micros
+from projections.views.fold import NEVER, Folded, fold_event
+from projections.views.intervals import CurrentRow
+from projections.views.tables import VIEW_TABLES
+from projections.views.timeaxis import micros
+from projections.views.writes import (
+    PageWrites,
+    current_moved,
+    current_rows,
+    lock_position,
+    set_position,
+)
 
 Progress = Callable[[int, int], None]
 PAGE_SIZE = 1000
@@ -48,7 +52,6 @@ ROW_WINDOW = 128
 """Current split rows kept in memory per negotiation (between this and twice as many).
 
 A late fact or a correction that reaches further back reads them all from the table."""
-_NEVER = -END_OF_TIME
 _IDS_MEMO = 65_536
 _NOTIFICATION_COLUMNS: Final = (
     "notification_id",
@@ -57,222 +60,6 @@ _NOTIFICATION_COLUMNS: Final = (
     "topic",
     "state",
 )
-
-
-@dataclass
-class _Entry:
-    """An aggregate as the view tables know it: folded up to `version`."""
-
-    aggregate: Any
-    version: int
-    known_from: int  # running maximum of its events' timestamps: "as known on" is a prefix
-    rows: list[CurrentRow] = field(default_factory=list)  # current split rows (negotiations)
-    partial: bool = False  # rows holds only the latest current rows; the rest are in the table
-    moved: dict[str, tuple[str, int]] = field(default_factory=dict)  # move id -> current row
-
-
-_SPLIT_COLUMNS: Final = (
-    "negotiation",
-    "valid_from",
-    "valid_to",
-    "recorded_from",
-    "recorded_to",
-    *SplitRow._fields,
-)
-_MOVE_COLUMNS: Final = tuple(c.name for c in moves.c)
-_MOVED_COLUMNS: Final = tuple(c.name for c in moved.c)
-
-
-class _PageWrites:
-    """The row changes of one page, written together just before the position.
-
-    Rows are kept as lists in column order and sent with one driver-level executemany per
-    statement: SQLAlchemy's per-row parameter handling costs more than the inserts.
-    """
-
-    def __init__(self) -> None:
-        self.inserts: dict[tuple[str, int, int], list[Any]] = {}
-        self.closes: list[tuple[int, str, int, int]] = []  # (recorded_to, key...)
-        self.deletes: list[tuple[str, int, int]] = []
-        self.history: list[tuple[Any, ...]] = []
-        self.moved = MovedWrites()
-
-    def open(self, negotiation: str, row: CurrentRow) -> None:
-        key = (negotiation, row.valid_from, row.recorded_from)
-        self.inserts[key] = [
-            negotiation,
-            row.valid_from,
-            row.valid_to,
-            row.recorded_from,
-            END_OF_TIME,
-            *row.content,
-        ]
-
-    def close(self, negotiation: str, row: CurrentRow, at: int) -> None:
-        # A row opened and closed at the same instant was never visible: drop it.
-        key = (negotiation, row.valid_from, row.recorded_from)
-        pending = self.inserts.get(key)
-        if pending is not None:
-            if row.recorded_from == at:
-                del self.inserts[key]
-            else:
-                pending[4] = at
-            return
-        if row.recorded_from == at:
-            self.deletes.append(key)
-        else:
-            self.closes.append((at, *key))
-
-    def flush(self, conn: Connection) -> None:
-        if self.closes or self.deletes:
-            quote = conn.dialect.identifier_preparer.quote
-            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            where = " AND ".join(
-                f"{quote(c)} = {mark}" for c in ("negotiation", "valid_from", "recorded_from")
-            )
-            table = quote(splits.name)
-            if self.closes:
-                conn.exec_driver_sql(
-                    f"UPDATE {table} SET {quote('recorded_to')} = {mark} WHERE {where}",
-                    self.closes,
-                )
-            if self.deletes:
-                conn.exec_driver_sql(f"DELETE FROM {table} WHERE {where}", self.deletes)
-        if self.inserts:
-            _insert(conn, splits, _SPLIT_COLUMNS, list(self.inserts.values()))
-        if self.history:
-            _insert(conn, moves, _MOVE_COLUMNS, self.history)
-        self.moved.flush(conn)
-        self.inserts.clear()
-        self.closes.clear()
-        self.deletes.clear()
-        self.history.clear()
-
-
-class MovedWrites:
-    """The seats-moved rows of one page: opened (recorded_from = K) and closed at K."""
-
-    def __init__(self) -> None:
-        self.inserts: dict[tuple[str, int], list[Any]] = {}
-        self.closes: list[tuple[int, str, int]] = []  # (recorded_to, move_id, recorded_from)
-        self.deletes: list[tuple[str, int]] = []
-
-    def set(
-        self,
-        shown: dict[str, tuple[str, int]],
-        negotiation: str | None,
-        move_id: str,
-        value: Any,
-        at: int,
-    ) -> None:
-        """Make `value` (None: no seats moved) the move's seats moved from K = `at` on.
-
-        `shown` holds each move's current row (its text and recorded_from), kept up to date.
-        """
-        text = None if value is None else dumps(value)
-        current = shown.get(move_id)
-        if (current[0] if current is not None else None) == text:
-            return
-        if current is not None:
-            self._close(move_id, current[1], at)
-            del shown[move_id]
-        if text is not None:
-            self.inserts[(move_id, at)] = [move_id, at, END_OF_TIME, negotiation, text]
-            shown[move_id] = (text, at)
-
-    def _close(self, move_id: str, recorded_from: int, at: int) -> None:
-        # A row opened and closed at the same instant was never visible: drop it.
-        key = (move_id, recorded_from)
-        pending = self.inserts.get(key)
-        if pending is not None:
-            if recorded_from == at:
-                del self.inserts[key]
-            else:
-                pending[2] = at
-        elif recorded_from == at:
-            self.deletes.append(key)
-        else:
-            self.closes.append((at, *key))
-
-    def flush(self, conn: Connection) -> None:
-        quote = conn.dialect.identifier_preparer.quote
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        where = " AND ".join(f"{quote(c)} = {mark}" for c in ("move_id", "recorded_from"))
-        table = quote(moved.name)
-        if self.closes:
-            conn.exec_driver_sql(
-                f"UPDATE {table} SET {quote('recorded_to')} = {mark} WHERE {where}", self.closes
-            )
-        if self.deletes:
-            conn.exec_driver_sql(f"DELETE FROM {table} WHERE {where}", self.deletes)
-        if self.inserts:
-            _insert(conn, moved, _MOVED_COLUMNS, list(self.inserts.values()))
-        self.inserts.clear()
-        self.closes.clear()
-        self.deletes.clear()
-
-
-def current_moved(conn: Connection, negotiation: str) -> dict[str, tuple[str, int]]:
-    """The seats-moved rows of a negotiation current on the recorded axis, by move id."""
-    c = moved.c
-    query = select(c.move_id, c.seats_moved, c.recorded_from).where(
-        c.negotiation == negotiation, c.recorded_to == END_OF_TIME
-    )
-    return {str(r[0]): (str(r[1]), int(r[2])) for r in conn.execute(query)}
-
-
-def _insert(
-    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
-    """Insert rows (in `columns` order): COPY on PostgreSQL, one executemany elsewhere."""
-    if conn.dialect.name != "postgresql":
-        insert_many(conn, table, columns, [tuple(row) for row in rows])
-        return
-    quote = conn.dialect.identifier_preparer.quote
-    statement = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    dbapi_error = conn.dialect.loaded_dbapi.Error
-    try:
-        driver: Any = conn.connection.dbapi_connection  # a psycopg connection
-        cursor = driver.cursor()
-        with cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-    except dbapi_error as error:
-        # Surface driver errors as SQLAlchemy's, as every other statement here does.
-        raise DBAPIError.instance(statement, None, error, dbapi_error) from error
-
-
-def lock_position(conn: Connection) -> int:
-    """Take the projection's write lock and read the position inside it."""
-    query = select(position.c.notification_id).where(position.c.name == POSITION_NAME)
-    return int(conn.execute(query.with_for_update()).scalar_one())
-
-
-def read_position(conn: Connection) -> int:
-    """The last notification id applied (no lock)."""
-    query = select(position.c.notification_id).where(position.c.name == POSITION_NAME)
-    return int(conn.execute(query).scalar_one())
-
-
-def _set_position(conn: Connection, notification_id: int) -> None:
-    conn.execute(
-        update(position)
-        .where(position.c.name == POSITION_NAME)
-        .values(notification_id=notification_id)
-    )
-
-
-def current_rows(conn: Connection, negotiation: str) -> list[CurrentRow]:
-    """The rows of a negotiation that are current on the recorded axis, by valid_from."""
-    c = splits.c
-    query = (
-        select(c.valid_from, c.valid_to, c.recorded_from, *(c[f] for f in SplitRow._fields))
-        .where(c.negotiation == negotiation, c.recorded_to == END_OF_TIME)
-        .order_by(c.valid_from)
-    )
-    return [
-        CurrentRow(int(r[0]), int(r[1]), SplitRow(*r[3:]), int(r[2])) for r in conn.execute(query)
-    ]
 
 
 class Projector:
@@ -285,7 +72,7 @@ class Projector:
         self.engine = engine
         self.page_size = page_size
         # Aggregates stay folded between pages and calls; evicted ones are re-read.
-        self._cache: OrderedDict[UUID, _Entry] = OrderedDict()
+        self._cache: OrderedDict[UUID, Folded] = OrderedDict()
         self._page_sql: str | None = None
         self._aggregate_sql: str | None = None
         self._ids: dict[str, UUID] = {}  # aggregate ids as text -> UUID
@@ -305,7 +92,7 @@ class Projector:
                     at = lock_position(conn)
                     if applied == 0:
                         total = max(head - at, 0)  # in notification ids: a progress estimate
-                    writes = _PageWrites()
+                    writes = PageWrites()
                     while len(done) < pages:
                         page = self._read_page(conn, at)
                         if not page:
@@ -315,7 +102,7 @@ class Projector:
                         done.append(len(page))
                     if done:
                         writes.flush(conn)
-                        _set_position(conn, at)
+                        set_position(conn, at)
             except BaseException:
                 self._cache.clear()  # it may be ahead of what was committed
                 raise
@@ -351,10 +138,10 @@ class Projector:
                 # Snapshots are a cache too; one that verify names would stay named (and
                 # ignored) until superseded, so the talks are folded from events instead.
                 conn.execute(delete(TABLES.snapshots))
-                _set_position(conn, 0)
+                set_position(conn, 0)
                 self._cache.clear()
                 head = self._head(conn)
-                writes = _PageWrites()
+                writes = PageWrites()
                 pending = 0
                 for raw_id in self._aggregate_ids(conn):
                     after = 0
@@ -376,7 +163,7 @@ class Projector:
                         writes.flush(conn)
                         pending = 0
                 writes.flush(conn)
-                _set_position(conn, head)
+                set_position(conn, head)
         except BaseException:
             self._cache.clear()
             raise
@@ -468,7 +255,7 @@ class Projector:
         return page
 
     def _apply_page(
-        self, conn: Connection, page: Sequence[Notification], writes: _PageWrites
+        self, conn: Connection, page: Sequence[Notification], writes: PageWrites
     ) -> None:
         to_domain_event = self.app.mapper.to_domain_event
         for notification in page:
@@ -476,42 +263,20 @@ class Projector:
             if isinstance(event, LedgerEvent) and not isinstance(event, PartiesRegistered):
                 self._apply(conn, event, writes)
 
-    def _apply(self, conn: Connection, event: LedgerEvent, writes: _PageWrites) -> None:
+    def _apply(self, conn: Connection, event: LedgerEvent, writes: PageWrites) -> None:
         entry = self._entry(conn, event, writes)
-        entry.known_from = max(entry.known_from, micros(event.timestamp))
-        row = history_row(entry.aggregate, event, entry.known_from)
-        if row is not None:
-            writes.history.append(row)
-            if isinstance(event, MoveCorrected):
-                fixed = correction_moved(entry.aggregate, event)
-                writes.moved.set(entry.moved, row[2], event.move_id, fixed, entry.known_from)
-        before = entry.aggregate
-        mark = StoryMark(before.story if isinstance(before, Negotiation) else None)
-        entry.aggregate = event.mutate(before)
-        entry.version = event.originator_version
-        negotiation = entry.aggregate
-        if not isinstance(negotiation, Negotiation):
-            return
-        story, slug = negotiation.story, negotiation.slug
-        for move_id, value in moved_changes(mark, story):
-            writes.moved.set(entry.moved, slug, move_id, value, entry.known_from)
-        changes = advance(entry.rows, mark, story, entry.known_from, complete=not entry.partial)
-        if changes is INCOMPLETE:
+
+        def reread(slug: str) -> list[CurrentRow]:
             writes.flush(conn)  # the table must hold what this page did before it is read back
-            entry.rows, entry.partial = current_rows(conn, slug), False
-            changes = advance(entry.rows, mark, story, entry.known_from)
-        if changes is None:
-            return
-        for row in changes.closed:
-            writes.close(slug, row, entry.known_from)
-        for row in changes.opened:
-            writes.open(slug, row)
-        entry.rows = rows = changes.current
-        if len(rows) > 2 * ROW_WINDOW:
+            return current_rows(conn, slug)
+
+        fold_event(entry, event, writes, reread)
+        rows = entry.rows
+        if len(rows) > 2 * ROW_WINDOW:  # keep memory flat for talks with long histories
             del rows[:-ROW_WINDOW]
             entry.partial = True
 
-    def _entry(self, conn: Connection, event: LedgerEvent, writes: _PageWrites) -> _Entry:
+    def _entry(self, conn: Connection, event: LedgerEvent, writes: PageWrites) -> Folded:
         key = event.originator_id
         entry = self._cache.get(key)
         if entry is not None and entry.version == event.originator_version - 1:
@@ -523,19 +288,19 @@ class Projector:
         self._cache[key] = entry
         return entry
 
-    def _load(self, conn: Connection, event: LedgerEvent) -> _Entry:
+    def _load(self, conn: Connection, event: LedgerEvent) -> Folded:
         """Rebuild an aggregate from its events before this one (resuming, or evicted)."""
         version = event.originator_version
         if version == 1:
-            return _Entry(None, 0, _NEVER)
+            return Folded(None, 0, NEVER)
         stored = self.app.recorder.select_events(event.originator_id, lte=version - 1)
         events = [cast(LedgerEvent, self.app.mapper.to_domain_event(s)) for s in stored]
         aggregate = as_known(events, None)
-        known_from = max((micros(e.timestamp) for e in events), default=_NEVER)
+        known_from = max((micros(e.timestamp) for e in events), default=NEVER)
         if not isinstance(aggregate, Negotiation):
-            return _Entry(aggregate, version - 1, known_from)
+            return Folded(aggregate, version - 1, known_from)
         rows, slug = current_rows(conn, aggregate.slug), aggregate.slug
-        return _Entry(aggregate, version - 1, known_from, rows, moved=current_moved(conn, slug))
+        return Folded(aggregate, version - 1, known_from, rows, moved=current_moved(conn, slug))
 
 
 def _fetch(conn: Connection, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, inspect, select
 from ledger.application import NegotiationLedger
 from ledger.domain.alliance import PartiesRegistered
 from ledger.domain.errors import SeatledgerError, UnreadableEventError
-from ledger.domain.events import LedgerEvent, MoveCorrected
+from ledger.domain.events import LedgerEvent
 from ledger.domain.negotiation import Negotiation
 from ledger.domain.snapshot import StorySnapshot
 from ledger.domain.story_aggregate import Storied
@@ -33,14 +33,12 @@ from ledger.integrity.findings import (
 from ledger.integrity.log_reader import log_reader
 from ledger.persistence.schema import TABLES
 from ledger.persistence.snapshots import unseal
-from projections.views.catchup import MovedWrites, read_position
-from projections.views.derive import correction_moved, history_row
-from projections.views.intervals import CurrentRow, StoryMark, advance
-from projections.views.moved import moved_changes
+from projections.views.fold import NEVER, Folded, fold_event
+from projections.views.intervals import CurrentRow
 from projections.views.tables import moved, moves, position, splits
-from projections.views.timeaxis import END_OF_TIME, from_micros, micros
+from projections.views.timeaxis import END_OF_TIME, from_micros
+from projections.views.writes import MovedWrites, read_position
 
-_NEVER: Final = -END_OF_TIME
 _SPLIT_VALUES: Final = [c for c in splits.c if c.name != "negotiation"]
 _MOVE_VALUES: Final = list(moves.c)
 _MOVED_VALUES: Final = list(moved.c)
@@ -67,45 +65,34 @@ class _SplitRows:
 
 
 class _Fold:
-    """One aggregate folded event by event, with the view rows its events imply."""
+    """One aggregate folded event by event, with every view row its events imply kept."""
 
     def __init__(self) -> None:
-        self.aggregate: Any = None
-        self.known_from = _NEVER
-        self.current: list[CurrentRow] = []
-        self.splits = _SplitRows()
-        self.moves: list[tuple[Any, ...]] = []
+        self.folded = Folded(None, 0, NEVER)
+        self.history: list[tuple[Any, ...]] = []
         self.moved = MovedWrites()  # never flushed: its inserts are the expected rows
-        self.shown: dict[str, tuple[str, int]] = {}
+        self.splits = _SplitRows()
+
+    @property
+    def aggregate(self) -> Any:
+        return self.folded.aggregate
+
+    def open(self, negotiation: str, row: CurrentRow) -> None:
+        self.splits.open(row)
+
+    def close(self, negotiation: str, row: CurrentRow, at: int) -> None:
+        self.splits.close(row, at)
 
     def apply(self, event: LedgerEvent, viewed: bool) -> None:
         """Fold one event; `viewed`: the views' position covers it, so its rows count."""
         if not viewed or isinstance(event, PartiesRegistered):
-            self.aggregate = event.mutate(self.aggregate)
+            self.folded.aggregate = event.mutate(self.folded.aggregate)
             return
-        # What projections.views.catchup.Projector._apply does, with every current row kept.
-        self.known_from = max(self.known_from, micros(event.timestamp))
-        row = history_row(self.aggregate, event, self.known_from)
-        if row is not None:
-            self.moves.append(row)
-            if isinstance(event, MoveCorrected):
-                fixed = correction_moved(self.aggregate, event)
-                self.moved.set(self.shown, row[2], event.move_id, fixed, self.known_from)
-        before = self.aggregate
-        mark = StoryMark(before.story if isinstance(before, Negotiation) else None)
-        self.aggregate = event.mutate(before)
-        if not isinstance(self.aggregate, Negotiation):
-            return
-        for move_id, value in moved_changes(mark, self.aggregate.story):
-            self.moved.set(self.shown, self.aggregate.slug, move_id, value, self.known_from)
-        changes = advance(self.current, mark, self.aggregate.story, self.known_from)
-        if changes is None:
-            return
-        for closed in changes.closed:
-            self.splits.close(closed, self.known_from)
-        for opened in changes.opened:
-            self.splits.open(opened)
-        self.current = changes.current
+        fold_event(self.folded, event, self, _every_row_kept)
+
+
+def _every_row_kept(slug: str) -> list[CurrentRow]:
+    raise AssertionError(f"verify keeps every current row of {slug}; none is re-read")
 
 
 class DerivedChecker:
@@ -284,7 +271,7 @@ class DerivedChecker:
         aggregate = fold.aggregate
         slug = aggregate.slug if isinstance(aggregate, Negotiation) else None
         expected_moves = {}
-        for row in fold.moves:
+        for row in fold.history:
             if row[2] is None:
                 self.alliance_moves[row[0]] = row
             else:
@@ -406,7 +393,7 @@ def _rows(batches: Iterator[Sequence[Any]]) -> Iterator[Any]:
 def _when(value: int) -> str:
     if value >= END_OF_TIME:
         return "the end of time"
-    if value <= _NEVER:
+    if value <= NEVER:
         return "the beginning"
     return from_micros(value).isoformat()
 

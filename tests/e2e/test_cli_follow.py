@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ledger.persistence.engine import get_engine, read_transaction
-from projections.views.catchup import read_position
 from projections.views.tables import position as view_position
+from projections.views.writes import read_position
 from tests.e2e.conftest import Team
 from tests.e2e.test_cli_subprocess import EXAMPLE, seatledger
 from tests.reliability.killing import kill, start, write_probe

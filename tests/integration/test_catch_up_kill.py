@@ -17,8 +17,8 @@ from ledger.persistence.engine import get_engine, read_transaction, write_transa
 from ledger.timeline.importer import import_timeline
 from ledger.timeline.parsing import read_timeline
 from projections.api import LedgerViews
-from projections.views.catchup import lock_position
 from projections.views.tables import metadata
+from projections.views.writes import lock_position
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "india-bloc-2024.yaml"
@@ -28,16 +28,16 @@ EVENTS = 68
 # position and committing, so that the kill lands inside a transaction.
 CHILD = """
 import sys, time
-from projections.views import catchup
+from projections.views import writes
 from projections.api import LedgerViews
 
-write_rows = catchup._PageWrites.flush
+write_rows = writes.PageWrites.flush
 
 def slow_write_rows(self, conn):
     write_rows(self, conn)
     time.sleep(0.03)
 
-catchup._PageWrites.flush = slow_write_rows
+writes.PageWrites.flush = slow_write_rows
 print(LedgerViews(sys.argv[1], page_size=1).catch_up(), flush=True)
 """
 
