@@ -20,10 +20,7 @@ from ledger.domain.alliance import PartiesRegistered
 from ledger.domain.errors import SeatledgerError, UnreadableEventError
 from ledger.domain.events import LedgerEvent
 from ledger.domain.negotiation import Negotiation
-from ledger.domain.snapshot import StorySnapshot
-from ledger.domain.story_aggregate import Storied
 from ledger.integrity.findings import (
-    SNAPSHOT,
     UNREADABLE,
     VIEW_MOVES,
     VIEW_POSITION,
@@ -32,17 +29,16 @@ from ledger.integrity.findings import (
 )
 from ledger.integrity.log_reader import log_reader
 from ledger.persistence.schema import TABLES
-from ledger.persistence.snapshots import unseal
 from projections.views.fold import NEVER, Folded, fold_event
 from projections.views.intervals import CurrentRow
 from projections.views.tables import moved, moves, position, splits
 from projections.views.timeaxis import END_OF_TIME, from_micros
+from projections.views.verify_snapshots import SnapshotChecker
 from projections.views.writes import MovedWrites, read_position
 
 _SPLIT_VALUES: Final = [c for c in splits.c if c.name != "negotiation"]
 _MOVE_VALUES: Final = list(moves.c)
 _MOVED_VALUES: Final = list(moved.c)
-_UNDERIVED: Final = frozenset({"created_on"})
 
 
 class _SplitRows:
@@ -119,31 +115,25 @@ class DerivedChecker:
         tables = set(inspect(conn).get_table_names())
         views = {splits.name, moves.name, moved.name, position.name} <= tables
         at = read_position(conn) if views else -1
-        snapshots = self._snapshot_versions(conn)
+        snapshots = SnapshotChecker(self.app, conn, self.problems)
         for raw, events in self._aggregates(conn):
             fold = _Fold()
             aggregate = str(UUID(str(raw)))
-            stored = self._snapshots(conn, aggregate) if snapshots.pop(aggregate, None) else []
+            stored = snapshots.of(aggregate)
             try:
                 for event, nid in events:
                     fold.apply(event, nid <= at)
-                    stored = self._check_snapshots(fold.aggregate, aggregate, stored)
+                    stored = snapshots.check(fold.aggregate, aggregate, stored)
             except SeatledgerError as error:  # a tampered log that breaks its own story
                 detail = f"its events cannot be folded: {str(error)[:200]}"
                 self.problems.append(
                     Problem(UNREADABLE, detail, aggregate, event.originator_version, nid)
                 )
                 continue
-            for version, _, _ in stored:
-                self._snapshot_problem(
-                    aggregate, version, f"a snapshot of v{version}, which the log does not hold"
-                )
+            snapshots.left_over(aggregate, stored)
             if views:
                 self._compare(fold)
-        for aggregate, versions in snapshots.items():
-            for version in versions:
-                detail = "a snapshot of an aggregate that has no events (forged)"
-                self._snapshot_problem(aggregate, version, detail)
+        snapshots.without_events()
         if views:
             self._leftovers(conn)
             head = conn.execute(
@@ -190,81 +180,7 @@ class DerivedChecker:
             if not unreadable:
                 yield raw, iter(batch)
 
-    def _snapshot_versions(self, conn: Connection) -> dict[str, list[int]]:
-        """The versions of every snapshot, by aggregate (their states are read one by one)."""
-        table = TABLES.snapshots
-        found: dict[str, list[int]] = {}
-        query = select(table.c.originator_id, table.c.originator_version).order_by(
-            table.c.originator_id, table.c.originator_version
-        )
-        for raw, version in conn.execute(query):
-            found.setdefault(str(raw), []).append(int(version))
-        return found
-
-    def _snapshots(self, conn: Connection, aggregate: str) -> list[tuple[int, str, bytes]]:
-        """One aggregate's snapshots: (version, topic, stored bytes), by version."""
-        table = TABLES.snapshots
-        query = (
-            select(table.c.originator_version, table.c.topic, table.c.state)
-            .where(table.c.originator_id == UUID(aggregate))
-            .order_by(table.c.originator_version)
-        )
-        return [(int(v), topic, bytes(state)) for v, topic, state in conn.execute(query)]
-
     # -- checking -------------------------------------------------------------
-
-    def _check_snapshots(
-        self, folded: Any, aggregate: str, stored: list[tuple[int, str, bytes]]
-    ) -> list[tuple[int, str, bytes]]:
-        """Compare the snapshots at the folded aggregate's version with it; return the rest."""
-        version = getattr(folded, "version", None)
-        left = []
-        for snapshot in stored:
-            if snapshot[0] != version:
-                left.append(snapshot)
-                continue
-            detail = self._snapshot_differs(folded, aggregate, *snapshot)
-            if detail is not None:
-                self._snapshot_problem(aggregate, version, detail)
-        return left
-
-    def _snapshot_differs(
-        self, folded: Any, aggregate: str, version: int, topic: str, state: bytes
-    ) -> str | None:
-        if not isinstance(folded, Storied):
-            return "a snapshot of an aggregate that is never snapshotted (forged)"
-        conn = cast(Connection, self.conn)
-        unsealed = unseal(conn, UUID(aggregate), version, state)
-        if isinstance(unsealed, str):
-            return unsealed
-        mapper = self.app.snapshots.mapper if self.app.snapshots else self.app.mapper
-        try:
-            snapshot = mapper.to_domain_event(
-                StoredEvent(UUID(aggregate), version, topic, unsealed)
-            )
-        except Exception as error:  # a forged snapshot need not even decode
-            return f"the snapshot cannot be read ({error})"
-        if (
-            not isinstance(snapshot, StorySnapshot)
-            or snapshot.topic != StorySnapshot.take(folded).topic
-        ):
-            return "the snapshot is of another kind of aggregate than its events"
-        expected = StorySnapshot.take(folded).state
-        # created_on is when the writer's process first added an event to the aggregate
-        # in memory: not derived from the log, and read by nothing.
-        differing = sorted(
-            k for k in expected.keys() | snapshot.state.keys()
-            if k not in _UNDERIVED and expected.get(k) != snapshot.state.get(k)
-        )  # fmt: skip
-        if differing:
-            return (
-                f"the snapshot's {', '.join(differing)} differ from the fold of its events "
-                "to this version (edited or forged); it is ignored when loading"
-            )
-        return None
-
-    def _snapshot_problem(self, aggregate: str, version: int | None, detail: str) -> None:
-        self.problems.append(Problem(SNAPSHOT, detail, aggregate, version))
 
     def _compare(self, fold: _Fold) -> None:
         """Compare an aggregate's expected rows with the tables' rows."""

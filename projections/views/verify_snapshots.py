@@ -1,0 +1,128 @@
+"""Verify the snapshots: each must be the fold of its aggregate's events to its version.
+
+Snapshots are a cache outside the hash chain, sealed to it; one that does not unseal, does
+not decode, or differs from the fold is named (and loading ignores it).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from sqlalchemy import Connection, select
+
+from ledger.application import NegotiationLedger
+from ledger.domain.snapshot import StorySnapshot
+from ledger.domain.story_aggregate import Storied
+from ledger.integrity.findings import SNAPSHOT, Problem
+from ledger.persistence.schema import TABLES
+from ledger.persistence.snapshots import unseal
+
+_UNDERIVED: Final = frozenset({"created_on"})
+
+Stored = list[tuple[int, str, bytes]]
+"""One aggregate's snapshots: (version, topic, stored bytes), by version."""
+
+
+class SnapshotChecker:
+    """Names every snapshot that is not the fold of its events (or has no events at all)."""
+
+    def __init__(self, app: NegotiationLedger, conn: Connection, problems: list[Problem]) -> None:
+        self.app = app
+        self.conn = conn
+        self.problems = problems
+        self.versions = self._snapshot_versions(conn)
+
+    def of(self, aggregate: str) -> Stored:
+        """The snapshots of `aggregate`, to be checked as its events are folded."""
+        return self._snapshots(self.conn, aggregate) if self.versions.pop(aggregate, None) else []
+
+    def left_over(self, aggregate: str, stored: Stored) -> None:
+        """Name the snapshots of versions the aggregate's log does not hold."""
+        for version, _, _ in stored:
+            self._snapshot_problem(
+                aggregate, version, f"a snapshot of v{version}, which the log does not hold"
+            )
+
+    def without_events(self) -> None:
+        """Name the snapshots of aggregates that have no events (after every fold)."""
+        for aggregate, versions in self.versions.items():
+            for version in versions:
+                detail = "a snapshot of an aggregate that has no events (forged)"
+                self._snapshot_problem(aggregate, version, detail)
+
+    def _snapshot_versions(self, conn: Connection) -> dict[str, list[int]]:
+        """The versions of every snapshot, by aggregate (their states are read one by one)."""
+        table = TABLES.snapshots
+        found: dict[str, list[int]] = {}
+        query = select(table.c.originator_id, table.c.originator_version).order_by(
+            table.c.originator_id, table.c.originator_version
+        )
+        for raw, version in conn.execute(query):
+            found.setdefault(str(raw), []).append(int(version))
+        return found
+
+    def _snapshots(self, conn: Connection, aggregate: str) -> Stored:
+        """One aggregate's snapshots: (version, topic, stored bytes), by version."""
+        table = TABLES.snapshots
+        query = (
+            select(table.c.originator_version, table.c.topic, table.c.state)
+            .where(table.c.originator_id == UUID(aggregate))
+            .order_by(table.c.originator_version)
+        )
+        return [(int(v), topic, bytes(state)) for v, topic, state in conn.execute(query)]
+
+    def check(
+        self, folded: Any, aggregate: str, stored: Stored
+    ) -> Stored:
+        """Compare the snapshots at the folded aggregate's version with it; return the rest."""
+        version = getattr(folded, "version", None)
+        left = []
+        for snapshot in stored:
+            if snapshot[0] != version:
+                left.append(snapshot)
+                continue
+            detail = self._snapshot_differs(folded, aggregate, *snapshot)
+            if detail is not None:
+                self._snapshot_problem(aggregate, version, detail)
+        return left
+
+    def _snapshot_differs(
+        self, folded: Any, aggregate: str, version: int, topic: str, state: bytes
+    ) -> str | None:
+        if not isinstance(folded, Storied):
+            return "a snapshot of an aggregate that is never snapshotted (forged)"
+        conn = self.conn
+        unsealed = unseal(conn, UUID(aggregate), version, state)
+        if isinstance(unsealed, str):
+            return unsealed
+        mapper = self.app.snapshots.mapper if self.app.snapshots else self.app.mapper
+        try:
+            snapshot = mapper.to_domain_event(
+                StoredEvent(UUID(aggregate), version, topic, unsealed)
+            )
+        except Exception as error:  # a forged snapshot need not even decode
+            return f"the snapshot cannot be read ({error})"
+        if (
+            not isinstance(snapshot, StorySnapshot)
+            or snapshot.topic != StorySnapshot.take(folded).topic
+        ):
+            return "the snapshot is of another kind of aggregate than its events"
+        expected = StorySnapshot.take(folded).state
+        # created_on is when the writer's process first added an event to the aggregate
+        # in memory: not derived from the log, and read by nothing.
+        differing = sorted(
+            k for k in expected.keys() | snapshot.state.keys()
+            if k not in _UNDERIVED and expected.get(k) != snapshot.state.get(k)
+        )  # fmt: skip
+        if differing:
+            return (
+                f"the snapshot's {', '.join(differing)} differ from the fold of its events "
+                "to this version (edited or forged); it is ignored when loading"
+            )
+        return None
+
+    def _snapshot_problem(self, aggregate: str, version: int | None, detail: str) -> None:
+        self.problems.append(Problem(SNAPSHOT, detail, aggregate, version))
+
