@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from ledger.commands import (
@@ -32,17 +30,17 @@ from ledger.domain.errors import (
     NotFoundError,
     UnknownPartyError,
 )
-from ledger.domain.events import AllianceMembershipMirrored, Changes, LedgerEvent
-from ledger.domain.negotiation import Negotiation, mirror_id, negotiation_id
+from ledger.domain.events import Changes, LedgerEvent
+from ledger.domain.negotiation import Negotiation, mirror_id, mirror_move, negotiation_id
 from ledger.domain.rules import NegotiationState
 from ledger.domain.snapshot import StorySnapshot
 from ledger.domain.story_aggregate import Storied
 from ledger.domain.values import ValidTime
+from ledger.identity import default_recorder_name, recorder_name
 from ledger.persistence.mapper import PydanticMapper
 from ledger.persistence.recorders import DuplicateMoveIdError, SqlApplicationRecorder
-from ledger.persistence.snapshots import SqlSnapshotRecorder
+from ledger.persistence.snapshots import write_snapshots
 from ledger.timeline.document import (
-    MAX_TEXT,
     AllianceSpec,
     AnyMove,
     CorrectionSpec,
@@ -54,25 +52,6 @@ A = TypeVar("A")
 MAX_ATTEMPTS = 12
 BACKOFF_SECONDS = 0.005  # doubled per attempt, with full jitter, up to about half a second
 SNAPSHOT_EVERY = 200
-SNAPSHOT_BATCH_BYTES = 16 * 1024 * 1024  # snapshots written per transaction
-
-
-def default_recorder_name() -> str:
-    """Who is recording: SEATLEDGER_USER, else the operating-system user."""
-    try:
-        return os.environ.get("SEATLEDGER_USER") or getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
-def recorder_name(name: str) -> str:
-    """The recorder's name, refused when it could not be stored (NUL) or is absurdly long."""
-    if "\x00" in name or len(name) > MAX_TEXT:
-        raise InputError(
-            f"recorder name (--as or SEATLEDGER_USER): at most {MAX_TEXT:,} characters, "
-            "no NUL characters (\\x00)"
-        )
-    return name
 
 
 @dataclass(frozen=True)
@@ -405,39 +384,6 @@ class NegotiationLedger(Application[UUID]):
                 if aggregate_id in crossed and isinstance(aggregate, Storied)
             ),
         )
-
-
-def write_snapshots(recorder: Any, snapshots: Iterable[StoredEvent]) -> None:
-    """Write snapshots in transactions of about SNAPSHOT_BATCH_BYTES, taking them one by one.
-
-    Each batch drops the snapshots it supersedes where the recorder can.
-    """
-    write = (
-        recorder.insert_latest
-        if isinstance(recorder, SqlSnapshotRecorder)
-        else recorder.insert_events
-    )
-    batch: list[StoredEvent] = []
-    size = 0
-    for stored in snapshots:
-        batch.append(stored)
-        size += len(stored.state)
-        if size >= SNAPSHOT_BATCH_BYTES:
-            write(batch)
-            batch, size = [], 0
-    if batch:
-        write(batch)
-
-
-def mirror_move(
-    negotiation: Negotiation, move_id: str, kind: str, party: str, on: Any, recorded_by: str
-) -> None:
-    """Copy an alliance membership move into one negotiation of the alliance."""
-    negotiation.record(
-        AllianceMembershipMirrored, move_id=mirror_id(move_id, negotiation.slug), party=party,
-        joined=kind == k.PARTY_JOINED_ALLIANCE, mirror_of=move_id, occurred_on=on,
-        recorded_by=recorded_by,
-    )  # fmt: skip
 
 
 def _status(dry_run: bool) -> str:

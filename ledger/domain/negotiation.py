@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from ledger.domain import moves as k
 from ledger.domain import rules
 from ledger.domain.aggregate import slug_id
-from ledger.domain.events import CREATORS, NegotiationOpened
+from ledger.domain.events import CREATORS, AllianceMembershipMirrored, NegotiationOpened
 from ledger.domain.story_aggregate import Storied
 
 
@@ -41,3 +42,14 @@ class Negotiation(Storied[rules.NegotiationState]):
 
 
 CREATORS[NegotiationOpened] = lambda event: Negotiation(event.originator_id, event.negotiation)
+
+
+def mirror_move(
+    negotiation: Negotiation, move_id: str, kind: str, party: str, on: Any, recorded_by: str
+) -> None:
+    """Copy an alliance membership move into one negotiation of the alliance."""
+    negotiation.record(
+        AllianceMembershipMirrored, move_id=mirror_id(move_id, negotiation.slug), party=party,
+        joined=kind == k.PARTY_JOINED_ALLIANCE, mirror_of=move_id, occurred_on=on,
+        recorded_by=recorded_by,
+    )  # fmt: skip

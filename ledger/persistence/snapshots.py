@@ -18,7 +18,7 @@ import hmac
 import os
 import secrets
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -260,3 +260,28 @@ class SealedSnapshotRecorder(SqlSnapshotRecorder):
             stacklevel=2,
         )
         return None
+
+
+SNAPSHOT_BATCH_BYTES = 16 * 1024 * 1024  # snapshots written per transaction
+
+
+def write_snapshots(recorder: Any, snapshots: Iterable[StoredEvent]) -> None:
+    """Write snapshots in transactions of about SNAPSHOT_BATCH_BYTES, taking them one by one.
+
+    Each batch drops the snapshots it supersedes where the recorder can.
+    """
+    write = (
+        recorder.insert_latest
+        if isinstance(recorder, SqlSnapshotRecorder)
+        else recorder.insert_events
+    )
+    batch: list[StoredEvent] = []
+    size = 0
+    for stored in snapshots:
+        batch.append(stored)
+        size += len(stored.state)
+        if size >= SNAPSHOT_BATCH_BYTES:
+            write(batch)
+            batch, size = [], 0
+    if batch:
+        write(batch)

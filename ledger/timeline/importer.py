@@ -14,12 +14,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import get_topic
 
-from ledger.application import (
-    SNAPSHOT_EVERY,
-    NegotiationLedger,
-    mirror_move,
-    write_snapshots,
-)
+from ledger.application import SNAPSHOT_EVERY, NegotiationLedger
 from ledger.commands import (
     ALLIANCE_ONLY,
     EVENT_FOR_TYPE,
@@ -40,11 +35,12 @@ from ledger.domain.errors import (
     reason,
 )
 from ledger.domain.events import Changes
-from ledger.domain.negotiation import Negotiation, mirror_id, negotiation_id
+from ledger.domain.negotiation import Negotiation, mirror_id, mirror_move, negotiation_id
 from ledger.domain.snapshot import StorySnapshot
 from ledger.domain.story_aggregate import Storied
 from ledger.domain.values import valid_instant
 from ledger.persistence.recorders import DuplicateMoveIdError
+from ledger.persistence.snapshots import write_snapshots
 from ledger.timeline.document import (
     AnyMove,
     CorrectionSpec,
