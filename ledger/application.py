@@ -32,8 +32,8 @@ from ledger.domain.errors import (
 )
 from ledger.domain.events import Changes, LedgerEvent
 from ledger.domain.negotiation import Negotiation, mirror_id, mirror_move, negotiation_id
-from ledger.domain.rules import NegotiationState
 from ledger.domain.snapshot import StorySnapshot
+from ledger.domain.state import NegotiationState
 from ledger.domain.story_aggregate import Storied
 from ledger.domain.values import ValidTime
 from ledger.identity import default_recorder_name, recorder_name

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger.domain.errors import NotFoundError
-from ledger.domain.rules import AGREED
+from ledger.domain.state import AGREED
 from ledger.domain.values import Split, ValidTime
 from projections.views.timeaxis import iso
 

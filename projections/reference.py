@@ -17,7 +17,7 @@ from ledger.domain.alliance import AllianceFormed
 from ledger.domain.events import LedgerEvent, NegotiationOpened
 from ledger.domain.folding import negotiation_state, story_moved
 from ledger.domain.negotiation import Negotiation, negotiation_id
-from ledger.domain.rules import UNOPENED, NegotiationState
+from ledger.domain.state import UNOPENED, NegotiationState
 from ledger.domain.values import ValidTime
 from projections.answers import (
     EVERYTHING,

@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ledger.domain.alliance import AllianceState
-from ledger.domain.rules import NegotiationState
+from ledger.domain.state import NegotiationState
 from ledger.inert import json_inert, shorten, visible
 
 Row = Mapping[str, Any]

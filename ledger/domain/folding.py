@@ -14,7 +14,7 @@ from typing import Any
 
 from ledger.domain.events import LedgerEvent
 from ledger.domain.moves import Move
-from ledger.domain.rules import AGREED, NegotiationState
+from ledger.domain.state import AGREED, NegotiationState
 from ledger.domain.story import Story
 from ledger.domain.story_aggregate import Storied
 from ledger.domain.values import Split

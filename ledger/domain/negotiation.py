@@ -9,6 +9,7 @@ from ledger.domain import moves as k
 from ledger.domain import rules
 from ledger.domain.aggregate import slug_id
 from ledger.domain.events import CREATORS, AllianceMembershipMirrored, NegotiationOpened
+from ledger.domain.state import NegotiationState
 from ledger.domain.story_aggregate import Storied
 
 
@@ -22,14 +23,14 @@ def mirror_id(move_id: str, slug: str) -> str:
     return f"{move_id}@{slug}"
 
 
-class Negotiation(Storied[rules.NegotiationState]):
+class Negotiation(Storied[NegotiationState]):
     """Talks between parties over a fixed pool of seats, decided by `rules.apply`."""
 
     label = "talks"
 
     def __init__(self, id: UUID, slug: str) -> None:
         super().__init__(
-            id, slug, rules.NegotiationState(negotiation=slug), rules.apply, rules.resolve
+            id, slug, NegotiationState(negotiation=slug), rules.apply, rules.resolve
         )
 
     @classmethod

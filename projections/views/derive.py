@@ -23,7 +23,7 @@ from ledger.domain.events import (
 from ledger.domain.folding import seats_moved
 from ledger.domain.moves import Move
 from ledger.domain.negotiation import Negotiation
-from ledger.domain.rules import NegotiationState
+from ledger.domain.state import NegotiationState
 from ledger.domain.story_aggregate import Storied
 from ledger.domain.values import Split, ValidTime, valid_instant
 from projections.answers import MoveView

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from ledger.domain.folding import intervals
 from ledger.domain.moves import Move
-from ledger.domain.rules import UNOPENED, NegotiationState
+from ledger.domain.state import UNOPENED, NegotiationState
 from ledger.domain.story import Story
 from projections.views.derive import SplitRow, split_row
 from projections.views.timeaxis import END_OF_TIME, micros

@@ -9,7 +9,7 @@ stops where the story is back to the states it had before the event.
 from __future__ import annotations
 
 from ledger.domain.folding import moved_by
-from ledger.domain.rules import NegotiationState
+from ledger.domain.state import NegotiationState
 from ledger.domain.story import Story
 from projections.views.intervals import CONVERGE_WITHIN, StoryMark, first_change
 
