@@ -12,7 +12,7 @@ from typing import Any
 # isort: off
 from scripts.record import offers, proceedings, coalition, transfer  # noqa: F401
 from scripts.read import views, diff, audit, serve  # noqa: F401
-from scripts.upkeep import integrity, copying  # noqa: F401
+from scripts.upkeep import integrity, copying, projections  # noqa: F401
 
 # isort: on
 from scripts.app import app

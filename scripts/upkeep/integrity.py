@@ -1,10 +1,7 @@
-"""Integrity and upkeep: init, verify, digest, and the projections' status, catch-up and rebuild."""
+"""Integrity: init (schema and roles), verify (chains, views, snapshots, a report), digest."""
 
 from __future__ import annotations
 
-import os
-import signal
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,26 +13,13 @@ from ledger.integrity.findings import Problem
 from ledger.persistence.engine import mask_url
 from ledger.persistence.roles import create_roles
 from projections.api import LedgerViews
-from projections.views.follow import Follower, install_notify
-from scripts.app import PROBLEM_FOUND, app, database, remember
+from projections.views.follow import install_notify
+from scripts.app import PROBLEM_FOUND, app, database
 from scripts.options import DbOpt, DebugOpt, Format, FormatOpt
 from scripts.output import print_json, print_rows, progress_bar
 from scripts.store import require_ledger, sqlite_path
 
 BAR_FROM = 2000  # events: smaller ledgers are checked faster than a bar can draw
-
-projections_app = typer.Typer(no_args_is_help=True)
-app.add_typer(projections_app, name="projections", rich_help_panel="Integrity and upkeep")
-
-
-@projections_app.callback()
-def projections_group(ctx: typer.Context, db: DbOpt = None, debug: DebugOpt = False) -> None:
-    """The read views (projection tables): how far behind, catch up, rebuild.
-
-    Example: seatledger projections status
-    """
-    remember(ctx, db, debug)
-
 
 @app.command(rich_help_panel="Integrity and upkeep")
 def init(
@@ -212,91 +196,3 @@ def digest(
     write_digest(found, output)
     covered = f"{found.events} events, to notification {found.position}"
     typer.echo(f"digest {found.root} ({covered}) written to {output}")
-
-
-@projections_app.command("status")
-def projections_status(
-    ctx: typer.Context,
-    fmt: FormatOpt = Format.table,
-    db: DbOpt = None,
-    debug: DebugOpt = False,
-) -> None:
-    """How far the views have got: position, the log's head, and the lag between them.
-
-    Example: seatledger projections status --format json
-    """
-    status = LedgerViews(require_ledger(database(ctx, db, debug))).status()
-    data = status.to_json()
-    print_rows([data], ["position", "head", "lag"], fmt.value, title="Projections", payload=data)
-
-
-@projections_app.command("catch-up")
-def projections_catch_up(ctx: typer.Context, db: DbOpt = None, debug: DebugOpt = False) -> None:
-    """Apply the events recorded since the views' position (reading commands do this too).
-
-    Example: seatledger projections catch-up
-    """
-    views = LedgerViews(require_ledger(database(ctx, db, debug)))
-    with progress_bar("catching up", at_least=1) as progress:
-        applied = views.catch_up(progress=progress)
-    typer.echo(f"applied {applied} event(s); position {views.status().position}")
-
-
-@projections_app.command("rebuild")
-def projections_rebuild(ctx: typer.Context, db: DbOpt = None, debug: DebugOpt = False) -> None:
-    """Drop the views and build them again from the whole event log; drop the snapshots too.
-
-    Example: seatledger projections rebuild
-    """
-    views = LedgerViews(require_ledger(database(ctx, db, debug)))
-    with progress_bar("rebuilding", at_least=1) as progress:
-        applied = views.rebuild(progress=progress)
-    typer.echo(f"rebuilt from {applied} event(s); position {views.status().position}")
-
-
-@projections_app.command("follow")
-def projections_follow(
-    ctx: typer.Context,
-    interval: Annotated[
-        float,
-        typer.Option(
-            "--interval",
-            min=0.05,
-            metavar="SECONDS",
-            help=(
-                "SQLite: how often to look for new events. PostgreSQL: notifications wake "
-                "the follower at once; it also looks this often. Example: --interval 2"
-            ),
-        ),
-    ] = 0.5,
-    db: DbOpt = None,
-    debug: DebugOpt = False,
-) -> None:
-    """Keep the views caught up as events arrive, until stopped (Ctrl-C or SIGTERM).
-
-    Run it as the projector role; it logs each catch-up and its lag on stderr.
-    Killed, even by kill -9, it resumes from the last page it committed.
-
-    Example: seatledger --db postgresql+psycopg://ledger_views@db/ledger projections follow
-    """
-    url = require_ledger(database(ctx, db, debug))
-    follower = Follower(LedgerViews(url), interval=interval, log=_log)
-    _log(f"follower of {mask_url(url)} started (pid {os.getpid()})")
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-
-    def stop(signum: int, frame: object) -> None:
-        _log(f"{signal.Signals(signum).name} received: stopping after the current page")
-        follower.stop.set()
-
-    for sig in previous:
-        signal.signal(sig, stop)
-    try:
-        follower.run()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _log(line: str) -> None:
-    stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    typer.echo(f"{stamp} {line}", err=True)
