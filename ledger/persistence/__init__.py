@@ -1,0 +1,1 @@
+"""The database: tables, hash-chained recorders, snapshots, roles, engines, the event mapper."""
