@@ -1,6 +1,6 @@
 """docs/cli.md, written from the Typer app itself so the reference cannot drift from the code.
 
-`python3.11 dev.py docs` rewrites the file; tests/e2e/test_cli_reference.py fails when the file
+`python3.11 dev.py docs` rewrites the file; tests/scripts/test_reference_doc.py fails when the file
 and the app disagree.
 """
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from ledger.persistence.engine import dispose_engines
-from tests import pg
+from tests.support import pg
+from tests.support.example import record_example
 
 # Snapshots are sealed with a key kept outside the database; the suite (and the
 # subprocesses it starts) use this one rather than make a key file in the home folder.
@@ -53,3 +54,9 @@ def db_url(request: pytest.FixtureRequest) -> str:
     fixture = "sqlite_url" if request.param == "sqlite" else "pg_url"
     url: str = request.getfixturevalue(fixture)
     return url
+
+
+@pytest.fixture
+def example_ledger(db_url: str) -> str:
+    """The bundled example (the INDIA bloc's 2024 talks) recorded into a fresh ledger."""
+    return record_example(db_url)

@@ -123,7 +123,7 @@ class Projector:
         `known_from`, its versions; alliance moves reach a negotiation as mirror events in
         its own stream), so the log is read aggregate by aggregate in version order, and
         only one folded aggregate is held at a time. The rows are the ones a catch-up in
-        notification order writes (tests/integration/test_rebuild_per_aggregate.py).
+        notification order writes (tests/projections/views/test_rebuild_per_aggregate.py).
 
         All in one write transaction: the rows of every event up to the head N read in it,
         then the position N. Killed, it leaves the views and position as they were. Events

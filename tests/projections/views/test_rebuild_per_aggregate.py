@@ -1,0 +1,151 @@
+"""Rebuild one aggregate at a time: the rows of an incremental catch-up, all or nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from ledger.application import NegotiationLedger
+from ledger.persistence.engine import get_engine, read_transaction
+from ledger.timeline.document import CorrectionSpec, NoteSpec, PartySpecMove, ProposalSpec
+from ledger.timeline.importer import import_timeline
+from ledger.timeline.parsing import read_timeline
+from projections.api import LedgerViews
+from projections.views import catchup
+from projections.views.tables import metadata
+from tests.support.example import EXAMPLE
+
+
+def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every view table (the position too), in primary-key order."""
+    with read_transaction(get_engine(url)) as conn:
+        return {
+            t.name: [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
+            for t in metadata.sorted_tables
+        }
+
+
+def _later_moves(app: NegotiationLedger) -> list[Any]:
+    """Late facts, corrections, and an alliance move mirrored into its negotiations."""
+    return [
+        NoteSpec(type="note", id="wb-early-word", negotiation="west-bengal",
+                 on=date(2024, 1, 2), note="a late fact, dated before every row"),
+        CorrectionSpec(type="correction", id="up-offer-again", of="up-sp-offers-11",
+                       split={"SP": 60, "INC": 13}, note="a second correction"),
+        PartySpecMove(type="party_left_alliance", id="cpi-leaves", party="CPI",
+                      on=date(2024, 12, 1)),
+        ProposalSpec(type="proposal", id="bihar-late-offer", negotiation="bihar",
+                     on=date(2024, 1, 20), by="RJD", split={"RJD": 26, "INC": 9}),
+        CorrectionSpec(type="correction", id="cpi-left-later", of="cpi-leaves",
+                       on=date(2024, 11, 1)),
+        CorrectionSpec(type="correction", id="jdu-left-earlier", of="jdu-leaves-india-bloc",
+                       on=date(2024, 1, 25)),
+        CorrectionSpec(type="correction", id="wb-word-retracted", of="wb-early-word",
+                       retract=True),
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def ledger(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The example, then later moves, each caught up at once in notification order.
+
+    A cache of one aggregate and a window of one current row make the incremental
+    catch-up reload aggregates and read rows back from the table all the time.
+    """
+    app = NegotiationLedger(db_url, recorded_by="analyst")
+    import_timeline(app, read_timeline(EXAMPLE))
+    monkeypatch.setattr(catchup, "CACHE_SIZE", 1)
+    monkeypatch.setattr(catchup, "ROW_WINDOW", 1)
+    views = LedgerViews(db_url, page_size=1)
+    assert views.catch_up() == 68
+    for spec in _later_moves(app):
+        app.record(spec)
+        assert views.catch_up() >= 1
+    monkeypatch.undo()
+    return db_url
+
+
+def test_rebuild_gives_the_rows_of_an_incremental_catch_up_when_facts_arrive_late(
+    ledger: str,
+) -> None:
+    incremental = dump(ledger)
+    head = LedgerViews(ledger).status().head
+    assert head > 68 + len(_later_moves(NegotiationLedger(ledger)))  # mirrors are events too
+    history = incremental["seatledger_view_moves"]
+    assert {"up-offer-again", "cpi-left-later", "jdu-left-earlier"} <= {r[0] for r in history}
+    for page_size in (1, 7, 1000):
+        views = LedgerViews(ledger, page_size=page_size)
+        assert views.rebuild() == head
+        assert dump(ledger) == incremental
+        assert views.status().to_json() == {"position": head, "head": head, "lag": 0}
+
+
+def test_rebuild_holds_one_folded_aggregate_at_a_time(
+    ledger: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incremental = dump(ledger)
+    views = LedgerViews(ledger)
+    projector = views._projector
+    apply_page = projector._apply_page
+    held: list[int] = []
+
+    def spy(conn: Any, page: Any, writes: Any) -> None:
+        assert len({n.originator_id for n in page}) == 1
+        apply_page(conn, page, writes)
+        held.append(len(projector._cache))
+
+    monkeypatch.setattr(projector, "_apply_page", spy)
+    views.rebuild()
+    assert held and max(held) == 1
+    assert dump(ledger) == incremental
+
+
+def test_a_rebuild_that_dies_midway_leaves_the_views_as_they_were(
+    ledger: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = dump(ledger)
+    views = LedgerViews(ledger, page_size=5)
+    projector = views._projector
+    apply_page = projector._apply_page
+    pages: list[int] = []
+
+    def dies(conn: Any, page: Any, writes: Any) -> None:
+        pages.append(len(page))
+        if len(pages) == 6:
+            writes.flush(conn)  # rows of earlier aggregates are in the table, uncommitted
+            raise KeyboardInterrupt
+        apply_page(conn, page, writes)
+
+    monkeypatch.setattr(projector, "_apply_page", dies)
+    with pytest.raises(KeyboardInterrupt):
+        views.rebuild()
+    assert dump(ledger) == before
+    monkeypatch.undo()
+    views.rebuild()
+    assert dump(ledger) == before
+
+
+def test_events_recorded_after_the_rebuild_read_the_head_are_caught_up_after_it(
+    ledger: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incremental = dump(ledger)
+    views = LedgerViews(ledger)
+    head = views.status().head
+    projector = views._projector
+    seen: list[int] = []
+
+    def earlier_head(conn: Any) -> int:
+        # As if the last 9 notifications committed just after the rebuild read its head.
+        seen.append(head - 9)
+        return head - 9
+
+    monkeypatch.setattr(projector, "_head", earlier_head)
+    calls: list[tuple[int, int]] = []
+    assert views.rebuild(lambda done, total: calls.append((done, total))) == head
+    assert seen == [head - 9]
+    assert calls[-1] == (head, head)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert dump(ledger) == incremental

@@ -1,1 +1,0 @@
-"""Reliability: concurrent writers, crashes, hostile input and upgrades lose nothing."""

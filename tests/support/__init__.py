@@ -1,0 +1,1 @@
+"""Helpers the tests share: databases, timelines, hostile strings, processes to kill."""
