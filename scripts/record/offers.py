@@ -163,134 +163,104 @@ def counter(
     )  # fmt: skip
 
 
-def _answer(
-    ctx: typer.Context, kind: str, negotiation: str, by: str, on: object, of: str | None,
-    common: Common,
-) -> None:  # fmt: skip
-    record_move(ctx, AnswerSpec, common, type=kind, negotiation=negotiation, on=on, by=by, of=of)
+def _answer_command(name: str, kind: str, doc: str) -> None:
+    """Register one of the three answers to an open proposal: the same options, one move type."""
+
+    def command(
+        ctx: typer.Context,
+        negotiation: NegotiationArg,
+        by: ByOpt,
+        on: OnOpt,
+        of: OfOpt = None,
+        source: SourceOpt = None,
+        note: NoteOpt = None,
+        move_id: IdOpt = None,
+        confidence: ConfidenceOpt = C,
+        as_: AsOpt = None,
+        dry_run: DryRunOpt = False,
+        db: DbOpt = None,
+        debug: DebugOpt = False,
+    ) -> None:
+        common = Common(db, debug, as_, dry_run, source, note, move_id, confidence)
+        record_move(
+            ctx, AnswerSpec, common, type=kind, negotiation=negotiation, on=on, by=by, of=of
+        )
+
+    command.__doc__ = doc
+    app.command(name, rich_help_panel="Recording")(command)
 
 
-@app.command(rich_help_panel="Recording")
-def accept(
-    ctx: typer.Context,
-    negotiation: NegotiationArg,
-    by: ByOpt,
-    on: OnOpt,
-    of: OfOpt = None,
-    source: SourceOpt = None,
-    note: NoteOpt = None,
-    move_id: IdOpt = None,
-    confidence: ConfidenceOpt = C,
-    as_: AsOpt = None,
-    dry_run: DryRunOpt = False,
-    db: DbOpt = None,
-    debug: DebugOpt = False,
-) -> None:
+_answer_command(
+    "accept",
+    "acceptance",
     """A party accepts an open proposal of another party.
 
     Example: seatledger accept uttar-pradesh --by INC --of up-sp-final-offer-17 --on 2024-02-21
-    """
-    common = Common(db, debug, as_, dry_run, source, note, move_id, confidence)
-    _answer(ctx, "acceptance", negotiation, by, on, of, common)
-
-
-@app.command(rich_help_panel="Recording")
-def reject(
-    ctx: typer.Context,
-    negotiation: NegotiationArg,
-    by: ByOpt,
-    on: OnOpt,
-    of: OfOpt = None,
-    source: SourceOpt = None,
-    note: NoteOpt = None,
-    move_id: IdOpt = None,
-    confidence: ConfidenceOpt = C,
-    as_: AsOpt = None,
-    dry_run: DryRunOpt = False,
-    db: DbOpt = None,
-    debug: DebugOpt = False,
-) -> None:
+    """,
+)
+_answer_command(
+    "reject",
+    "rejection",
     """A party turns an open proposal down; it is no longer open.
 
     Example: seatledger reject west-bengal --by INC --of wb-tmc-offers-2 --on 2024-01-04
-    """
-    common = Common(db, debug, as_, dry_run, source, note, move_id, confidence)
-    _answer(ctx, "rejection", negotiation, by, on, of, common)
-
-
-@app.command(rich_help_panel="Recording")
-def withdraw(
-    ctx: typer.Context,
-    negotiation: NegotiationArg,
-    by: ByOpt,
-    on: OnOpt,
-    of: OfOpt = None,
-    source: SourceOpt = None,
-    note: NoteOpt = None,
-    move_id: IdOpt = None,
-    confidence: ConfidenceOpt = C,
-    as_: AsOpt = None,
-    dry_run: DryRunOpt = False,
-    db: DbOpt = None,
-    debug: DebugOpt = False,
-) -> None:
+    """,
+)
+_answer_command(
+    "withdraw",
+    "withdrawal",
     """A party takes back its own open proposal.
 
     Example: seatledger withdraw bihar --by INC --on 2024-01-28
-    """
-    common = Common(db, debug, as_, dry_run, source, note, move_id, confidence)
-    _answer(ctx, "withdrawal", negotiation, by, on, of, common)
+    """,
+)
 
 
-@app.command(rich_help_panel="Recording")
-def agree(
-    ctx: typer.Context,
-    negotiation: NegotiationArg,
-    split: SplitOpt,
-    on: OnOpt,
-    signatories: SignatoriesOpt = None,
-    source: SourceOpt = None,
-    note: NoteOpt = None,
-    move_id: IdOpt = None,
-    confidence: ConfidenceOpt = C,
-    as_: AsOpt = None,
-    dry_run: DryRunOpt = False,
-    db: DbOpt = None,
-    debug: DebugOpt = False,
+def _deal_command(
+    name: str, kind: str, spec: type[AgreementSpec | AmendmentSpec], doc: str
 ) -> None:
+    """Register a command that signs a whole split: the agreement, or an amendment of it."""
+
+    def command(
+        ctx: typer.Context,
+        negotiation: NegotiationArg,
+        split: SplitOpt,
+        on: OnOpt,
+        signatories: SignatoriesOpt = None,
+        source: SourceOpt = None,
+        note: NoteOpt = None,
+        move_id: IdOpt = None,
+        confidence: ConfidenceOpt = C,
+        as_: AsOpt = None,
+        dry_run: DryRunOpt = False,
+        db: DbOpt = None,
+        debug: DebugOpt = False,
+    ) -> None:
+        common = Common(db, debug, as_, dry_run, source, note, move_id, confidence)
+        record_move(
+            ctx, spec, common, type=kind, negotiation=negotiation, on=on, split=split,
+            signatories=list(signatories) if signatories else None,
+        )  # fmt: skip
+
+    command.__doc__ = doc
+    app.command(name, rich_help_panel="Recording")(command)
+
+
+_deal_command(
+    "agree",
+    "agreement",
+    AgreementSpec,
     """The deal: every party at the table signs a split.
 
     Example: seatledger agree uttar-pradesh --split SP=63,INC=17 --on 2024-02-21
-    """
-    common = Common(db, debug, as_, dry_run, source, note, move_id, confidence)
-    record_move(
-        ctx, AgreementSpec, common, type="agreement", negotiation=negotiation, on=on,
-        split=split, signatories=list(signatories) if signatories else None,
-    )  # fmt: skip
-
-
-@app.command(rich_help_panel="Recording")
-def amend(
-    ctx: typer.Context,
-    negotiation: NegotiationArg,
-    split: SplitOpt,
-    on: OnOpt,
-    signatories: SignatoriesOpt = None,
-    source: SourceOpt = None,
-    note: NoteOpt = None,
-    move_id: IdOpt = None,
-    confidence: ConfidenceOpt = C,
-    as_: AsOpt = None,
-    dry_run: DryRunOpt = False,
-    db: DbOpt = None,
-    debug: DebugOpt = False,
-) -> None:
+    """,
+)
+_deal_command(
+    "amend",
+    "amendment",
+    AmendmentSpec,
     """Change an agreed split (only after an agreement), signed by everyone at the table.
 
     Example: seatledger amend bihar --split RJD=23,INC=9,CPIML=3,CPI=1,CPIM=1 --on 2024-04-05
-    """
-    common = Common(db, debug, as_, dry_run, source, note, move_id, confidence)
-    record_move(
-        ctx, AmendmentSpec, common, type="amendment", negotiation=negotiation, on=on,
-        split=split, signatories=list(signatories) if signatories else None,
-    )  # fmt: skip
+    """,
+)

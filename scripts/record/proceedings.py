@@ -102,56 +102,48 @@ def meet(
     )  # fmt: skip
 
 
-@app.command(rich_help_panel="Recording")
-def join(
-    ctx: typer.Context,
-    negotiation: NegotiationArg,
-    party: PartyOpt,
-    on: OnOpt,
-    source: SourceOpt = None,
-    note: OptionalNoteOpt = None,
-    move_id: IdOpt = None,
-    confidence: ConfidenceOpt = C,
-    as_: AsOpt = None,
-    dry_run: DryRunOpt = False,
-    db: DbOpt = None,
-    debug: DebugOpt = False,
-) -> None:
+def _party_command(name: str, kind: str, doc: str) -> None:
+    """Register a command for one party coming to, or leaving, the table."""
+
+    def command(
+        ctx: typer.Context,
+        negotiation: NegotiationArg,
+        party: PartyOpt,
+        on: OnOpt,
+        source: SourceOpt = None,
+        note: OptionalNoteOpt = None,
+        move_id: IdOpt = None,
+        confidence: ConfidenceOpt = C,
+        as_: AsOpt = None,
+        dry_run: DryRunOpt = False,
+        db: DbOpt = None,
+        debug: DebugOpt = False,
+    ) -> None:
+        common = Common(db, debug, as_, dry_run, source, note, move_id, confidence)
+        record_move(
+            ctx, PartySpecMove, common, type=kind, negotiation=negotiation, on=on, party=party
+        )
+
+    command.__doc__ = doc
+    app.command(name, rich_help_panel="Recording")(command)
+
+
+_party_command(
+    "join",
+    "party_joined",
     """A party comes to the table (a new party must be known: see `seatledger parties add`).
 
     Example: seatledger join maharashtra --party VBA --on 2024-01-30
-    """
-    common = Common(db, debug, as_, dry_run, source, note, move_id, confidence)
-    record_move(
-        ctx, PartySpecMove, common, type="party_joined", negotiation=negotiation, on=on,
-        party=party,
-    )  # fmt: skip
-
-
-@app.command(rich_help_panel="Recording")
-def walkout(
-    ctx: typer.Context,
-    negotiation: NegotiationArg,
-    party: PartyOpt,
-    on: OnOpt,
-    source: SourceOpt = None,
-    note: OptionalNoteOpt = None,
-    move_id: IdOpt = None,
-    confidence: ConfidenceOpt = C,
-    as_: AsOpt = None,
-    dry_run: DryRunOpt = False,
-    db: DbOpt = None,
-    debug: DebugOpt = False,
-) -> None:
+    """,
+)
+_party_command(
+    "walkout",
+    "party_withdrew",
     """A party walks out of these talks: it leaves the table and its open proposals lapse.
 
     Example: seatledger walkout maharashtra --party VBA --on 2024-03-27
-    """
-    common = Common(db, debug, as_, dry_run, source, note, move_id, confidence)
-    record_move(
-        ctx, PartySpecMove, common, type="party_withdrew", negotiation=negotiation, on=on,
-        party=party,
-    )  # fmt: skip
+    """,
+)
 
 
 @app.command(rich_help_panel="Recording")
