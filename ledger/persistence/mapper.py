@@ -11,7 +11,7 @@ import orjson
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, Notification, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, ValidationError
 from pydantic_core import TzInfo
 
 from ledger.domain.errors import UnreadableEventError
@@ -24,6 +24,7 @@ from ledger.domain.events import (
 )
 from ledger.domain.values import ValidTime
 from ledger.persistence.recorders import IndexedStoredEvent
+from ledger.wording import problem
 
 _KEYS_IN_COLUMNS = {"originator_id", "originator_version"}
 _DIRECT: Final = (
@@ -230,7 +231,14 @@ def unreadable(stored: StoredEvent, error: BaseException) -> str:
     where = f", notification {stored.id}" if isinstance(stored, Notification) else ""
     topic = str(stored.topic)
     topic = topic if len(topic) <= 80 else topic[:80] + "…"
-    reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first.get("loc", ())) or "its content"
+        count = error.error_count()
+        reason = f"{count} field(s) do not fit {error.title} (first: {field}: {problem(first)})"
+    else:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    reason = reason[:200]
     return (
         f"stored event of aggregate {stored.originator_id}, version "
         f"{stored.originator_version}{where} (topic {topic!r}) cannot be read: {reason}; "

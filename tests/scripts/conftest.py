@@ -63,7 +63,7 @@ FORBIDDEN = (
     "Input tag",
     "Extra inputs",
     "pydantic",
-    "Traceback",
+    "Traceback (most recent call last)",
     "Input should be",
     "Field required",
     "Value error,",
