@@ -3,6 +3,7 @@ path on the map exists."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -43,3 +44,27 @@ def test_every_module_says_what_it_owns() -> None:
     ]
     assert silent == []
 
+
+
+LAYERS = {"ledger": {"projections", "scripts", "web"}, "projections": {"scripts", "web"}}
+
+
+def imported_packages(path: Path) -> set[str]:
+    """The top-level packages a module imports (absolute imports)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_dependencies_point_one_way_scripts_to_projections_to_ledger() -> None:
+    wrong = {
+        str(path.relative_to(ROOT)): sorted(imported_packages(path) & above)
+        for layer, above in LAYERS.items()
+        for path in (ROOT / layer).rglob("*.py")
+        if imported_packages(path) & above
+    }
+    assert wrong == {}

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import multiprocessing
-import os
-import sys
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import replace
@@ -19,7 +15,6 @@ from ledger.integrity.chains import (
     NOTHING,
     ChainChecker,
     MoveIndex,
-    Part,
     as_bytes,
     by_move_id,
     parse_state,
@@ -44,16 +39,13 @@ from ledger.integrity.findings import (
     VerifyReport,
 )
 from ledger.integrity.log_reader import (
-    FETCH_SIZE,
     LogReader,
     count_rows,
     first_events,
     ledger_snapshot,
     log_reader,
-    max_notification_id,
-    reader_in_snapshot,
-    share_snapshot,
 )
+from ledger.integrity.worker import Tick, Worker, ticker, worth_splitting
 from ledger.persistence.chain import GENESIS_HASH
 from ledger.persistence.schema import TABLES
 
@@ -79,21 +71,6 @@ __all__ = [
 Progress = Callable[[int, int], None]
 
 
-PROCESSES = 2
-"""2: a forked worker checks half of a big log (Linux only); 1: verify works alone."""
-
-SPLIT_FROM = 20_000
-"""Split only a log that reaches this notification id: a smaller one is checked sooner alone."""
-
-SPARE_LOAD = 0.5
-"""A worker is started only while the 1-minute load average is at most cores - 1 + this."""
-
-SPLIT_AT = "80000000-0000-0000-0000-000000000000"
-"""The worker checks the aggregates from this id on, verify's own process those below it.
-
-Aggregate ids are UUIDs derived from slugs (or random), so this halves the aggregates."""
-
-
 Derived = Callable[[Connection], list[Problem]]
 """Checks the data derived from the log (views, snapshots) in verify's read snapshot."""
 
@@ -114,15 +91,15 @@ def verify(
         total = 0 if progress is None else count_rows(conn, TABLES.events.name)
         check = ChainChecker(digest)
         reader = log_reader(conn)
-        worker = _Worker.start(url, conn, reader, digest) if _split(conn) else None
+        worker = Worker.start(url, conn, reader, digest, _walk) if worth_splitting(conn) else None
         try:
             if worker is None:
-                _walk(check, reader, _ticker(progress, total, None))
+                _walk(check, reader, ticker(progress, total, None))
             else:
-                _walk(check, reader.part(None, SPLIT_AT), _ticker(progress, total, worker))
+                _walk(check, reader.part(None, worker.split_at), ticker(progress, total, worker))
                 part = worker.result()
                 if part is None:  # it failed, or SQLite's log moved: check its half here
-                    _walk(check, reader.part(SPLIT_AT, None), _ticker(progress, total, None))
+                    _walk(check, reader.part(worker.split_at, None), ticker(progress, total, None))
                 else:
                     check.absorb(part)
                     if progress is not None:
@@ -138,132 +115,6 @@ def verify(
     return VerifyReport(
         not problems, check.events, check.aggregates, problems, digest, derived is not None
     )
-
-
-def _split(conn: Connection) -> bool:
-    """Whether a worker should check half of the log: a big log, and a core to spare."""
-    if PROCESSES < 2 or sys.platform != "linux":
-        return False
-    # Measured on a 2-core machine that others kept busy (load average 7-10): the
-    # scheduler shares the CPU between sessions, not processes, so a worker only
-    # added its ~10% overhead. With a core idle it halves verify's CPU-bound time.
-    cores = len(os.sched_getaffinity(0))
-    if cores < 2 or os.getloadavg()[0] > cores - 1 + SPARE_LOAD:
-        return False
-    return max_notification_id(conn) >= SPLIT_FROM
-
-
-Tick = Callable[[int], None]
-
-
-def _ticker(progress: Progress | None, total: int, worker: _Worker | None) -> Tick:
-    """Return what the walk calls after each batch with the events it has checked."""
-    if worker is None:
-        if progress is None:
-            return lambda done: None
-        return lambda done: progress(done, total)
-
-    def tick(done: int) -> None:
-        worker.poll()
-        if progress is not None:
-            progress(done + worker.done, total)
-
-    return tick
-
-
-class _Worker:
-    """A forked process that checks the aggregates from SPLIT_AT on, in the same snapshot.
-
-    It reads through a connection of its own (PostgreSQL imports the exported snapshot;
-    SQLite checks that it sees the same log) and sends back its problems, which verify
-    adds after its own: the report is the one a single process would make. If anything
-    goes wrong in it, verify checks that half itself.
-    """
-
-    def __init__(self, process: Any, pipe: Any) -> None:
-        self.process, self.pipe = process, pipe
-        self.done = 0
-        self.finished = False
-        self.part: Part | None = None
-
-    @classmethod
-    def start(
-        cls, url: str, conn: Connection, reader: LogReader, digest: Digest | None
-    ) -> _Worker | None:
-        """Fork the worker; None if that cannot be done here (then verify works alone)."""
-        token = share_snapshot(conn)
-        if token is None:
-            return None
-        try:
-            context = multiprocessing.get_context("fork")
-            receiver, sender = context.Pipe(duplex=False)
-            mine = reader.part(SPLIT_AT, None)
-            process = context.Process(
-                target=_work, args=(sender, url, token, mine, digest), daemon=True
-            )
-            process.start()  # refused, for one, inside a daemonic process
-        except Exception:
-            return None
-        sender.close()
-        return cls(process, receiver)
-
-    def poll(self) -> None:
-        """Take the worker's progress reports that have arrived, without waiting."""
-        try:
-            while not self.finished and self.pipe.poll():
-                self._take(self.pipe.recv())
-        except (EOFError, OSError):
-            self.finished = True
-
-    def result(self) -> Part | None:
-        """Wait for the worker; return its part, or None if it did not finish its half."""
-        try:
-            while not self.finished:
-                self._take(self.pipe.recv())
-        except (EOFError, OSError):
-            self.finished = True
-        return self.part
-
-    def _take(self, message: tuple[str, Any]) -> None:
-        kind, value = message
-        if kind == "progress":
-            self.done = value
-        else:
-            self.finished = True
-            self.part = value if kind == "done" else None
-
-    def stop(self) -> None:
-        self.pipe.close()
-        if self.process.is_alive() and not self.finished:
-            self.process.kill()
-        self.process.join()
-
-
-def _work(pipe: Any, url: str, token: str, reader: LogReader, digest: Digest | None) -> None:
-    """The worker process: check one half of the log, send back what it found."""
-    # Nothing inherited from the parent may be finalised here (its connections).
-    gc.disable()
-    try:
-        with reader_in_snapshot(url, token, reader) as mine:
-            check = ChainChecker(digest)
-            sent = 0
-
-            def tick(done: int) -> None:
-                nonlocal sent
-                if done - sent >= 10 * FETCH_SIZE:
-                    pipe.send(("progress", done))
-                    sent = done
-
-            _walk(check, mine, tick)
-            pipe.send(("done", check.part()))
-    except BaseException:  # verify's process checks this half itself
-        pipe.send(("failed", None))
-    finally:
-        pipe.close()
-        # Leave at once: multiprocessing's exit path flushes stdout and stderr, whose locks
-        # another thread of the parent (a progress bar's refresh) may have held at the fork,
-        # and verify would then wait for a child that never ends. This child writes nothing.
-        os._exit(0)
 
 
 def _walk(check: ChainChecker, reader: LogReader, tick: Tick) -> None:

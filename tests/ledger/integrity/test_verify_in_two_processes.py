@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Connection, delete, insert, select, update
 
 from ledger.domain.negotiation import negotiation_id
-from ledger.integrity import log_reader, verifier
+from ledger.integrity import log_reader, verifier, worker
 from ledger.integrity.verifier import Digest, VerifyReport, compute_digest, verify
 from ledger.persistence.engine import get_engine
 from ledger.persistence.schema import TABLES
@@ -25,9 +25,9 @@ def split(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str | None, str | None]
 
     Returns the (lower, upper) bounds of each walk verify's own process makes.
     """
-    monkeypatch.setattr(verifier, "SPLIT_FROM", 0)
-    monkeypatch.setattr(verifier, "SPARE_LOAD", 1000.0)  # however busy the machine is
-    monkeypatch.setattr(verifier, "SPLIT_AT", str(UP))
+    monkeypatch.setattr(worker, "SPLIT_FROM", 0)
+    monkeypatch.setattr(worker, "SPARE_LOAD", 1000.0)  # however busy the machine is
+    monkeypatch.setattr(worker, "SPLIT_AT", str(UP))
     walks: list[tuple[str | None, str | None]] = []
     walk = verifier._walk
 
@@ -87,7 +87,7 @@ CHANGES = [edit_both_halves, delete_in_both_halves, ghost_index_rows, delete_tai
 
 def one_process(url: str, digest: Digest | None, monkeypatch: pytest.MonkeyPatch) -> VerifyReport:
     with monkeypatch.context() as patch:
-        patch.setattr(verifier, "PROCESSES", 1)
+        patch.setattr(worker, "PROCESSES", 1)
         return verify(url, digest=digest)
 
 
@@ -133,10 +133,10 @@ def _fail(*args: Any, **kwargs: Any) -> Any:
 @pytest.mark.parametrize(
     "break_it",
     [
-        pytest.param(lambda p: p.setattr(verifier, "reader_in_snapshot", _fail), id="fails"),
+        pytest.param(lambda p: p.setattr(worker, "reader_in_snapshot", _fail), id="fails"),
         pytest.param(
             # SQLite: the worker sees another log; PostgreSQL: no such snapshot.
-            lambda p: p.setattr(verifier, "share_snapshot", lambda conn: "0000-bogus"),
+            lambda p: p.setattr(worker, "share_snapshot", lambda conn: "0000-bogus"),
             id="another-snapshot",
         ),
     ],
@@ -172,7 +172,7 @@ def test_verify_works_alone_when_no_process_can_be_started(
 def test_verify_works_alone_when_the_machine_is_busy(
     example_ledger: str, split: list[tuple[str | None, str | None]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(verifier, "SPARE_LOAD", -1000.0)
+    monkeypatch.setattr(worker, "SPARE_LOAD", -1000.0)
 
     assert verify(example_ledger).ok
     assert split == [(None, None)]
