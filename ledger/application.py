@@ -13,14 +13,6 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
-from ledger.commands import (
-    ALLIANCE_ONLY,
-    EVENT_FOR_TYPE,
-    event_fields,
-    parties_named,
-    same_move,
-    spec_move,
-)
 from ledger.domain import moves as k
 from ledger.domain.alliance import Alliance, AllianceFormed, AllianceState, PartyRoster, alliance_id
 from ledger.domain.errors import (
@@ -40,6 +32,14 @@ from ledger.identity import default_recorder_name, recorder_name
 from ledger.persistence.mapper import PydanticMapper
 from ledger.persistence.recorders import DuplicateMoveIdError, SqlApplicationRecorder
 from ledger.persistence.snapshots import write_snapshots
+from ledger.spec_events import (
+    ALLIANCE_ONLY,
+    EVENT_FOR_TYPE,
+    event_fields,
+    parties_named,
+    same_move,
+    spec_move,
+)
 from ledger.timeline.document import (
     AllianceSpec,
     AnyMove,

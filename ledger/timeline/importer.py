@@ -15,14 +15,6 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import get_topic
 
 from ledger.application import SNAPSHOT_EVERY, NegotiationLedger
-from ledger.commands import (
-    ALLIANCE_ONLY,
-    EVENT_FOR_TYPE,
-    event_fields,
-    parties_named,
-    same_move,
-    spec_move,
-)
 from ledger.domain import moves as k
 from ledger.domain.alliance import Alliance, AllianceFormed, PartyRoster, alliance_id
 from ledger.domain.errors import (
@@ -41,6 +33,14 @@ from ledger.domain.story_aggregate import Storied
 from ledger.domain.values import valid_instant
 from ledger.persistence.recorders import DuplicateMoveIdError
 from ledger.persistence.snapshots import write_snapshots
+from ledger.spec_events import (
+    ALLIANCE_ONLY,
+    EVENT_FOR_TYPE,
+    event_fields,
+    parties_named,
+    same_move,
+    spec_move,
+)
 from ledger.timeline.document import (
     AnyMove,
     CorrectionSpec,

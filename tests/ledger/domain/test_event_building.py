@@ -17,11 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from ledger.commands import EVENT_FOR_TYPE
 from ledger.domain import events as ev
 from ledger.domain.alliance import AllianceFormed
 from ledger.domain.events import LedgerEvent
 from ledger.persistence.mapper import canonical_json
+from ledger.spec_events import EVENT_FOR_TYPE
 
 MOVE_CLASSES: list[type[LedgerEvent]] = sorted(
     {*EVENT_FOR_TYPE.values(), ev.NegotiationOpened, ev.AllianceMembershipMirrored, AllianceFormed},

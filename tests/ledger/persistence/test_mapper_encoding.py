@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 from pydantic_core import TzInfo
 
 from ledger.application import NegotiationLedger
-from ledger.commands import EVENT_FOR_TYPE
 from ledger.domain import events as ev
 from ledger.domain.alliance import AllianceFormed, PartiesRegistered, TalksRegistered
 from ledger.domain.events import LedgerEvent
@@ -29,6 +28,7 @@ from ledger.domain.negotiation import Negotiation
 from ledger.domain.snapshot import StorySnapshot
 from ledger.persistence.engine import dispose_engines
 from ledger.persistence.mapper import PydanticMapper, _encoding, canonical_json
+from ledger.spec_events import EVENT_FOR_TYPE
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "ledger-v1.db"
 COLUMNS = {"originator_id", "originator_version"}
