@@ -22,7 +22,7 @@ from ledger.domain.errors import (
     NotFoundError,
     UnknownPartyError,
 )
-from ledger.domain.events import Changes, LedgerEvent
+from ledger.domain.events import LedgerEvent
 from ledger.domain.negotiation import Negotiation, mirror_id, mirror_move, negotiation_id
 from ledger.domain.snapshot import StorySnapshot
 from ledger.domain.state import NegotiationState
@@ -35,6 +35,7 @@ from ledger.persistence.snapshots import write_snapshots
 from ledger.spec_events import (
     ALLIANCE_ONLY,
     EVENT_FOR_TYPE,
+    changes_of,
     event_fields,
     parties_named,
     same_move,
@@ -200,6 +201,7 @@ class NegotiationLedger(Application[UUID]):
                 seats=spec.seats, parties=spec.parties, alliance=alliance, move_id=move_id,
                 occurred_on=spec.opened_on, source=spec.source, note=spec.note,
                 recorded_by=self.recorded_by, election=spec.election,
+                constituencies=spec.constituencies or [],
             )  # fmt: skip
             touched: list[Any] = [negotiation, roster]
             if alliance is not None:
@@ -307,9 +309,7 @@ class NegotiationLedger(Application[UUID]):
         holder = self.locate(spec.of)
         if holder is None:
             raise NotFoundError(f"correction {move_id}: no recorded move {spec.of!r}")
-        changes = Changes(
-            on=spec.on, split=spec.split, by=spec.by, source=spec.source, note=spec.note
-        )
+        changes = changes_of(spec)
         known = self.roster().parties
         for code in [*(spec.split or {}), *([spec.by] if spec.by else [])]:
             if code not in known:

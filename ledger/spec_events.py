@@ -10,6 +10,7 @@ from ledger.domain.alliance import PartyJoinedAlliance, PartyLeftAlliance
 from ledger.domain.events import (
     AgreementAmended,
     AgreementReached,
+    Changes,
     CounterOfferMade,
     MeetingHeld,
     MoveEvent,
@@ -23,7 +24,8 @@ from ledger.domain.events import (
     TalksEnded,
 )
 from ledger.domain.moves import Move
-from ledger.timeline.document import AnyMove, CorrectionSpec
+from ledger.domain.seat_events import ConstituenciesAdded, PartialAgreementReached
+from ledger.timeline.document import AnyMove, CorrectionSpec, counts_and_names
 
 EVENT_FOR_TYPE: dict[str, type[MoveEvent]] = {
     k.MEETING: MeetingHeld,
@@ -40,6 +42,8 @@ EVENT_FOR_TYPE: dict[str, type[MoveEvent]] = {
     k.NOTE: NoteRecorded,
     k.PARTY_JOINED_ALLIANCE: PartyJoinedAlliance,
     k.PARTY_LEFT_ALLIANCE: PartyLeftAlliance,
+    k.PARTIAL_AGREEMENT: PartialAgreementReached,
+    k.CONSTITUENCIES_ADDED: ConstituenciesAdded,
 }
 ALLIANCE_ONLY = frozenset({k.PARTY_JOINED_ALLIANCE, k.PARTY_LEFT_ALLIANCE})
 ALLIANCE_OR_NEGOTIATION = frozenset({k.MEETING, k.NOTE})
@@ -69,7 +73,18 @@ def event_fields(spec: AnyMove, move_id: str, recorded_by: str) -> dict[str, Any
             fields[name] = value.copy() if type(value) is dict or type(value) is list else value
     if spec.type in (k.AGREEMENT, k.AMENDMENT):
         fields["signatories"] = fields.get("signatories") or []
+    split = fields.get("split")
+    if split is not None:
+        fields["split"], fields["named"] = counts_and_names(split)
     return fields
+
+
+def changes_of(spec: CorrectionSpec) -> Changes:
+    """What a correction replaces; a corrected split brings its named seats (maybe none)."""
+    split, named = counts_and_names(spec.split) if spec.split is not None else (None, None)
+    return Changes(
+        on=spec.on, split=split, by=spec.by, source=spec.source, note=spec.note, named=named
+    )
 
 
 def spec_move(spec: AnyMove, move_id: str) -> Move:
@@ -87,10 +102,12 @@ def same_move(given: Move, recorded: Move) -> bool:
     """True if re-recording `given` would change nothing about `recorded`."""
     if given.kind != recorded.kind or given.on != recorded.on:
         return False
-    for attr in ("by", "split", "party", "venue", "source", "note", "confidence"):
+    for attr in ("by", "split", "party", "venue", "source", "note", "confidence", "names"):
         if getattr(given, attr) != getattr(recorded, attr):
             return False
     if given.target is not None and given.target != recorded.target:
+        return False
+    if (given.named or None) != (recorded.named or None):
         return False
     return not (given.parties and set(given.parties) != set(recorded.parties))
 

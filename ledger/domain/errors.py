@@ -110,6 +110,46 @@ class CorrectionError(RuleError):
     """A correction that names no correctable move or fields that do not apply."""
 
 
+class ConstituencyNameError(RuleError):
+    """A constituency name that is empty, too long, or carries , ; = : or control characters."""
+
+
+class DuplicateConstituencyError(RuleError):
+    """A constituency listed twice in one negotiation (names compare case-insensitively)."""
+
+
+class TooManyConstituenciesError(RuleError):
+    """More constituencies listed than the negotiation has seats."""
+
+
+class UnknownConstituencyError(RuleError):
+    """A share names a constituency that the negotiation does not list (on that date)."""
+
+
+class ConstituencyNamedTwiceError(RuleError):
+    """One split names a constituency for two parties, or twice for one."""
+
+
+class NamedSeatsError(RuleError):
+    """A share names more constituencies than it has seats."""
+
+
+class PactSignatoriesError(RuleError):
+    """A partial agreement with fewer than two signatories, or a share for a non-signatory."""
+
+
+class ShareAlreadySettledError(RuleError):
+    """A partial agreement settles a share that an earlier one settled already."""
+
+
+class SettledShareError(RuleError):
+    """A split gives a party whose share is settled another count, or drops a settled seat."""
+
+
+class SettledSeatError(RuleError):
+    """A split gives a seat settled for one party to another."""
+
+
 class ConcurrencyError(SeatledgerError):
     """Another writer kept changing the same negotiation; the move was not recorded."""
 

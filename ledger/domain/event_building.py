@@ -18,9 +18,13 @@ from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field
 from pydantic_core import PydanticUndefined, TzInfo
 
 from ledger.domain.values import (
+    CONSTITUENCY_FORBIDDEN,
+    MAX_CONSTITUENCY,
     MAX_SEATS,
     PARTY_RE,
     SLUG_RE,
+    Constituency,
+    NamedSeats,
     PartyCode,
     Slug,
     Split,
@@ -177,6 +181,31 @@ def _split(value: Any) -> Any:
     return dict(value)
 
 
+def _names(value: Any) -> Any:
+    if type(value) is not list and type(value) is not tuple:
+        return _SLOW
+    for name in value:
+        if type(name) is not str or name != name.strip() or not name:
+            return _SLOW
+        if len(name) > MAX_CONSTITUENCY or CONSTITUENCY_FORBIDDEN.search(name):
+            return _SLOW
+    return list(value)
+
+
+def _named(value: Any) -> Any:
+    if type(value) is not dict:
+        return _SLOW
+    named = {}
+    for party, names in value.items():
+        if _party(party) is _SLOW:
+            return _SLOW
+        listed = _names(names)
+        if listed is _SLOW:
+            return _SLOW
+        named[party] = listed
+    return named
+
+
 def _one_of(choices: tuple[Any, ...]) -> Check:
     def check(value: Any) -> Any:
         return value if type(value) is str and value in choices else _SLOW
@@ -208,6 +237,8 @@ _CHECKS: list[tuple[Any, list[Any], Check]] = [
     (Slug | None, [], _optional_slug),
     (list[PartyCode], [], _parties),
     (Split, [], _split),
+    (NamedSeats, [], _named),
+    (list[Constituency], [], _names),
 ]
 """Field types (annotation and metadata, as pydantic keeps them) that `checked` knows."""
 
@@ -254,6 +285,8 @@ def _plan(cls: type[LedgerEvent]) -> tuple[tuple[str, Check, Any], ...]:
             default = _ABSENT
         elif default == [] and type(default) is list:
             default = list  # a fresh list for every event, as validation gives
+        elif default == {} and type(default) is dict:
+            default = dict
         elif default is not None and type(default) not in (str, int, bool):
             return ()
         plan.append((name, check, default))

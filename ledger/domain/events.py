@@ -18,6 +18,8 @@ from ledger.domain.event_building import EVENT_CONFIG, build_checked, built
 from ledger.domain.moves import Move
 from ledger.domain.values import (
     MAX_SEATS,
+    Constituency,
+    NamedSeats,
     PartyCode,
     Slug,
     Split,
@@ -120,7 +122,7 @@ class NegotiationOpened(MoveEvent):
     """Talks over a pool of seats opened with some parties at the table."""
 
     kind: ClassVar[str] = k.OPENED
-    class_version: ClassVar[int] = 2
+    class_version: ClassVar[int] = 3
     negotiation: Slug
     title: str
     region: str
@@ -128,11 +130,17 @@ class NegotiationOpened(MoveEvent):
     parties: list[PartyCode]
     alliance: Slug | None = None
     election: Text | None = None
+    constituencies: list[Constituency] = []
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         """Version 1 had no election: talks opened then belong to none."""
         state["election"] = None
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Version 2 listed no constituencies."""
+        state["constituencies"] = []
 
     def creates(self) -> bool:
         """This event creates its aggregate."""
@@ -146,6 +154,7 @@ class NegotiationOpened(MoveEvent):
             "seats": self.seats,
             "alliance": self.alliance,
             "election": self.election,
+            "names": tuple(self.constituencies),
         }
 
 
@@ -160,12 +169,24 @@ class MeetingHeld(MoveEvent):
         return {"parties": tuple(self.parties), "venue": self.venue}
 
 
+def named_move_field(named: dict[str, list[str]]) -> dict[str, tuple[str, ...]] | None:
+    """Named seats as a move carries them (None: the split names none)."""
+    return {party: tuple(names) for party, names in named.items()} if named else None
+
+
 class _Offer(MoveEvent):
+    class_version: ClassVar[int] = 2
     by: PartyCode
     split: Split
+    named: NamedSeats = {}
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Before timeline@2 a split named no seats."""
+        state["named"] = {}
 
     def _move_fields(self) -> dict[str, Any]:
-        return {"by": self.by, "split": self.split}
+        return {"by": self.by, "split": self.split, "named": named_move_field(self.named)}
 
 
 class ProposalMade(_Offer):
@@ -181,7 +202,9 @@ class CounterOfferMade(_Offer):
     in_reply_to: str | None = None
 
     def _move_fields(self) -> dict[str, Any]:
-        return {"by": self.by, "split": self.split, "target": self.in_reply_to}
+        fields = super()._move_fields()
+        fields["target"] = self.in_reply_to
+        return fields
 
 
 class _Answer(MoveEvent):
@@ -230,28 +253,49 @@ class AgreementReached(MoveEvent):
     """Everyone at the table signed a split."""
 
     kind: ClassVar[str] = k.AGREEMENT
+    class_version: ClassVar[int] = 2
     split: Split
     signatories: list[PartyCode] = []
+    named: NamedSeats = {}
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Before timeline@2 a split named no seats."""
+        state["named"] = {}
 
     def _move_fields(self) -> dict[str, Any]:
-        return {"split": self.split, "parties": tuple(self.signatories)}
+        return {
+            "split": self.split,
+            "parties": tuple(self.signatories),
+            "named": named_move_field(self.named),
+        }
 
 
 class AgreementAmended(MoveEvent):
     """An agreed split was changed."""
 
     kind: ClassVar[str] = k.AMENDMENT
-    class_version: ClassVar[int] = 2
+    class_version: ClassVar[int] = 3
     split: Split
     signatories: list[PartyCode] = []  # as given; none given: everyone at the table
+    named: NamedSeats = {}
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         """Version 1 had no signatories: everyone at the table signed."""
         state["signatories"] = []
 
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Before timeline@2 a split named no seats."""
+        state["named"] = {}
+
     def _move_fields(self) -> dict[str, Any]:
-        return {"split": self.split, "parties": tuple(self.signatories)}
+        return {
+            "split": self.split,
+            "parties": tuple(self.signatories),
+            "named": named_move_field(self.named),
+        }
 
 
 class TalksEnded(MoveEvent):
@@ -295,10 +339,20 @@ class Changes(BaseModel):
     by: PartyCode | None = None
     source: str | None = None
     note: str | None = None
+    named: NamedSeats | None = None  # with `split`: the named seats of the new split
 
 
 class MoveCorrected(LedgerEvent):
     """An earlier move was retracted or corrected; the original stays in the log."""
+
+    class_version: ClassVar[int] = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1's corrections named no seats."""
+        changes = state.get("changes")
+        if isinstance(changes, dict):
+            changes["named"] = None
 
     move_id: str
     of: str

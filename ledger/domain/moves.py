@@ -8,6 +8,9 @@ from typing import Final
 
 from ledger.domain.values import Split, ValidTime, valid_instant
 
+Named = dict[str, tuple[str, ...]]
+"""Named seats party by party, as a move gives them (the counts are in its split)."""
+
 # Move kinds are the timeline format's `type` names, plus the negotiation's opening
 # and the two alliance-membership effects mirrored into each negotiation.
 OPENED: Final = "opened"
@@ -26,9 +29,11 @@ NOTE: Final = "note"
 CORRECTION: Final = "correction"
 PARTY_JOINED_ALLIANCE: Final = "party_joined_alliance"
 PARTY_LEFT_ALLIANCE: Final = "party_left_alliance"
+PARTIAL_AGREEMENT: Final = "partial_agreement"
+CONSTITUENCIES_ADDED: Final = "constituencies_added"
 
 ANSWERS: Final = frozenset({COUNTER_OFFER, ACCEPTANCE, REJECTION, WITHDRAWAL})
-WITH_SPLIT: Final = frozenset({PROPOSAL, COUNTER_OFFER, AGREEMENT, AMENDMENT})
+WITH_SPLIT: Final = frozenset({PROPOSAL, COUNTER_OFFER, AGREEMENT, AMENDMENT, PARTIAL_AGREEMENT})
 WITH_BY: Final = frozenset({PROPOSAL, COUNTER_OFFER, ACCEPTANCE, REJECTION, WITHDRAWAL, NOTE})
 ALLIANCE_MEMBERSHIP: Final = frozenset({PARTY_JOINED_ALLIANCE, PARTY_LEFT_ALLIANCE})
 
@@ -58,6 +63,10 @@ class Move:
     seats: int | None = None
     alliance: str | None = None
     election: str | None = None
+    # Seat level (timeline@2): the named seats of `split`; the constituencies listed
+    # (OPENED, CONSTITUENCIES_ADDED).
+    named: Named | None = None
+    names: tuple[str, ...] = ()
 
     def resolved(self, target: str | None, parties: tuple[str, ...]) -> Move:
         """This move with its answered offer and its parties filled in.
@@ -86,6 +95,8 @@ class Move:
             self.seats,
             self.alliance,
             self.election,
+            self.named,
+            self.names,
         )
 
     @property

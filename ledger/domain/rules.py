@@ -7,11 +7,13 @@ from datetime import date
 from types import MappingProxyType
 
 from ledger.domain import moves as k
+from ledger.domain import seats as seat_rules
+from ledger.domain.answering import answered as _answered
+from ledger.domain.answering import default_target, resolve
 from ledger.domain.errors import (
     AgreementStateError,
     MoveBeforeOpeningError,
-    NoOpenProposalError,
-    OwnProposalError,
+    PactSignatoriesError,
     PartyLeftAllianceError,
     PartyNotAtTableError,
     RuleError,
@@ -23,36 +25,19 @@ from ledger.domain.state import (
     AGREED,
     NEGOTIATING,
     NO_DEAL,
+    NO_SEATING,
     OPENED,
     UNOPENED,
     NegotiationState,
     Offer,
+    Seating,
 )
 from ledger.domain.values import Split, check_split, valid_instant
 
-
-def default_target(state: NegotiationState, move: Move) -> str | None:
-    """The offer a move answers when it names none: see the timeline format."""
-    if move.kind == k.WITHDRAWAL:
-        own = [o for o in state.offers if o.maker == move.by]
-        return own[-1].move_id if own else None
-    others = [o for o in state.offers if o.maker != move.by]
-    return others[-1].move_id if others else None
-
-
-def resolve(state: NegotiationState, move: Move) -> Move:
-    """Fill in the defaults a move left out, against the state just before it."""
-    if move.kind in k.ANSWERS and move.target is None:
-        target = default_target(state, move)
-        if target is None:
-            what = "of its own" if move.kind == k.WITHDRAWAL else "from another party"
-            raise NoOpenProposalError(
-                f"move {move.move_id}: {move.by} has no open proposal {what} to answer on {move.on}"
-            )
-        return move.resolved(target, move.parties)
-    if move.kind == k.AGREEMENT and not move.parties:
-        return move.resolved(move.target, tuple(sorted(state.at_table)))
-    return move
+__all__ = [
+    "AGREED", "NEGOTIATING", "NO_DEAL", "OPENED", "UNOPENED", "NegotiationState", "Offer",
+    "apply", "default_target", "resolve",
+]  # fmt: skip
 
 
 def _require_at_table(state: NegotiationState, party: str | None, move: Move) -> None:
@@ -94,25 +79,6 @@ def _with_position(
     positions = dict(state.positions)
     positions[party] = split
     return MappingProxyType(positions)
-
-
-def _answered(state: NegotiationState, move: Move) -> Offer:
-    target = move.target or default_target(state, move)
-    offer = state.offer(target) if target else None
-    if offer is None:
-        raise NoOpenProposalError(
-            f"move {move.move_id}: proposal {target} is not open on {move.on} "
-            f"(it was answered, withdrawn, superseded or never made)"
-        )
-    if move.kind == k.WITHDRAWAL and offer.maker != move.by:
-        raise OwnProposalError(
-            f"move {move.move_id}: {move.by} cannot withdraw {offer.move_id}, made by {offer.maker}"
-        )
-    if move.kind != k.WITHDRAWAL and offer.maker == move.by:
-        raise OwnProposalError(
-            f"move {move.move_id}: {move.by} cannot answer its own proposal {offer.move_id}"
-        )
-    return offer
 
 
 def apply(state: NegotiationState, move: Move) -> NegotiationState:
@@ -158,6 +124,7 @@ def _evolve(
     offers: tuple[Offer, ...],
     agreed: Split | None,
     positions: MappingProxyType[str, Split],
+    seating: Seating | None = None,
 ) -> NegotiationState:
     """The state with the fields a move may change replaced (the others kept).
 
@@ -178,6 +145,7 @@ def _evolve(
         agreed,
         positions,
         state.election,
+        state.seating if seating is None else seating,
     )
 
 
@@ -201,6 +169,7 @@ def _open(state: NegotiationState, move: Move) -> NegotiationState:
         election=move.election,
         opened_on=move.on,
         at_table=parties,
+        seating=seat_rules.listed(NO_SEATING, move.names, move.seats or 0, move),
     )
 
 
@@ -212,8 +181,9 @@ def _membership(state: NegotiationState, move: Move) -> NegotiationState:
         return _evolve(s, s.status, s.at_table, departed, s.offers, s.agreed, s.positions)
     if s.status == AGREED and party in s.at_table:
         at_table, departed = s.at_table - {party}, s.departed | {party}
+        seating = seat_rules.without(s.seating, party, agreed=True)
         return _evolve(
-            s, s.status, at_table, departed, s.offers, _given_back(s, party), s.positions
+            s, s.status, at_table, departed, s.offers, _given_back(s, party), s.positions, seating
         )
     if s.status in (UNOPENED, AGREED, NO_DEAL) or party not in s.at_table:
         departed = s.departed | {party}
@@ -226,6 +196,7 @@ def _membership(state: NegotiationState, move: Move) -> NegotiationState:
         _lapse(s.offers, party),
         s.agreed,
         s.positions,
+        seat_rules.without(s.seating, party, agreed=False),
     )
 
 
@@ -248,6 +219,7 @@ def _proposal(state: NegotiationState, move: Move) -> NegotiationState:
     _require_at_table(state, move.by, move)
     by, split = _by(move), _split(move)
     check_split(split, seats=state.seats, at_table=state.at_table, move=move.move_id)
+    named = seat_rules.named_seats(state, split, move)
     offers = _lapse(state.offers, by)
     if move.kind == k.COUNTER_OFFER:
         answered = _answered(state, move)
@@ -258,7 +230,7 @@ def _proposal(state: NegotiationState, move: Move) -> NegotiationState:
         NEGOTIATING,
         s.at_table,
         s.departed,
-        (*offers, Offer(move.move_id, by, split)),
+        (*offers, Offer(move.move_id, by, split, named)),
         s.agreed,
         _with_position(s, by, split),
     )
@@ -296,7 +268,8 @@ def _withdrew(state: NegotiationState, move: Move) -> NegotiationState:
     s = state
     at_table, offers = s.at_table - {party}, _lapse(s.offers, party)
     agreed = _given_back(s, party) if s.status == AGREED else s.agreed
-    return _evolve(s, s.status, at_table, s.departed, offers, agreed, s.positions)
+    seating = seat_rules.without(s.seating, party, agreed=s.status == AGREED)
+    return _evolve(s, s.status, at_table, s.departed, offers, agreed, s.positions, seating)
 
 
 def _given_back(state: NegotiationState, party: str) -> Split | None:
@@ -326,11 +299,16 @@ def _agreement(state: NegotiationState, move: Move) -> NegotiationState:
     split = _split(move)
     signatories = _signed(state, move)
     check_split(split, seats=state.seats, at_table=state.at_table, move=move.move_id)
+    named = seat_rules.named_seats(state, split, move)
+    split, named = seat_rules.with_settled(state.seating, split, named)
     positions = dict(state.positions)
     for party in signatories:
         positions[party] = split
     s = state
-    return _evolve(s, AGREED, s.at_table, s.departed, (), split, MappingProxyType(positions))
+    seating = seat_rules.agreed(s.seating, named)
+    return _evolve(
+        s, AGREED, s.at_table, s.departed, (), split, MappingProxyType(positions), seating
+    )
 
 
 def _amendment(state: NegotiationState, move: Move) -> NegotiationState:
@@ -342,14 +320,50 @@ def _amendment(state: NegotiationState, move: Move) -> NegotiationState:
     split = _split(move)
     _signed(state, move)
     check_split(split, seats=state.seats, at_table=state.at_table, move=move.move_id)
+    named = seat_rules.canonical(state.seating, split, move.named, move)
     s = state
-    return _evolve(s, s.status, s.at_table, s.departed, s.offers, split, s.positions)
+    seating = seat_rules.agreed(s.seating, named)
+    return _evolve(s, s.status, s.at_table, s.departed, s.offers, split, s.positions, seating)
 
 
 def _ended(state: NegotiationState, move: Move) -> NegotiationState:
     _not_after_agreement(state, move)
     s = state
-    return _evolve(s, NO_DEAL, s.at_table, s.departed, (), s.agreed, s.positions)
+    seating = seat_rules.ended(s.seating)
+    return _evolve(s, NO_DEAL, s.at_table, s.departed, (), s.agreed, s.positions, seating)
+
+
+def _partial(state: NegotiationState, move: Move) -> NegotiationState:
+    """A piece of the deal: the shares in its split are settled."""
+    _not_after_agreement(state, move)
+    signatories = frozenset(move.parties)
+    if len(signatories) < 2:
+        raise PactSignatoriesError(
+            f"move {move.move_id}: a partial agreement needs two or more signatories, "
+            f"got {', '.join(sorted(signatories)) or 'none'}"
+        )
+    for party in sorted(signatories):
+        _require_at_table(state, party, move)
+    split = _split(move)
+    for party in split:
+        if party not in signatories:
+            raise PactSignatoriesError(
+                f"move {move.move_id}: the partial agreement settles {party}'s share, but "
+                f"{party} is not among its signatories ({', '.join(sorted(signatories))})"
+            )
+    check_split(split, seats=state.seats, at_table=state.at_table, move=move.move_id)
+    named = seat_rules.canonical(state.seating, split, move.named, move)
+    seating = seat_rules.settle(state.seating, split, named, move, state.seats)
+    offers = tuple(o for o in state.offers if seat_rules.agrees(o, seating))
+    s = state
+    return _evolve(s, NEGOTIATING, s.at_table, s.departed, offers, s.agreed, s.positions, seating)
+
+
+def _constituencies(state: NegotiationState, move: Move) -> NegotiationState:
+    """More constituencies listed."""
+    seating = seat_rules.listed(state.seating, move.names, state.seats, move)
+    s = state
+    return _evolve(s, s.status, s.at_table, s.departed, s.offers, s.agreed, s.positions, seating)
 
 
 _ANY_STATUS = {
@@ -371,4 +385,6 @@ _HANDLERS = {
     k.AGREEMENT: _agreement,
     k.AMENDMENT: _amendment,
     k.TALKS_ENDED: _ended,
+    k.PARTIAL_AGREEMENT: _partial,
+    k.CONSTITUENCIES_ADDED: _constituencies,
 }

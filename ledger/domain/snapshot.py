@@ -39,6 +39,9 @@ def move_to_json(move: Move) -> dict[str, Any]:
     data["on"] = move.on.isoformat()
     data["recorded_at"] = move.recorded_at.isoformat() if move.recorded_at else None
     data["parties"] = list(move.parties)
+    data["names"] = list(move.names)
+    if move.named is not None:
+        data["named"] = {party: list(names) for party, names in move.named.items()}
     return {k: v for k, v in data.items() if v is not None and v != []}
 
 
@@ -54,6 +57,9 @@ def move_from_json(data: dict[str, Any]) -> Move:
     if data.get("recorded_at"):
         values["recorded_at"] = datetime.fromisoformat(data["recorded_at"])
     values["parties"] = tuple(data.get("parties", ()))
+    values["names"] = tuple(data.get("names", ()))
+    if "named" in values:
+        values["named"] = {party: tuple(names) for party, names in values["named"].items()}
     return Move(**values)
 
 

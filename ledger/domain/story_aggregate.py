@@ -16,7 +16,13 @@ from ledger.domain.errors import (
     LateMoveConflictError,
     RuleError,
 )
-from ledger.domain.events import Changes, LedgerEvent, MoveCorrected, MoveEvent
+from ledger.domain.events import (
+    Changes,
+    LedgerEvent,
+    MoveCorrected,
+    MoveEvent,
+    named_move_field,
+)
 from ledger.domain.moves import Move
 from ledger.domain.story import Plan, Resolver, Story
 from ledger.domain.values import ValidTime
@@ -35,6 +41,7 @@ def corrected(move: Move, changes: Changes) -> Move:
         move,
         on=changes.on if changes.on is not None else move.on,
         split=changes.split if changes.split is not None else move.split,
+        named=named_move_field(changes.named or {}) if changes.split is not None else move.named,
         by=changes.by if changes.by is not None else move.by,
         source=changes.source if changes.source is not None else move.source,
         note=changes.note if changes.note is not None else move.note,

@@ -53,6 +53,33 @@ ValidTime = AwareDatetime | date
 
 Split = dict[str, int]
 
+CONSTITUENCY_FORBIDDEN = re.compile(r"[,;=:\x00-\x1f\x7f-\x9f]")
+MAX_CONSTITUENCY = 100
+
+
+def check_constituency(value: str) -> str:
+    """A constituency's name: 1-100 characters without , ; = : or control characters.
+
+    Surrounding spaces are not part of the name (they are dropped).
+    """
+    name = value.strip()
+    if not 1 <= len(name) <= MAX_CONSTITUENCY or CONSTITUENCY_FORBIDDEN.search(name):
+        raise ValueError(
+            f"{value[:60]!r} is not a constituency name: use 1-{MAX_CONSTITUENCY} characters "
+            "without ',', ';', '=', ':' or control characters"
+        )
+    return name
+
+
+def constituency_key(name: str) -> str:
+    """How names are compared: case-insensitively, surrounding spaces ignored."""
+    return name.strip().casefold()
+
+
+Constituency = Annotated[str, AfterValidator(check_constituency)]
+NamedSeats = dict[PartyCode, list[Constituency]]
+"""The named seats of a split, party by party (the counts stay in the split)."""
+
 
 @lru_cache(maxsize=8192)
 def _valid_instant(on: ValidTime) -> datetime:

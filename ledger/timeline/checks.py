@@ -3,10 +3,18 @@ is the one its fields need (`@2` only when a seat-level field is used)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from ledger.domain.errors import FormatVersionError, InputError, nearest
-from ledger.timeline.document import FORMAT, FORMAT_2, AmendmentSpec, AnyMove, TimelineFile
+from ledger.timeline.document import (
+    FORMAT,
+    FORMAT_2,
+    AmendmentSpec,
+    AnyMove,
+    ConstituenciesAddedSpec,
+    PartialAgreementSpec,
+    TimelineFile,
+    names_share,
+)
 
 
 def check_references(timeline: TimelineFile, name: str) -> None:
@@ -72,10 +80,16 @@ def uses_format_2(timeline: TimelineFile) -> Iterator[str]:
     for neg in timeline.negotiations:
         if neg.election is not None:
             yield f"negotiation {neg.id!r}: election"
+        if neg.constituencies is not None:
+            yield f"negotiation {neg.id!r}: constituencies"
     for index, move in enumerate(timeline.moves):
+        where = f"move {move.id!r} (#{index + 1})" if move.id else f"move #{index + 1}"
         if isinstance(move, AmendmentSpec) and move.signatories is not None:
-            where = f"move {move.id!r} (#{index + 1})" if move.id else f"move #{index + 1}"
             yield f"{where}: signatories of an amendment"
+        if isinstance(move, PartialAgreementSpec | ConstituenciesAddedSpec):
+            yield f"{where}: type {move.type}"
+        elif names_share(getattr(move, "split", None)):
+            yield f"{where}: named seats in the split"
 
 
 def check_format(timeline: TimelineFile, name: str) -> None:
@@ -83,34 +97,3 @@ def check_format(timeline: TimelineFile, name: str) -> None:
     if timeline.format == FORMAT:
         for where in uses_format_2(timeline):
             raise FormatVersionError(f"{name}: {where} needs 'format: {FORMAT_2}'")
-
-
-_SEAT_LEVEL_MOVES = ("partial_agreement", "constituencies_added")
-
-
-def refuse_seat_level(raw: dict[str, Any], name: str) -> None:
-    """Refuse the seat-level parts of @2 (constituencies, named seats, partial agreements).
-
-    They are part of the format but not of this version: say so, rather than call the
-    field unknown.
-    """
-    later = "is not supported yet (seat-level negotiations come in a later version)"
-    for neg in raw.get("negotiations") or []:
-        if isinstance(neg, dict) and "constituencies" in neg:
-            raise FormatVersionError(
-                f"{name}: negotiation {str(neg.get('id'))[:60]!r}: constituencies {later}"
-            )
-    for index, move in enumerate(raw.get("moves") or []):
-        if not isinstance(move, dict):
-            continue
-        mid = move.get("id")
-        where = f"move {str(mid)[:60]!r} (#{index + 1})" if mid else f"move #{index + 1}"
-        if move.get("type") in _SEAT_LEVEL_MOVES:
-            raise FormatVersionError(f"{name}: {where}: type {move['type']} {later}")
-        split = move.get("split")
-        if isinstance(split, dict):
-            for party, share in split.items():
-                if isinstance(share, list | dict):
-                    raise FormatVersionError(
-                        f"{name}: {where}: split.{str(party)[:40]}: named seats {later}"
-                    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from ledger.domain.errors import InputError
-from ledger.domain.values import Colour, PartyCode, Slug, ValidTime, parse_when
+from ledger.domain.values import Colour, Constituency, PartyCode, Slug, ValidTime, parse_when
 
 FORMAT = "seatledger/timeline@1"
 FORMAT_2 = "seatledger/timeline@2"
@@ -87,7 +87,59 @@ def _no_nul(value: str) -> str:
 
 Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_no_nul)]
 Seats = Annotated[int, Field(strict=True, ge=0, le=100_000)]
-SplitIn = dict[PartyCode, Seats]
+
+
+class ShareSpec(BaseModel):
+    """A count with some of its seats named: `{seats: 17, named: [Amethi, Rae Bareli]}` (@2)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    seats: Seats
+    named: list[Constituency] = []
+
+
+Share = Seats | list[Constituency] | ShareSpec
+"""A party's share: a count, a list of constituencies (@2), or a count with names (@2)."""
+SplitIn = dict[PartyCode, Share]
+
+
+def counts_and_names(split: SplitIn) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """A split as written, as the ledger keeps it: counts, and the named seats beside them."""
+    counts: dict[str, int] = {}
+    named: dict[str, list[str]] = {}
+    for party, share in split.items():
+        if type(share) is int:
+            counts[party] = share
+        elif isinstance(share, list):
+            counts[party] = len(share)
+            named[party] = list(share)
+        else:
+            assert isinstance(share, ShareSpec)
+            counts[party] = share.seats
+            if share.named:
+                named[party] = list(share.named)
+    return counts, named
+
+
+def written_split(split: dict[str, int], named: dict[str, Any] | None) -> dict[str, Any]:
+    """The inverse of `counts_and_names`: a share with names is their list when they are all
+    its seats, else `{seats, named}`."""
+    if not named:
+        return split
+    written: dict[str, Any] = {}
+    for party, count in split.items():
+        names = list(named.get(party) or [])
+        if not names:
+            written[party] = count
+        elif len(names) == count:
+            written[party] = names
+        else:
+            written[party] = {"seats": count, "named": names}
+    return written
+
+
+def names_share(split: SplitIn | None) -> bool:
+    """True if a split as written names seats (a list or an object share)."""
+    return any(type(share) is not int for share in (split or {}).values())
 
 
 class PartySpec(Spec):
@@ -120,6 +172,7 @@ class NegotiationSpec(Spec):
     note: Text | None = None
     election: Text | None = None  # @2
     alliance: Slug | None = None  # in a file with `alliances:`, the one these talks belong to
+    constituencies: list[Constituency] | None = None  # @2: all or some of the pool, by name
 
 
 class _Move(Spec):
@@ -189,6 +242,21 @@ class AmendmentSpec(_Move):
     signatories: list[PartyCode] | None = None  # @2
 
 
+class PartialAgreementSpec(_Move):
+    """A piece of the deal: the shares in its split are settled (@2)."""
+
+    type: Literal["partial_agreement"]
+    signatories: list[PartyCode]
+    split: SplitIn
+
+
+class ConstituenciesAddedSpec(_Move):
+    """More constituencies of the pool listed (@2)."""
+
+    type: Literal["constituencies_added"]
+    names: list[Constituency] = Field(min_length=1)
+
+
 class TalksEndedSpec(_Move):
     """Talks ended without a deal."""
 
@@ -241,6 +309,8 @@ MoveSpec = Annotated[
     | AmendmentSpec
     | TalksEndedSpec
     | NoteSpec
+    | PartialAgreementSpec
+    | ConstituenciesAddedSpec
     | CorrectionSpec,
     Field(discriminator="type"),
 ]
@@ -254,6 +324,8 @@ AnyMove = (
     | AmendmentSpec
     | TalksEndedSpec
     | NoteSpec
+    | PartialAgreementSpec
+    | ConstituenciesAddedSpec
     | CorrectionSpec
 )
 

@@ -33,7 +33,7 @@ from ledger.domain.events import (
     NegotiationOpened,
 )
 from ledger.inert import UNSAFE_IN_DOCUMENTS, json_inert
-from ledger.timeline.document import FORMAT, FORMAT_2
+from ledger.timeline.document import FORMAT, FORMAT_2, written_split
 
 ExportFormat = Literal["yaml", "json"]
 PAGE = 1000
@@ -41,7 +41,8 @@ _MOVE_BASE = {
     "originator_id", "originator_version", "timestamp", "recorded_by",
     "move_id", "occurred_on", "source", "note", "confidence",
 }  # fmt: skip
-_FLOW_KEYS = {"split", "parties", "members", "signatories"}
+_FLOW_KEYS = {"split", "parties", "members", "signatories", "named", "names", "constituencies"}
+_SEAT_LEVEL_MOVES = {"partial_agreement", "constituencies_added"}
 
 
 @dataclass
@@ -130,8 +131,13 @@ def _in_scope(
 
 def _uses_format_2(document: dict[str, Any]) -> bool:
     """True if the document holds a `seatledger/timeline@2` field (as timeline.uses_format_2)."""
-    return any("election" in neg for neg in document["negotiations"]) or any(
-        move.get("type") == "amendment" and "signatories" in move for move in document["moves"]
+    return any(
+        "election" in neg or "constituencies" in neg for neg in document["negotiations"]
+    ) or any(
+        (move.get("type") == "amendment" and "signatories" in move)
+        or move.get("type") in _SEAT_LEVEL_MOVES
+        or any(type(share) is not int for share in (move.get("split") or {}).values())
+        for move in document["moves"]
     )
 
 
@@ -167,7 +173,7 @@ def _read_log(app: NegotiationLedger) -> _Log:
                 {"id": event.negotiation, "title": event.title, "region": event.region,
                  "seats": event.seats, "parties": list(event.parties),
                  "opened_on": event.occurred_on, "source": event.source, "note": event.note,
-                 "election": event.election}
+                 "election": event.election, "constituencies": list(event.constituencies)}
             )  # fmt: skip
         elif isinstance(event, AllianceMembershipMirrored | PartiesRegistered | TalksRegistered):
             continue  # made again on import (mirrors, talks) or read from the roster (parties)
@@ -201,6 +207,8 @@ def _move(event: MoveEvent, owner: tuple[str, str]) -> dict[str, Any]:
     move["type"] = event.kind
     move["on"] = event.occurred_on
     move.update(event.model_dump(exclude=_MOVE_BASE))
+    if "split" in move:
+        move["split"] = written_split(move["split"], move.pop("named", None))
     move["source"] = event.source
     move["note"] = event.note
     if event.confidence != "confirmed":
@@ -217,6 +225,9 @@ def _correction(event: MoveCorrected, owner: tuple[str, str]) -> dict[str, Any]:
         move["retract"] = True
     else:
         move.update(event.changes.model_dump(exclude_none=True))
+        if "split" in move:
+            move["split"] = written_split(move["split"], move.pop("named", None))
+        move.pop("named", None)
     move["reason"] = event.reason
     return _drop_empty(move)
 
@@ -267,6 +278,8 @@ def _flowing(value: Any, key: str | None = None) -> Any:
     if isinstance(value, dict):
         if key in _FLOW_KEYS and all(_scalar(v) for v in value.values()):
             return _Flow(value)
+        if key == "split":  # named shares: each party's names on one line
+            return {k: _flowing(v, "named") for k, v in value.items()}
         return {k: _flowing(v, k) for k, v in value.items()}
     if isinstance(value, list):
         if key in _FLOW_KEYS and all(_scalar(v) for v in value):

@@ -26,7 +26,6 @@ from ledger.domain.errors import (
     SeatledgerError,
     reason,
 )
-from ledger.domain.events import Changes
 from ledger.domain.negotiation import Negotiation, mirror_id, mirror_move, negotiation_id
 from ledger.domain.snapshot import StorySnapshot
 from ledger.domain.story_aggregate import Storied
@@ -36,6 +35,7 @@ from ledger.persistence.snapshots import write_snapshots
 from ledger.spec_events import (
     ALLIANCE_ONLY,
     EVENT_FOR_TYPE,
+    changes_of,
     event_fields,
     parties_named,
     same_move,
@@ -471,6 +471,7 @@ def _load(app: NegotiationLedger, batch: _Batch, group: _Group) -> Storied[Any]:
             seats=spec.seats, parties=spec.parties, alliance=alliance_slug,
             move_id=f"{spec.id}/opened", occurred_on=spec.opened_on, source=spec.source,
             note=spec.note, recorded_by=by, election=spec.election,
+            constituencies=spec.constituencies or [],
         )  # fmt: skip
         for move in batch.founding.get(alliance_slug or "", []):
             mirror_move(negotiation, move.move_id, move.kind, move.party or "", move.on, by)
@@ -635,7 +636,7 @@ def _correct(batch: _Batch, holder: Storied[Any], item: _Item, by: str) -> None:
         for code in _codes(move):
             if code not in batch.roster.parties:
                 raise InputError(f"unknown party {code!r}")
-    changes = Changes(on=move.on, split=move.split, by=move.by, source=move.source, note=move.note)
+    changes = changes_of(move)
     common = {"retract": move.retract, "changes": changes, "reason": move.reason, "recorded_by": by}
     if item.what == "mirror-correction":
         mirrored = mirror_id(item.move_id, holder.slug)

@@ -14,7 +14,7 @@ from pydantic import (
 )
 
 from ledger.domain.errors import InputError
-from ledger.timeline.checks import check_references, refuse_seat_level
+from ledger.timeline.checks import check_references
 from ledger.timeline.document import (
     FORMAT,
     FORMAT_2,
@@ -124,6 +124,7 @@ _TYPES = {
     "meeting", "proposal", "counter_offer", "acceptance", "rejection", "withdrawal",
     "party_joined", "party_withdrew", "party_joined_alliance", "party_left_alliance",
     "agreement", "amendment", "talks_ended", "note", "correction",
+    "partial_agreement", "constituencies_added",
 }  # fmt: skip
 
 
@@ -214,7 +215,6 @@ def _parse_loaded(text: str, name: str) -> TimelineFile:
             f"{name}: format must be {FORMAT!r} or {FORMAT_2!r}, "
             f"got {str(raw.get('format'))[:60]!r}"
         )
-    refuse_seat_level(raw, name)
     try:
         timeline = TimelineFile.model_validate(raw)
     except ValidationError as error:

@@ -119,22 +119,25 @@ def test_an_election_is_refused_when_the_file_says_timeline_at_1(run: Run, tmp_p
     ("change", "named"),
     [
         ("opened_on: 2019-01-04,", "constituencies"),
-        ("split: {BSP: 38,", "named seats"),
-        ("type: agreement,", "partial_agreement"),
+        ("split: {BSP: 38,", "named seats in the split"),
+        ("type: agreement,", "type partial_agreement"),
     ],
 )
-def test_seat_level_parts_of_timeline_at_2_are_refused_as_not_supported_yet(
+def test_seat_level_parts_are_refused_when_the_file_says_timeline_at_1(
     run: Run, tmp_path: Path, change: str, named: str
 ) -> None:
     edits = {
         "constituencies": "opened_on: 2019-01-04, constituencies: [Amethi],",
-        "named seats": "split: {BSP: [Amethi],",
-        "partial_agreement": "type: partial_agreement, signatories: [SP, BSP],",
+        "named seats in the split": "split: {BSP: [Amethi],",
+        "type partial_agreement": "type: partial_agreement, signatories: [SP, BSP],",
     }
+    text = LOK_SABHA_2019.replace(change, edits[named]).replace("@2", "@1")
     file = tmp_path / "seats.yaml"
-    file.write_text(LOK_SABHA_2019.replace(change, edits[named]), encoding="utf-8")
+    file.write_text(text.replace(" election: Lok Sabha 2019", ""), encoding="utf-8")
     message = refused(run("import", str(file)))
-    assert named in message and "not supported yet" in message
+    assert f"{named} needs 'format: seatledger/timeline@2'" in message
+    after = run("splits", "-f", "json")  # nothing written: no ledger, or no talks in it
+    assert "no ledger" in after.stderr if after.exit_code else json.loads(after.stdout) == []
 
 
 @pytest.mark.parametrize("fmt", ["html", "markdown"])

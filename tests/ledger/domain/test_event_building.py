@@ -58,6 +58,9 @@ VALID: dict[str, Any] = {
     "alliance": "india-bloc",
     "name": "INDIA",
     "members": ["SP", "INC"],
+    "names": ["Amethi", "Rae Bareli"],
+    "constituencies": ["Amethi", "Rae Bareli"],
+    "named": {"INC": ["Amethi"]},
 }
 
 
