@@ -5,19 +5,30 @@ A parser raises typer.BadParameter; click then names the option and exits 2.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from ledger.domain.errors import InputError
-from ledger.domain.values import check_colour, check_party, check_slug, parse_when
+from ledger.domain.values import (
+    check_colour,
+    check_constituency,
+    check_party,
+    check_slug,
+    parse_when,
+)
 
 
 class Codes(tuple[str, ...]):
     """Party codes given as one comma-separated option: --parties SP,INC."""
+
+
+class Names(tuple[str, ...]):
+    """Constituency names given as one ';'-separated option: --names 'Bhadohi;Amethi'."""
 
 
 class Format(StrEnum):
@@ -44,24 +55,62 @@ class Confidence(StrEnum):
     reported = "reported"
 
 
-def parse_split(text: str) -> dict[str, int]:
-    """PARTY=SEATS pairs separated by commas: 'SP=63, INC=17' -> {'SP': 63, 'INC': 17}."""
-    split: dict[str, int] = {}
+def parse_split(text: str) -> dict[str, Any]:
+    """Parties separated by commas; a share is a count (INC=3), names separated by ';'
+    (AAP=New Delhi;West Delhi), or a count with some names (INC=17:Amethi;Rae Bareli)."""
+    split: dict[str, Any] = {}
     for item in (part.strip() for part in text.split(",")):
         if not item:
             continue
-        party, sep, seats = (piece.strip() for piece in item.partition("="))
-        if not sep or not party or not seats:
+        party, sep, share = (piece.strip() for piece in item.partition("="))
+        if not sep or not party or not share:
             raise typer.BadParameter(f"{item!r} is not PARTY=SEATS (example: SP=63,INC=17)")
-        if not seats.isdigit():
-            raise typer.BadParameter(f"{party} gets {seats!r}: seats are whole numbers >= 0")
         _check(check_party, party)
         if party in split:
             raise typer.BadParameter(f"{party} is given twice")
-        split[party] = int(seats)
+        split[party] = _share(party, share)
     if not split:
         raise typer.BadParameter("give at least one PARTY=SEATS (example: SP=63,INC=17)")
     return split
+
+
+def _share(party: str, text: str) -> Any:
+    """One party's share as the timeline format writes it: a count, a list, or both."""
+    count, colon, names = text.partition(":")
+    if colon:
+        count = count.strip()
+        if not count.isdigit():
+            raise typer.BadParameter(
+                f"{party} gets {count!r}: before ':' give the seats, e.g. INC=17:Amethi;Rae Bareli"
+            )
+        return {"seats": int(count), "named": _names(party, names)}
+    if text.isdigit():
+        return int(text)
+    if _NUMBER_LIKE.fullmatch(text):
+        raise typer.BadParameter(f"{party} gets {text!r}: seats are whole numbers >= 0")
+    return _names(party, text)
+
+
+_NUMBER_LIKE = re.compile(r"[-+]?[0-9][0-9._eE+-]*|[-+.][0-9][0-9._eE+-]*")
+
+
+def _names(party: str, text: str) -> list[str]:
+    names = [name.strip() for name in text.split(";") if name.strip()]
+    if not names:
+        raise typer.BadParameter(f"{party}: give constituency names separated by ';'")
+    for name in names:
+        _check(check_constituency, name)
+    return names
+
+
+def parse_names(text: str) -> Names:
+    """Constituency names separated by ';': 'New Delhi; West Delhi'."""
+    names = [name.strip() for name in text.split(";") if name.strip()]
+    if not names:
+        raise typer.BadParameter("give at least one constituency (example: 'New Delhi;West Delhi')")
+    for name in names:
+        _check(check_constituency, name)
+    return Names(names)
 
 
 def parse_codes(text: str) -> Codes:

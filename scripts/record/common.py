@@ -54,12 +54,14 @@ ByOpt = Annotated[
     ),
 ]
 SplitOpt = Annotated[
-    dict[str, int],
+    dict[str, Any],
     typer.Option(
         "--split",
         metavar="P=N,Q=M",
         parser=parse_split,
-        help="Seats per party; seats not given stay unallocated. Example: --split SP=63,INC=17",
+        help="Seats per party; seats not given stay unallocated. A share is a count, "
+        "constituencies separated by ';', or a count with some of them named. "
+        "Example: --split SP=63,INC=17 or --split 'AAP=New Delhi;West Delhi,INC=17:Amethi'",
         show_default=False,
     ),
 ]

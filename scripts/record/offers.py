@@ -36,6 +36,11 @@ from scripts.record.common import (
     record_move,
     show,
 )
+from scripts.record.constituencies import (
+    ConstituenciesFileOpt,
+    ConstituenciesOpt,
+    listed_constituencies,
+)
 
 SignatoriesOpt = Annotated[
     Codes | None,
@@ -78,6 +83,8 @@ def open_talks(
     note: NoteOpt = None,
     alliance: AllianceOpt = None,
     election: ElectionOpt = None,
+    constituencies: ConstituenciesOpt = None,
+    constituencies_file: ConstituenciesFileOpt = None,
     as_: AsOpt = None,
     dry_run: DryRunOpt = False,
     db: DbOpt = None,
@@ -92,9 +99,11 @@ def open_talks(
         raise typer.BadParameter("give the parties at the table", param_hint="'--parties'")
     common = Common(db, debug, as_, dry_run)
     remember(ctx, db, debug)
+    names = listed_constituencies(constituencies, constituencies_file)
     spec = build(
         NegotiationSpec, id=negotiation, title=title, region=region, seats=seats,
         parties=list(parties), opened_on=on, source=source, note=note, election=election,
+        constituencies=names,
     )  # fmt: skip
     show(ledger(ctx, common).open(spec, alliance=alliance, dry_run=dry_run))
 
