@@ -30,6 +30,8 @@ class SplitView:
     title: str = ""
     election: str | None = None
     alliance: str | None = None
+    named: dict[str, list[str]] = field(default_factory=dict)  # parties with named seats
+    settled: dict[str, int] = field(default_factory=dict)  # the settled shares
 
     @property
     def unallocated(self) -> int:
@@ -48,7 +50,61 @@ class SplitView:
             "split": dict(self.split),
             "unallocated": self.unallocated,
             "by": self.by,
+            "named": {party: list(names) for party, names in self.named.items()},
+            "settled": dict(self.settled),
             **({} if self.election is None else {"election": self.election}),
+        }
+
+
+@dataclass(frozen=True)
+class SeatHolder:
+    """Who holds one listed constituency, and how: agreed, settled, on_table or unassigned."""
+
+    constituency: str
+    holder: str | None
+    status: str
+
+    def to_json(self) -> JsonDict:
+        """One item of `seats --format json`."""
+        return {"constituency": self.constituency, "holder": self.holder, "status": self.status}
+
+
+@dataclass(frozen=True)
+class SeatChange:
+    """A change of a seat's (holder, status), on a date, made by a move."""
+
+    on: str
+    move: str
+    holder: str | None
+    status: str
+
+    def to_json(self) -> JsonDict:
+        """One item of a seat's history."""
+        return {"on": self.on, "move": self.move, "holder": self.holder, "status": self.status}
+
+
+@dataclass(frozen=True)
+class SeatView:
+    """One constituency of a negotiation as of D, as known on K, with its history up to D."""
+
+    negotiation: str
+    constituency: str
+    as_of: ValidTime | None
+    known_on: ValidTime | None
+    holder: str | None
+    status: str
+    history: tuple[SeatChange, ...]
+
+    def to_json(self) -> JsonDict:
+        """The `seat --format json` object."""
+        return {
+            "negotiation": self.negotiation,
+            "constituency": self.constituency,
+            "as_of": iso(self.as_of),
+            "known_on": iso(self.known_on),
+            "holder": self.holder,
+            "status": self.status,
+            "history": [change.to_json() for change in self.history],
         }
 
 
@@ -156,9 +212,10 @@ class MoveView:
     corrects: str | None = None
     retract: bool = False
     corrected_by: tuple[str, ...] = field(default=())
+    named: dict[str, list[str]] | None = None  # the seats its split named, where it named any
 
     def to_json(self) -> JsonDict:
-        """The `history --format json` object; correction keys only where they apply."""
+        """The `history --format json` object; correction and `named` keys only where they apply."""
         data: JsonDict = {
             "id": self.id,
             "type": self.type,
@@ -178,6 +235,8 @@ class MoveView:
             data["retract"] = self.retract
         if self.corrected_by:
             data["corrected_by"] = list(self.corrected_by)
+        if self.named is not None:
+            data["named"] = {party: list(names) for party, names in self.named.items()}
         return data
 
 

@@ -16,13 +16,15 @@ from ledger.domain.errors import InputError, NotFoundError
 from ledger.domain.values import ValidTime
 from ledger.persistence.base import SqlRecorderBase
 from ledger.persistence.engine import get_engine, read_transaction
-from projections import reference
+from projections import reference, seats
 from projections.answers import (
     EVERYTHING,
     MoveView,
     ProjectionStatus,
     RollupView,
     Scope,
+    SeatHolder,
+    SeatView,
     SplitView,
     not_opened,
     rollup_of,
@@ -201,6 +203,44 @@ class LedgerViews:
         if found is None:
             return reference.replay_positions(self.url, negotiation, as_of, known_on)
         return queries.positions_of(found[0])
+
+    def seats(
+        self, negotiation: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None
+    ) -> list[SeatHolder]:
+        """Every listed constituency's holder and status on D, as known on K, in list order."""
+        d, k = _instants(as_of, known_on)
+
+        def read(conn: Connection) -> list[Row[Any]]:
+            rows = queries.split_rows(conn, negotiation, d, k)
+            if not rows:
+                raise _missing(conn, negotiation, as_of, known_on, k)
+            return rows
+
+        found = self._read_fresh(read)
+        if found is None:
+            return seats.replay_seats(self.url, negotiation, as_of, known_on)
+        return seats.holders_of(found[0].holders)
+
+    def seat(
+        self,
+        negotiation: str,
+        constituency: str,
+        as_of: ValidTime | None = None,
+        known_on: ValidTime | None = None,
+    ) -> SeatView:
+        """One constituency on D as known on K, with each change of its holder up to D."""
+        d, k = _instants(as_of, known_on)
+
+        def read(conn: Connection) -> list[tuple[int, str, str]]:
+            runs = queries.seat_runs(conn, negotiation, d, k)
+            if not runs:
+                raise _missing(conn, negotiation, as_of, known_on, k)
+            return runs
+
+        found = self._read_fresh(read)
+        if found is None:
+            return seats.replay_seat(self.url, negotiation, constituency, as_of, known_on)
+        return seats.seat_view(negotiation, constituency, found, as_of, known_on)
 
     def negotiations(self) -> list[str]:
         """Every negotiation in the ledger, by slug."""

@@ -83,6 +83,8 @@ def _view(
         title=state.title,
         election=state.election,
         alliance=state.alliance,
+        named={party: list(state.named[party]) for party in state.split if party in state.named},
+        settled=dict(state.settled),
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 # Importing a command module registers its commands, in this order in --help.
 # isort: off
 from scripts.record import offers, constituencies, proceedings, coalition, transfer  # noqa: F401
-from scripts.read import views, diff, audit, serve  # noqa: F401
+from scripts.read import views, seats, diff, audit, serve  # noqa: F401
 from scripts.upkeep import integrity, copying, projections  # noqa: F401
 
 # isort: on

@@ -53,14 +53,16 @@ class Output:
 
 
 _SPLIT = ("negotiation", "region", "seats", "as_of", "known_on", "status", "split",
-          "unallocated", "by")  # fmt: skip
+          "unallocated", "by", "named", "settled")  # fmt: skip
 _MOVE = ("id", "type", "on", "recorded_at", "recorded_by", "by", "split", "source", "note",
          "confidence", "negotiation", "seats_moved")  # fmt: skip
 OUTPUTS = (
     Output(("split", "delhi"), "object", _SPLIT, ("election",),
            "`status` is opened, negotiating, agreed or no_deal; `split` maps party codes to "
-           "seats; `by` is the maker of the split on the table (null once agreed); `election` "
-           "only for talks that have one."),
+           "seats; `by` is the maker of the split on the table (null once agreed); `named` maps "
+           "parties with named seats to their constituencies (list order); `settled` maps "
+           "parties to their settled seats ({} when none); `election` only for talks that have "
+           "one."),
     Output(("splits",), "list", _SPLIT, ("election",), "One item per negotiation, as `split`."),
     Output(("replay",), "list", _SPLIT, ("election",),
            "As `splits`, folded from the event log itself."),
@@ -68,7 +70,7 @@ OUTPUTS = (
            "`parties` maps codes to seats in agreed talks. Over talks of several elections, "
            "not limited by `--election`, `elections` (election to codes to seats) replaces "
            "`parties`; talks with no election come under \"\"."),
-    Output(("history",), "list", _MOVE, ("corrects", "corrected_by", "retract"),
+    Output(("history",), "list", _MOVE, ("corrects", "corrected_by", "retract", "named"),
            "One item per move in date order. `seats_moved` is the split after the move minus "
            "the split it replaced, as known on `--known-on`."),
     Output(("diff", "--from", "2024-02-01", "--to", "2024-03-01"), "object",

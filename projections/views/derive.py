@@ -23,7 +23,7 @@ from ledger.domain.events import (
 from ledger.domain.folding import seats_moved
 from ledger.domain.moves import Move
 from ledger.domain.negotiation import Negotiation
-from ledger.domain.state import NegotiationState
+from ledger.domain.state import NO_SEATING, NegotiationState
 from ledger.domain.story_aggregate import Storied
 from ledger.domain.values import Split, ValidTime, valid_instant
 from projections.answers import MoveView
@@ -52,6 +52,7 @@ class MoveRecord(NamedTuple):
     confidence: str
     corrects: str | None = None
     retract: bool = False
+    named: dict[str, list[str]] | None = None  # the named seats of its split, as recorded
 
     @property
     def order(self) -> tuple[int, int, int, str]:
@@ -76,6 +77,7 @@ class MoveRecord(NamedTuple):
             corrects=self.corrects,
             retract=self.retract,
             corrected_by=corrected_by,
+            named=self.named,
         )
 
 
@@ -101,6 +103,9 @@ class SplitRow(NamedTuple):
     last_move_id: str
     election: str | None
     alliance: str | None
+    named: str  # JSON {party: [constituency, ...]}, list order; parties with named seats
+    settled: str  # JSON {party: seats}, the settled shares ({} once agreed)
+    holders: str  # JSON [[constituency, holder, status], ...] in list order ([] when none)
 
 
 def dumps(value: Any) -> str:
@@ -155,6 +160,20 @@ def split_row(state: NegotiationState, last: Move) -> SplitRow:
         last.move_id,
         state.election,
         state.alliance,
+        *seat_texts(state),
+    )
+
+
+def seat_texts(state: NegotiationState) -> tuple[str, str, str]:
+    """The named seats, the settled shares and every listed seat's holder, as stored."""
+    seating = state.seating
+    if seating is NO_SEATING:
+        return "{}", "{}", "[]"
+    named = state.named
+    return (
+        dumps({party: list(named[party]) for party in state.split if party in named}),
+        _split_text(state.settled),
+        dumps(state.holders()),
     )
 
 
@@ -237,7 +256,15 @@ def move_record(aggregate: Any, event: LedgerEvent, known_from: int) -> MoveReco
         event.source,
         event.note,
         event.confidence,
+        None,
+        False,
+        _named(fields.get("named")),
     )
+
+
+def _named(named: Any) -> dict[str, list[str]] | None:
+    """A move's named seats as the history shows them (None: it named none)."""
+    return {party: list(names) for party, names in named.items()} if named else None
 
 
 def _corrected_move(aggregate: Any, event: MoveCorrected) -> Move:
@@ -281,6 +308,7 @@ def _correction(aggregate: Any, event: MoveCorrected, known_from: int) -> MoveRe
         confidence="confirmed",
         corrects=event.of,
         retract=event.retract,
+        named=_named(changes.named),
     )
 
 
@@ -315,6 +343,7 @@ def history_row(aggregate: Any, event: LedgerEvent, known_from: int) -> tuple[An
         event.confidence,
         None,
         False,
+        None if not (named := fields.get("named")) else dumps(named),
     )
 
 
@@ -337,4 +366,5 @@ def record_row(record: MoveRecord) -> tuple[Any, ...]:
         record.confidence,
         record.corrects,
         record.retract,
+        None if record.named is None else dumps(record.named),
     )

@@ -311,4 +311,7 @@ def _last_moved_by(shown: SplitRow, move_id: str) -> SplitRow:
         move_id,
         shown.election,
         shown.alliance,
+        shown.named,
+        shown.settled,
+        shown.holders,
     )

@@ -60,7 +60,7 @@ def _all_splits() -> TextClause:
 
 _COLUMNS = (
     "negotiation", "region", "seats", "status", "split", "maker", "title", "positions",
-    "election", "alliance",
+    "election", "alliance", "named", "settled", "holders",
 )  # fmt: skip
 _ALL_SPLITS = _all_splits()
 
@@ -79,7 +79,29 @@ def split_view(row: Row[Any], as_of: ValidTime | None, known_on: ValidTime | Non
         title=row.title,
         election=row.election,
         alliance=row.alliance,
+        named=orjson.loads(row.named),
+        settled=orjson.loads(row.settled),
     )
+
+
+def seat_runs(conn: Connection, negotiation: str, d: int, k: int) -> list[tuple[int, str, str]]:
+    """(valid_from, last move, holders) of each row of a negotiation known on K, up to D.
+
+    The known rows cut the valid axis into disjoint runs: in valid_from order they are the
+    story as known on K; the primary key (negotiation, valid_from, ...) serves the walk.
+    """
+    c = splits.c
+    query = (
+        select(c.valid_from, c.last_move_id, c.holders)
+        .where(
+            c.negotiation == negotiation,
+            c.valid_from <= d,
+            c.recorded_from <= k,
+            c.recorded_to > k,
+        )
+        .order_by(c.valid_from)
+    )
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in conn.execute(query)]
 
 
 def positions_of(row: Row[Any]) -> dict[str, dict[str, int]]:
@@ -156,4 +178,5 @@ def _record(row: Row[Any]) -> MoveRecord:
         confidence=row.confidence,
         corrects=row.corrects,
         retract=bool(row.retract),
+        named=None if row.named is None else orjson.loads(row.named),
     )

@@ -60,6 +60,9 @@ splits = Table(
     Column("last_move_id", Text, nullable=False),
     Column("election", Text),
     Column("alliance", Text),
+    Column("named", Text, nullable=False),
+    Column("settled", Text, nullable=False),
+    Column("holders", Text, nullable=False),
     PrimaryKeyConstraint(
         "negotiation", "valid_from", "recorded_from", name="seatledger_view_splits_pkey"
     ),
@@ -87,6 +90,7 @@ moves = Table(
     Column("confidence", String(16), nullable=False),
     Column("corrects", Text),
     Column("retract", Boolean, nullable=False),
+    Column("named", Text),
     Index("seatledger_view_moves_history", "negotiation", "on_at"),
     Index("seatledger_view_moves_corrects", "corrects"),
 )

@@ -145,7 +145,7 @@ def test_command_line_split_is_unchanged_when_a_v1_ledger_is_opened(upgraded: st
     assert json.loads(result.stdout) == {
         "negotiation": UP, "region": "Uttar Pradesh", "seats": 80, "as_of": "2024-03-31",
         "known_on": "2024-04-20", "status": "agreed", "split": {"SP": 62, "INC": 17},
-        "unallocated": 1, "by": None,
+        "unallocated": 1, "by": None, "named": {}, "settled": {},
     }  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from tests.support.example import EXAMPLE
 Run = Callable[..., Result]
 SPLIT_KEYS = {
     "negotiation", "region", "seats", "as_of", "known_on", "status", "split", "unallocated", "by",
+    "named", "settled",
 }  # fmt: skip
 MOVE_KEYS = {"id", "type", "on", "recorded_at", "recorded_by", "by", "split", "source", "note"}
 

@@ -24,13 +24,16 @@ from ledger.timeline.document import (
     AmendmentSpec,
     AnswerSpec,
     AnyMove,
+    ConstituenciesAddedSpec,
     CorrectionSpec,
     CounterOfferSpec,
     MeetingSpec,
     NegotiationSpec,
     NoteSpec,
+    PartialAgreementSpec,
     PartySpecMove,
     ProposalSpec,
+    ShareSpec,
     TalksEndedSpec,
 )
 
@@ -47,9 +50,12 @@ KINDS = st.sampled_from(
         "proposal", "proposal", "counter_offer", "counter_offer", "acceptance", "rejection",
         "withdrawal", "party_joined", "party_withdrew", "agreement", "agreement", "amendment",
         "talks_ended", "meeting", "note", "party_joined_alliance", "party_left_alliance",
-        "correction", "correction", "open",
+        "correction", "correction", "open", "partial_agreement", "partial_agreement",
+        "constituencies_added",
     ]
 )  # fmt: skip
+NAMES = ("Amethi", "Bhadohi", "Rae Bareli", "Kannauj", "New Delhi", "Chandni Chowk", "Namakkal")
+"""Constituencies the random talks list (some of them), and name in their shares."""
 
 
 class Clock:
@@ -112,7 +118,7 @@ class TimelineBuilder:
         parties = self.draw(st.lists(st.sampled_from(PARTIES), min_size=2, max_size=3, unique=True))
         spec = NegotiationSpec(
             id=slug, region=f"Region {slug}", seats=self.draw(st.integers(5, 20)),
-            parties=parties, opened_on=self._day(0, 15),
+            parties=parties, opened_on=self._day(0, 15), constituencies=self._names(),
         )  # fmt: skip
         try:
             self.app.open(spec, alliance=ALLIANCE)
@@ -134,9 +140,25 @@ class TimelineBuilder:
     def _at_table(self, slug: str) -> list[str]:
         return sorted(self.app.negotiation(slug).state.at_table) or list(PARTIES)
 
-    def _split(self, parties: list[str]) -> dict[str, int]:
+    def _split(self, parties: list[str]) -> dict[str, Any]:
         chosen = self.draw(st.lists(st.sampled_from(parties), max_size=3, unique=True))
-        return {party: self.draw(st.integers(0, 8)) for party in chosen}
+        return {party: self._share() for party in chosen}
+
+    def _share(self) -> Any:
+        """A count, now and then constituencies (listed or not), or a count with some."""
+        form = self.draw(st.integers(0, 5))
+        if form == 0:
+            return self.draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True))
+        if form == 1:
+            named = self.draw(st.lists(st.sampled_from(NAMES), max_size=2, unique=True))
+            return ShareSpec(seats=self.draw(st.integers(0, 8)), named=named)
+        return self.draw(st.integers(0, 8))
+
+    def _names(self) -> list[str] | None:
+        """Some of NAMES (or none) for a negotiation's list."""
+        if self.draw(st.booleans()):
+            return None
+        return self.draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=5, unique=True))
 
     def _spec(self, kind: str) -> AnyMove | None:
         common: dict[str, Any] = {"id": self._id(), "on": self._day()}
@@ -163,6 +185,13 @@ class TimelineBuilder:
             return AmendmentSpec(type=kind, split=self._split(table), **common)
         if kind == "talks_ended":
             return TalksEndedSpec(type=kind, note="went alone", **common)
+        if kind == "partial_agreement":
+            signatories = self.draw(st.lists(st.sampled_from(table), min_size=1, max_size=3))
+            split = self._split(sorted(set(signatories)))
+            return PartialAgreementSpec(type=kind, signatories=signatories, split=split, **common)
+        if kind == "constituencies_added" and slug is not None:
+            names = self.draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3))
+            return ConstituenciesAddedSpec(type=kind, names=names, **common)
         if kind == "meeting":
             parties = self.draw(st.lists(st.sampled_from(table), max_size=3, unique=True))
             return MeetingSpec(type=kind, parties=parties, **common)

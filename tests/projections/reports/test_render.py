@@ -92,6 +92,8 @@ def uttar_pradesh_facts(note: str = "SP offers Congress 11 seats") -> ReportFact
         "split": {"SP": 63, "INC": 17},
         "unallocated": 0,
         "by": None,
+        "named": {},
+        "settled": {},
     }
     part = NegotiationReport(
         view, "Uttar Pradesh seat sharing", history, chart_series(history, split_on)

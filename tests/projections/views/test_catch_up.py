@@ -25,6 +25,8 @@ def test_up_shows_sp_63_inc_17_agreed_when_asked_on_the_day_of_the_deal(
         "split": {"SP": 63, "INC": 17},
         "unallocated": 0,
         "by": None,
+        "named": {},
+        "settled": {},
     }
     assert view == reference.replay_split(example_ledger, "uttar-pradesh", as_of=date(2024, 2, 21))
 

@@ -19,13 +19,13 @@ from ledger.domain.errors import NotFoundError
 from ledger.domain.values import ValidTime
 from ledger.integrity.verifier import verify
 from ledger.persistence.engine import dispose_engines, get_engine, read_transaction
-from projections import reference
+from projections import reference, seats
 from projections.api import LedgerViews
 from projections.views import catchup
 from projections.views.tables import metadata
 from projections.views.verify import DerivedChecker
 from tests.support import pg
-from tests.support.timelines import Clock, TimelineBuilder, pinned
+from tests.support.timelines import NAMES, Clock, TimelineBuilder, pinned
 
 Fresh = Callable[[], Any]
 
@@ -93,6 +93,13 @@ def _assert_views_match_replay(
             mine = _outcome(partial(view, slug, as_of, known_on))
             theirs = _outcome(partial(replayed, url, slug, as_of, known_on))
             assert mine == theirs, f"{view.__name__} of {slug} {where}"
+        mine = _outcome(partial(views.seats, slug, as_of, known_on))
+        theirs = _outcome(partial(seats.replay_seats, url, slug, as_of, known_on))
+        assert mine == theirs, f"seats of {slug} {where}"
+        for name in (*NAMES, "Nowhere"):  # every seat's holder and history
+            mine = _outcome(partial(views.seat, slug, name, as_of, known_on))
+            theirs = _outcome(partial(seats.replay_seat, url, slug, name, as_of, known_on))
+            assert mine == theirs, f"seat {name} of {slug} {where}"
 
 
 @settings(
