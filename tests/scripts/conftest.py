@@ -37,7 +37,8 @@ class Team:
 
 @pytest.fixture(scope="module")
 def team(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
-    """The example imported by the writer into a ledger whose roles `init --roles` made."""
+    """The example imported by the writer into a ledger whose roles `init --roles` made,
+    and Goa recorded seat by seat."""
     schema, owner = pg.create_test_schema(pg_server_url)
     suffix = secrets.token_hex(4)
     names = {role: f"sl_{role}_{suffix}" for role in ("writer", "projector", "reader")}
@@ -52,6 +53,13 @@ def team(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         urls = {role: _as(owner, name) for role, name in names.items()}
         found = Team(owner, urls["writer"], urls["projector"], urls["reader"], names, home)
         found.run("writer", "import", str(EXAMPLE))
+        # One seat-level negotiation, so that `seats` and `seat` have constituencies to read.
+        found.run(
+            "writer", "open", "goa", "--title", "Goa", "--region", "Goa", "--seats", "2",
+            "--parties", "INC,AAP", "--on", "2024-02-01", "--constituencies", "North Goa;South Goa",
+        )  # fmt: skip
+        split = "INC=North Goa;South Goa"
+        found.run("writer", "agree", "goa", "--split", split, "--on", "2024-02-24")
         yield found
     finally:
         _drop_roles(pg_server_url, *names.values())

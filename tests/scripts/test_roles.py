@@ -56,6 +56,8 @@ READS = {
     "splits": (["splits", "--as-of", "2024-03-31", "-f", "json"], True),
     "rollup": (["rollup", "-f", "json"], True),
     "history": (["history", "delhi", "-f", "json"], True),
+    "seats": (["seats", "goa", "--as-of", "2024-03-01", "-f", "json"], True),
+    "seat": (["seat", "goa", "south goa", "-f", "json"], True),
     "history-all": (["history", "--known-on", "2030-01-01", "-f", "json"], True),
     "diff": (["diff", "--from", "2024-02-01", "--to", "2024-03-31", "-f", "json"], True),
     "report": (["report", "--all", "-o", "-", "-f", "json"], True),
