@@ -334,6 +334,9 @@ class TimelineFile(Spec):
     """A whole timeline file."""
 
     format: Literal["seatledger/timeline@1", "seatledger/timeline@2"]
+    # `date`: moves are taken by `on` (the contract); `recorded`: each talk's and alliance's
+    # moves and corrections are taken in the file's order, as the ledger first recorded them.
+    order: Literal["date", "recorded"] = "date"
     alliance: AllianceSpec | None = None
     alliances: list[AllianceSpec] = []  # several (an export of a ledger that has several)
     parties: list[PartySpec] = []

@@ -24,7 +24,6 @@ from ledger.domain.errors import (
     MoveRefusedError,
     NotFoundError,
     SeatledgerError,
-    reason,
 )
 from ledger.domain.negotiation import Negotiation, mirror_id, mirror_move, negotiation_id
 from ledger.domain.snapshot import StorySnapshot
@@ -32,21 +31,22 @@ from ledger.domain.story_aggregate import Storied
 from ledger.domain.values import valid_instant
 from ledger.persistence.recorders import DuplicateMoveIdError
 from ledger.persistence.snapshots import write_snapshots
-from ledger.spec_events import (
-    ALLIANCE_ONLY,
-    EVENT_FOR_TYPE,
-    changes_of,
-    event_fields,
-    parties_named,
-    same_move,
-    spec_move,
-)
+from ledger.spec_events import ALLIANCE_ONLY, same_move, spec_move
 from ledger.timeline.document import (
     AnyMove,
     CorrectionSpec,
     NegotiationSpec,
     TimelineFile,
     move_id_for,
+)
+from ledger.timeline.items import (
+    ORDER_RECORDED,
+    Item,
+    correct,
+    fold_in_file_order,
+    label,
+    record,
+    refused,
 )
 
 Progress = Callable[[int, int], None]
@@ -76,6 +76,7 @@ class _Batch:
     def __init__(self, app: NegotiationLedger, dry_run: bool = False) -> None:
         self.app = app
         self.dry_run = dry_run  # count the new events; encode nothing
+        self.in_file_order = False  # the file says `order: recorded` (see timeline.items)
         self.roster: PartyRoster = app.roster()
         self.alliances: dict[str, Alliance] = {}
         self.openings: dict[str, NegotiationSpec] = {}  # talks the file opens
@@ -244,24 +245,13 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass(slots=True)
-class _Item:
-    """One thing to do to one aggregate: record, mirror, check or correct a file's move."""
-
-    index: int
-    given: AnyMove
-    move_id: str
-    what: str  # "check", "move", "mirror", "correction", "mirror-correction"
-    of: str = ""  # for corrections: the id of the corrected move in this aggregate
-
-
 @dataclass
 class _Group:
     """Everything the file does to one aggregate, in the order it is done."""
 
     key: UUID
     slug: str | None = None  # a negotiation named by slug
-    items: list[_Item] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
 
 
 def _build(
@@ -273,6 +263,7 @@ def _build(
 ) -> ImportReport:
     report = ImportReport()
     by = app.recorded_by
+    batch.in_file_order = timeline.order == ORDER_RECORDED
     batch.roster.register({p.code: p.name for p in timeline.parties}, by)
     batch.roster.choose_colours({p.code: p.colour for p in timeline.parties if p.colour}, by)
     _form_alliances(app, batch, timeline)
@@ -299,7 +290,7 @@ def _build(
     todo: list[tuple[int, AnyMove, str]] = []
     for index, (given, move_id) in enumerate(zip(timeline.moves, ids, strict=True)):
         if move_id in known:
-            group(known[move_id][0]).items.append(_Item(index, given, move_id, "check"))
+            group(known[move_id][0]).items.append(Item(index, given, move_id, "check"))
             report.unchanged += 1
         else:
             todo.append((index, given, move_id))
@@ -319,34 +310,35 @@ def _build(
             if target is None and given.of in found:
                 target = (found[given.of][0], None)
             if target is None:
-                label = _label(name, given, index)
-                raise MoveRefusedError(f"{label}: it corrects {given.of!r}, which is not recorded")
+                raise MoveRefusedError(
+                    f"{label(name, given, index)}: it corrects {given.of!r}, which is not recorded"
+                )
             holders[move_id] = target
-            group(*target).items.append(_Item(index, given, move_id, "correction", given.of))
+            group(*target).items.append(Item(index, given, move_id, "correction", given.of))
         elif given.negotiation is None or given.type in ALLIANCE_ONLY:
             owner = timeline.alliance_of_move(given)
             if given.negotiation is not None:
                 try:
                     owner = batch.alliance_of(given.negotiation)
                 except SeatledgerError as error:
-                    raise MoveRefusedError(f"{_label(name, given, index)}: {error}") from error
+                    raise MoveRefusedError(f"{label(name, given, index)}: {error}") from error
             if owner is None:
                 hint = " it names (give the move an 'alliance')" if timeline.alliances else ""
                 raise MoveRefusedError(
-                    f"{_label(name, given, index)}: an alliance-level move, but the file has "
+                    f"{label(name, given, index)}: an alliance-level move, but the file has "
                     f"no alliance{hint}"
                 )
             try:
                 batch.alliance(owner)
             except SeatledgerError as error:
-                raise MoveRefusedError(f"{_label(name, given, index)}: {error}") from error
+                raise MoveRefusedError(f"{label(name, given, index)}: {error}") from error
             holders[move_id] = (alliance_id(owner), None)
             alliance_items.append((index, given, move_id))
-            group(alliance_id(owner)).items.append(_Item(index, given, move_id, "move"))
+            group(alliance_id(owner)).items.append(Item(index, given, move_id, "move"))
         else:
             key = negotiation_id(given.negotiation)
             holders[move_id] = (key, given.negotiation)
-            group(key, given.negotiation).items.append(_Item(index, given, move_id, "move"))
+            group(key, given.negotiation).items.append(Item(index, given, move_id, "move"))
     done = 0
 
     def step() -> None:
@@ -363,7 +355,7 @@ def _build(
         if isinstance(given, CorrectionSpec) or given.type not in ALLIANCE_ONLY:
             continue
         for talks in _holder_alliance(batch, holders[move_id][0]).talks:
-            group(negotiation_id(talks), talks).items.append(_Item(index, given, move_id, "mirror"))
+            group(negotiation_id(talks), talks).items.append(Item(index, given, move_id, "mirror"))
     for index, given, move_id in todo:
         if not isinstance(given, CorrectionSpec):
             continue
@@ -374,7 +366,7 @@ def _build(
         if holder.recorded[given.of].kind in k.ALLIANCE_MEMBERSHIP:
             for talks in holder.talks:
                 group(negotiation_id(talks), talks).items.append(
-                    _Item(index, given, move_id, "mirror-correction", mirror_id(given.of, talks))
+                    Item(index, given, move_id, "mirror-correction", mirror_id(given.of, talks))
                 )
     for key in list(groups):
         _fold(app, batch, groups.pop(key), name, step)
@@ -412,12 +404,30 @@ def _fold(
 
     if group.slug in batch.openings:
         load()  # opened even if the file gives it no move
-    items = group.items
-    checks = [i for i in items if i.what == "check"]
+    known = batch.roster.parties
+    for item in group.items:
+        if item.what == "check":
+            _check_unchanged(load(), item.given, item.move_id, label(name, item.given, item.index))
+    todo = [i for i in group.items if i.what != "check"]
+    if batch.in_file_order:
+        fold_in_file_order(load, todo, known, by, name, step)
+    else:
+        _fold_by_date(batch, load, todo, name, step)
+    if holder is not None and not isinstance(holder, Alliance):
+        batch.done(holder)
+
+
+def _fold_by_date(
+    batch: _Batch,
+    load: Callable[[], Storied[Any]],
+    items: list[Item],
+    name: str,
+    step: Callable[[], None],
+) -> None:
+    """Record one aggregate's moves by date, then its corrections (the contract's order)."""
+    by, known = batch.app.recorded_by, batch.roster.parties
     moves = sorted((i for i in items if i.what in ("move", "mirror")), key=_item_order)
     pending = sorted((i for i in items if "correction" in i.what), key=lambda i: i.index)
-    for item in checks:
-        _check_unchanged(load(), item.given, item.move_id, _label(name, item.given, item.index))
     applied: set[str] = set()
     early: set[int] = set()  # moves recorded ahead of their date, for a correction's sake
     for item in moves:
@@ -425,40 +435,30 @@ def _fold(
             if item.what == "move":
                 step()
             continue
+        holder = load()
         try:
-            _record(batch, load(), item, by)
+            record(known, holder, item, by)
         except SeatledgerError as error:
             # A move may hold only once a correction in the same file is applied (e.g. a
             # walk-out that was retracted, or one corrected to an earlier date): apply the
             # file's corrections early, recording the moves they correct first, then retry.
-            if holder is None or not _unblock(batch, holder, moves, pending, applied, early, by):
-                label = _label(name, item.given, item.index)
-                raise MoveRefusedError(
-                    f"{label}: {reason(error, item.given.id, item.move_id)}"
-                ) from error
+            if not _unblock(batch, holder, moves, pending, applied, early, by):
+                raise refused(name, item, error) from error
             try:
                 if item.index not in early:
-                    _record(batch, holder, item, by)
+                    record(known, holder, item, by)
             except SeatledgerError as again:
-                label = _label(name, item.given, item.index)
-                raise MoveRefusedError(
-                    f"{label}: {reason(again, item.given.id, item.move_id)}"
-                ) from again
+                raise refused(name, item, again) from again
         if item.what == "move":
             step()
     for item in pending:
         if item.move_id not in applied:
             try:
-                _correct(batch, load(), item, by)
+                correct(known, load(), item, by)
             except SeatledgerError as error:
-                label = _label(name, item.given, item.index)
-                raise MoveRefusedError(
-                    f"{label}: {reason(error, item.given.id, item.move_id)}"
-                ) from error
+                raise refused(name, item, error) from error
         if item.what == "correction":
             step()
-    if holder is not None and not isinstance(holder, Alliance):
-        batch.done(holder)
 
 
 def _load(app: NegotiationLedger, batch: _Batch, group: _Group) -> Storied[Any]:
@@ -486,7 +486,7 @@ def _load(app: NegotiationLedger, batch: _Batch, group: _Group) -> Storied[Any]:
 
 
 def _apply_early(
-    batch: _Batch, holder: Storied[Any], pending: list[_Item], applied: set[str], by: str
+    batch: _Batch, holder: Storied[Any], pending: list[Item], applied: set[str], by: str
 ) -> bool:
     """Apply the file's corrections whose moves are already recorded; True if any was."""
     progressed = False
@@ -494,7 +494,7 @@ def _apply_early(
         if item.move_id in applied or not holder.knows(item.of):
             continue
         try:
-            _correct(batch, holder, item, by)
+            correct(batch.roster.parties, holder, item, by)
         except SeatledgerError:
             continue  # it may hold later; it is tried again in its own turn
         applied.add(item.move_id)
@@ -505,8 +505,8 @@ def _apply_early(
 def _unblock(
     batch: _Batch,
     holder: Storied[Any],
-    moves: list[_Item],
-    pending: list[_Item],
+    moves: list[Item],
+    pending: list[Item],
     applied: set[str],
     early: set[int],
     by: str,
@@ -521,8 +521,8 @@ def _unblock(
 def _record_corrected(
     batch: _Batch,
     holder: Storied[Any],
-    moves: list[_Item],
-    pending: list[_Item],
+    moves: list[Item],
+    pending: list[Item],
     early: set[int],
     by: str,
 ) -> bool:
@@ -537,7 +537,7 @@ def _record_corrected(
         if item.index in early or _recorded_id(item, holder) not in waiting:
             continue
         try:
-            _record(batch, holder, item, by)
+            record(batch.roster.parties, holder, item, by)
         except SeatledgerError:
             continue  # it may hold later; it is tried again in its own turn
         early.add(item.index)
@@ -545,7 +545,7 @@ def _record_corrected(
     return progressed
 
 
-def _recorded_id(item: _Item, holder: Storied[Any]) -> str:
+def _recorded_id(item: Item, holder: Storied[Any]) -> str:
     """The id the move is recorded under in this aggregate (a mirror has its own)."""
     return mirror_id(item.move_id, holder.slug) if item.what == "mirror" else item.move_id
 
@@ -597,13 +597,9 @@ def _order(item: tuple[int, AnyMove, str]) -> tuple[int, Any, int]:
     return (0, valid_instant(move.on), index)
 
 
-def _item_order(item: _Item) -> tuple[Any, int]:
+def _item_order(item: Item) -> tuple[Any, int]:
     assert not isinstance(item.given, CorrectionSpec)
     return (valid_instant(item.given.on), item.index)
-
-
-def _label(name: str, move: AnyMove, index: int) -> str:
-    return f"{name}: move {move.id!r} (#{index + 1})" if move.id else f"{name}: move #{index + 1}"
 
 
 def _check_unchanged(holder: Storied[Any], move: AnyMove, move_id: str, label: str) -> None:
@@ -614,36 +610,3 @@ def _check_unchanged(holder: Storied[Any], move: AnyMove, move_id: str, label: s
     elif recorded is not None and same_move(spec_move(move, move_id), recorded):
         return
     raise DuplicateMoveError(f"{label}: id {move_id} is already recorded with other content")
-
-
-def _record(batch: _Batch, holder: Storied[Any], item: _Item, by: str) -> None:
-    move = item.given
-    assert not isinstance(move, CorrectionSpec)
-    if item.what == "mirror":
-        assert isinstance(holder, Negotiation)
-        mirror_move(holder, item.move_id, move.type, getattr(move, "party", ""), move.on, by)
-        return
-    for code in _codes(move):
-        if code not in batch.roster.parties:
-            raise InputError(f"unknown party {code!r}")
-    holder.record(EVENT_FOR_TYPE[move.type], **event_fields(move, item.move_id, by))
-
-
-def _correct(batch: _Batch, holder: Storied[Any], item: _Item, by: str) -> None:
-    move = item.given
-    assert isinstance(move, CorrectionSpec)
-    if item.what == "correction":
-        for code in _codes(move):
-            if code not in batch.roster.parties:
-                raise InputError(f"unknown party {code!r}")
-    changes = changes_of(move)
-    common = {"retract": move.retract, "changes": changes, "reason": move.reason, "recorded_by": by}
-    if item.what == "mirror-correction":
-        mirrored = mirror_id(item.move_id, holder.slug)
-        holder.correct(move_id=mirrored, of=item.of, mirror=True, **common)
-    else:
-        holder.correct(move_id=item.move_id, of=item.of, **common)
-
-
-def _codes(move: AnyMove) -> list[str]:
-    return list(parties_named(move))
