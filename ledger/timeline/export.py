@@ -1,13 +1,15 @@
 """Export: rebuild a timeline document (`@1`, or `@2` when @2 fields are used) from the log.
 
 Negotiations come from their opening events, moves with their ids and fields as first
-recorded, in recording order (so that moves on the same date keep their order on import),
-then corrections as `correction` moves; the alliance block comes from its forming event and
-the parties from the roster. Copies of alliance moves mirrored into each negotiation are left
-out: importing the alliance's move makes them again. The document imports into an empty
-ledger with the same splits, history and roll-up on every date (as known now). A ledger
-whose talks sit in several alliances, or some in none, is written with `alliances:`, each
-talk and alliance-level move naming its own.
+recorded and corrections as `correction` moves, all in recording order; the alliance block
+comes from its forming event and the parties from the roster. A file that holds a correction
+says `order: recorded`, so that import takes its moves in that order, as the ledger first
+took them (by date, a corrected move's first form could meet a fact recorded after it but
+dated before it). Copies of alliance moves mirrored into each negotiation are left out:
+importing the alliance's move makes them again. The document imports into an empty ledger
+with the same splits, history and roll-up on every date (as known now). A ledger whose talks
+sit in several alliances, or some in none, is written with `alliances:`, each talk and
+alliance-level move naming its own.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import orjson
 import yaml
 
 from ledger.application import NegotiationLedger
+from ledger.domain import moves as k
 from ledger.domain.alliance import AllianceFormed, PartiesRegistered, TalksRegistered
 from ledger.domain.errors import NotFoundError
 from ledger.domain.events import (
@@ -34,6 +37,8 @@ from ledger.domain.events import (
 )
 from ledger.inert import UNSAFE_IN_DOCUMENTS, json_inert
 from ledger.timeline.document import FORMAT, FORMAT_2, written_split
+from ledger.timeline.export_order import RecordingOrder
+from ledger.timeline.items import ORDER_RECORDED
 
 ExportFormat = Literal["yaml", "json"]
 PAGE = 1000
@@ -53,8 +58,11 @@ class _Log:
     negotiations: dict[str, dict[str, Any]] = field(default_factory=dict)
     alliance_of: dict[str, str | None] = field(default_factory=dict)
     owners: dict[UUID, tuple[str, str]] = field(default_factory=dict)  # id -> (kind, slug)
-    moves: list[tuple[tuple[str, str], dict[str, Any]]] = field(default_factory=list)
-    corrections: list[tuple[tuple[str, str], dict[str, Any]]] = field(default_factory=list)
+    moves: list[tuple[tuple[str, str], dict[str, Any]]] = field(default_factory=list)  # and
+    # corrections, in the log's order (an item's place in it is its node in `order`)
+    order: RecordingOrder = field(default_factory=RecordingOrder)
+    alliance_items: dict[str, tuple[int, str | None]] = field(default_factory=dict)  # id ->
+    # (node, the kind of move it is or corrects)
 
 
 def export_timeline(
@@ -99,10 +107,18 @@ def export_timeline(
         else log.negotiations[slug]
         for slug in chosen
     ]
+    kept = [node for node, (owner, _) in enumerate(log.moves) if owner in keep]
+    corrections = [node for node in kept if log.moves[node][1]["type"] == "correction"]
+    merged = log.order.order(kept) if corrections else None
+    if merged is not None:
+        # A corrected move is checked on import as it was first recorded: in recording order.
+        document = {"format": document.pop("format"), "order": ORDER_RECORDED, **document}
+    else:  # none, or no order agrees with every aggregate's: by date, corrections last
+        moves = set(kept).difference(corrections)
+        merged = [node for node in kept if node in moves] + corrections
     document["moves"] = [
         _with_alliance(move, owner[1]) if several and owner[0] == "alliance" else move
-        for owner, move in [*log.moves, *log.corrections]
-        if owner in keep
+        for owner, move in (log.moves[node] for node in merged)
     ]
     if _uses_format_2(document):
         document["format"] = FORMAT_2
@@ -168,6 +184,7 @@ def _read_log(app: NegotiationLedger) -> _Log:
             )  # fmt: skip
         elif isinstance(event, NegotiationOpened):
             log.owners[event.originator_id] = ("negotiation", event.negotiation)
+            log.order.opened(event.negotiation, event.alliance, len(log.moves))
             log.alliance_of[event.negotiation] = event.alliance
             log.negotiations[event.negotiation] = _drop_empty(
                 {"id": event.negotiation, "title": event.title, "region": event.region,
@@ -175,16 +192,41 @@ def _read_log(app: NegotiationLedger) -> _Log:
                  "opened_on": event.occurred_on, "source": event.source, "note": event.note,
                  "election": event.election, "constituencies": list(event.constituencies)}
             )  # fmt: skip
-        elif isinstance(event, AllianceMembershipMirrored | PartiesRegistered | TalksRegistered):
-            continue  # made again on import (mirrors, talks) or read from the roster (parties)
+        elif isinstance(event, AllianceMembershipMirrored):
+            _copied(log, owner, event.mirror_of)  # the talks' copy of an alliance move
+        elif isinstance(event, PartiesRegistered | TalksRegistered):
+            continue  # made again on import (talks) or read from the roster (parties)
         elif owner is None:
             continue  # an aggregate this export does not know (none today)
         elif isinstance(event, MoveCorrected):
-            if not event.mirror:
-                log.corrections.append((owner, _correction(event, owner)))
+            if event.mirror:  # the talks' copy of the alliance's correction
+                _copied(log, owner, event.move_id.removesuffix(f"@{owner[1]}"))
+            else:
+                _add(log, owner, event.move_id, _correction(event, owner), None)
         elif isinstance(event, MoveEvent):
-            log.moves.append((owner, _move(event, owner)))
+            _add(log, owner, event.move_id, _move(event, owner), event.kind)
     return log
+
+
+def _add(
+    log: _Log, owner: tuple[str, str], move_id: str, move: dict[str, Any], kind: str | None
+) -> None:
+    """Keep a move (or, kind None, a correction) and its place in its aggregate's sequence."""
+    node = len(log.moves)
+    log.moves.append((owner, move))
+    if owner[0] == "negotiation":
+        log.order.talks_item(owner[1], node)
+        return
+    if kind is None:  # a correction: copied into the talks if the move it corrects is
+        kind = log.alliance_items.get(move["of"], (node, None))[1]
+    log.alliance_items[move_id] = (node, kind)
+    log.order.alliance_item(owner[1], node, kind in k.ALLIANCE_MEMBERSHIP)
+
+
+def _copied(log: _Log, owner: tuple[str, str] | None, alliance_item: str) -> None:
+    """Talks took their copy of an alliance's move or correction here, among their own."""
+    if owner is not None and alliance_item in log.alliance_items:
+        log.order.copy(owner[1], log.alliance_items[alliance_item][0])
 
 
 def _events(app: NegotiationLedger) -> Iterator[LedgerEvent]:

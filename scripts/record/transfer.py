@@ -122,7 +122,8 @@ def export(
 ) -> None:
     """Write the ledger as a timeline file that imports back to the same views.
 
-    Moves keep their ids and recording order; corrections follow as correction moves.
+    Moves and corrections keep their ids and the order they were recorded in; a file with
+    corrections says `order: recorded`, so that import takes them in that order again.
 
     Example: seatledger export -o backup.yaml && seatledger --db copy.db import backup.yaml
     """
