@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -58,7 +59,8 @@ READS = (
     ["report", "--all", "-f", "json", "-o", "-"],
     ["export"], ["export", "-f", "json"],
     ["verify"], ["verify", "-f", "json"], ["verify", "-f", "csv"],
-    ["projections", "status"], ["digest"],
+    ["projections", "status"], ["projections", "status", "-f", "json"],
+    ["projections", "status", "-f", "csv"], ["digest"],
     ["diff", "--from", "2024-01-01"], ["diff", "--from", "2024-01-01", "-f", "json"],
     ["diff", "--from", "2024-01-01", "-n", "hx", "-f", "csv"],
 )  # fmt: skip
@@ -104,6 +106,29 @@ def record_hostile_ledger(url: str, hostile: str, index: int) -> None:
         assert run(url, *args, user=hostile).exit_code == 0, args
 
 
+def hostile_moves(hostile: str) -> list[list[str]]:
+    """Every other recording command, on talks "hy" and on "hx" and "hb", with hostile text."""
+    text = ["--source", hostile, "--note", hostile, "--as", hostile]
+    return [
+        ["parties", "add", "H2", "--name", hostile],
+        ["open", "hy", "--title", hostile, "--seats", "10", "--parties", "INC,H1",
+         "--on", "2024-01-02", "--alliance", "hb", "--note", hostile],
+        ["propose", "hy", "--by", "INC", "--split", "INC=6", "--on", "2024-01-03", *text],
+        ["counter", "hy", "--by", "H1", "--split", "H1=5", "--on", "2024-01-04", *text],
+        ["reject", "hy", "--by", "INC", "--on", "2024-01-05", *text],
+        ["propose", "hy", "--by", "INC", "--split", "INC=7", "--on", "2024-01-06", *text],
+        ["withdraw", "hy", "--by", "INC", "--on", "2024-01-07", *text],
+        ["propose", "hy", "--by", "H1", "--split", "H1=4", "--on", "2024-01-08", *text],
+        ["accept", "hy", "--by", "INC", "--on", "2024-01-09", *text],
+        ["join", "hy", "--party", "H2", "--on", "2024-01-10", *text],
+        ["walkout", "hy", "--party", "H2", "--on", "2024-01-11", *text],
+        ["end", "hy", "--on", "2024-01-12", *text],
+        ["amend", "hx", "--split", "INC=4,H1=6", "--on", "2024-01-07", *text],
+        ["alliance", "join", "hb", "--party", "H2", "--on", "2024-01-13", *text],
+        ["alliance", "leave", "hb", "--party", "H2", "--on", "2024-01-14", *text],
+    ]  # fmt: skip
+
+
 @pytest.fixture(params=range(len(HOSTILE)), ids=[f"h{i}" for i in range(len(HOSTILE))])
 def hostile(request: pytest.FixtureRequest) -> str:
     """One hostile string."""
@@ -132,6 +157,29 @@ def test_every_surface_stays_clean_when_hostile_text_is_stored_on_both_databases
     record_hostile_ledger(db_url, HIDDEN, 1)
     for args in READS:
         assert run(db_url, *args).exit_code == 0, args
+
+
+def test_every_recording_and_upkeep_command_prints_hostile_text_escaped_when_given_it(
+    sqlite_url: str, hostile: str, tmp_path: Path
+) -> None:
+    record_hostile_ledger(sqlite_url, hostile, 1)
+    for args in hostile_moves(hostile):
+        dry = args[:2] != ["parties", "add"] and args[0] != "open"
+        if dry:  # what it would leave, then the move itself
+            assert run(sqlite_url, *args, "--dry-run").exit_code == 0, args
+        assert run(sqlite_url, *args).exit_code == 0, args
+    exported = tmp_path / "hostile.yaml"
+    copied, imported = (f"sqlite:///{tmp_path / name}" for name in ("copied.db", "imported.db"))
+    for args in (
+        ["export", "-o", str(exported)], ["projections", "catch-up"],
+        ["projections", "rebuild"], ["init"],
+    ):  # fmt: skip
+        assert run(sqlite_url, *args).exit_code == 0, args
+    assert run(sqlite_url, "copy", "--from", sqlite_url, "--to", copied).exit_code == 0
+    assert run(imported, "import", str(exported), "--dry-run", user=hostile).exit_code == 0
+    assert run(imported, "import", str(exported), user=hostile).exit_code == 0
+    for url in (copied, imported):
+        assert run(url, "history", "hy").exit_code == 0
 
 
 def test_every_served_page_shows_hostile_text_escaped_when_every_field_holds_it(
