@@ -28,7 +28,9 @@ READS = (
     ["split", "seed-up"], ["splits"], ["rollup", "-f", "json"], ["history"],
     ["history", "seed-up", "-f", "csv"], ["replay"], ["replay", "--view", "history"],
     ["report", "--all", "-f", "json", "-o", "-"], ["export"], ["parties", "list"],
-    ["projections", "status"], ["digest"],
+    ["projections", "status"], ["digest"], ["diff", "--from", "2024-01-01"],
+    ["report", "seed-up", "-f", "html", "-o", "-"],
+    ["note", "seed-up", "--on", "2024-03-01", "--note", "a write loads the talks too"],
 )  # fmt: skip
 TOPICS = st.one_of(
     st.binary(max_size=60).map(lambda b: b.decode("utf-8", "replace")),
@@ -49,10 +51,10 @@ STATES = st.one_of(
         lambda d: repr(d).replace("'", '"').encode()
     ),
 )
-ROWS = settings(  # each example runs every read command: 15 examples a database in CI
+ROWS = settings(  # each example runs every command above: 15 examples a database in CI
     max_examples=scaled(75, minimum=10),
     deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking 13 commands takes ages
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking 15 commands takes ages
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
