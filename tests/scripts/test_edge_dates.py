@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 from typer.testing import CliRunner, Result
 
 from scripts.cli import app as cli
+from web.app import create_app
 
 EDGE_LEDGER = (
     ["parties", "add", "INC"], ["parties", "add", "SP"],
@@ -54,13 +56,38 @@ def test_every_read_answers_when_dates_are_at_the_edges_of_the_range(url: str) -
             ["report", "--all", "--as-of", when, "-f", "markdown", "-o", "-"],
             ["report", "--all", "--known-on", when, "-f", "json", "-o", "-"],
             ["report", "--all", "--as-of", when, "-f", "html", "-o", "-"],
+            ["report", "far", "--as-of", when, "-f", "html", "-o", "-"],
+            ["report", "early", "--known-on", when, "-f", "html", "-o", "-"],
+            ["report", "far", "--as-of", when, "-f", "markdown", "-o", "-"],
+            ["report", "early", "--as-of", when, "-f", "json", "-o", "-"],
+            ["report", "--all", "--diff-from", "0001-01-01", "--as-of", when, "-o", "-"],
+            ["report", "far", "--diff-from", when, "-f", "markdown", "-o", "-"],
+            ["diff", "--from", "0001-01-01", "--to", when], ["diff", "--from", when, "-f", "json"],
+            ["diff", "--from", "0001-01-01", "--known-on", when, "-n", "far", "-f", "csv"],
         ):  # fmt: skip
             result = run(url, *args)
-            # `split` of talks not yet opened, or not yet recorded, on that date
+            # `split` of talks not yet opened, or not yet recorded, on that date; a diff
+            # whose --from is after its --to
             refused = result.exit_code == 2 and (
-                "had not opened" in result.stderr or "as known on" in result.stderr
+                "had not opened" in result.stderr
+                or "as known on" in result.stderr
+                or "is after" in result.stderr
             )
             assert result.exit_code == 0 or refused, (args, result.output[-1500:])
+
+
+def test_every_served_page_answers_when_dates_are_at_the_edges_of_the_range(url: str) -> None:
+    with TestClient(create_app(url)) as client:
+        for when in EDGES:
+            for path in (
+                "/", "/n/far", "/n/early", f"/?as_of={when}", f"/index.json?known_on={when}",
+                f"/n/far?as_of={when}", f"/n/early.json?as_of={when}",
+                f"/diff?from=0001-01-01&to={when}", f"/diff.json?from={when}",
+            ):  # fmt: skip
+                page = client.get(path.replace("+", "%2B"))
+                # 404: talks not opened (or not known) then; 400: a diff from after its end
+                assert page.status_code in (200, 400, 404), (path, page.text[-1500:])
+                assert page.status_code == 200 or "error" in page.text, path
 
 
 def test_edge_answers_are_exact_when_moves_sit_on_the_first_and_last_days(url: str) -> None:
