@@ -175,6 +175,35 @@ def test_reordered_pair_is_named_when_notification_ids_are_exchanged(example_led
     )
 
 
+def test_event_is_named_when_its_type_alone_is_changed_in_place(example_ledger: str) -> None:
+    with as_owner(example_ledger) as conn:
+        versions = {stored(conn, v).topic: v for v in range(2, 11)}
+        offer = stored(conn, 3)
+        other = next(topic for topic in versions if topic != offer.topic)
+        conn.execute(update(EVENTS).where(at(3)).values(topic=other))
+
+    problems = verify(example_ledger).problems
+
+    assert {(p.kind, p.version) for p in problems if p.slug == "uttar-pradesh"} == {
+        (HASH_MISMATCH, 3)
+    }
+
+
+def test_event_is_named_when_it_is_moved_to_other_talks(example_ledger: str) -> None:
+    delhi = negotiation_id("delhi")
+    with as_owner(example_ledger) as conn:
+        count = select(func.count()).where(EVENTS.c.originator_id == delhi)
+        version = int(conn.execute(count).scalar_one()) + 1
+        conn.execute(update(EVENTS).where(at(4)).values(originator_id=delhi,
+                                                       originator_version=version))  # fmt: skip
+
+    problems = verify(example_ledger).problems
+
+    kinds = {(p.kind, p.slug, p.version) for p in problems}
+    assert (HASH_MISMATCH, "delhi", version) in kinds  # where it landed
+    assert (MISSING_VERSIONS, "uttar-pradesh", 5) in kinds  # where it was taken from
+
+
 def test_forged_event_is_named_when_its_hash_is_made_up(example_ledger: str) -> None:
     state = b'{"by":"INC","move_id":"up-forged-30","note":"INC gets 30 seats"}'
     with as_owner(example_ledger) as conn:
