@@ -283,6 +283,39 @@ def test_move_index_row_is_named_when_it_points_at_no_event(example_ledger: str)
     assert (problem.kind, problem.move_id, problem.version) == (MOVE_INDEX, "up-ghost", 99)
 
 
+def test_event_slipped_into_the_past_a_digest_covered_is_named_as_inserted(
+    example_ledger: str,
+) -> None:
+    with as_owner(example_ledger) as conn:
+        # A gap in the log's ids, as PostgreSQL leaves after a rolled-back append.
+        last = conn.execute(select(EVENTS).order_by(EVENTS.c.notification_id.desc())).first()
+        assert last is not None and last.originator_id != UP
+        gap = last.notification_id
+        conn.execute(
+            update(EVENTS).where(EVENTS.c.notification_id == gap).values(notification_id=gap + 50)
+        )
+    digest = compute_digest(example_ledger)
+    assert verify(example_ledger, digest=digest).ok
+    with get_engine(example_ledger).begin() as conn:  # the triggers are gone already
+        head = stored(conn, 10)  # a correction: forge another, with its move-index row
+        state = head.state.replace(b'"up-sp-offer-split-corrected"', b'"up-forged-late"')
+        assert state != head.state
+        conn.execute(insert(EVENTS).values(
+            notification_id=gap, originator_id=UP, originator_version=11, topic=head.topic,
+            state=state, hash=chain_hash(head.hash, head.topic, UP, 11, state),
+        ))  # fmt: skip
+        conn.execute(
+            insert(MOVES).values(move_id="up-forged-late", originator_id=UP, originator_version=11)
+        )
+
+    assert verify(example_ledger).ok  # a well-chained event: only the digest can tell
+    problems = verify(example_ledger, digest=digest).problems
+
+    [problem] = problems
+    assert (problem.kind, problem.slug, problem.version) == (DIGEST, "uttar-pradesh", 11)
+    assert "inserted" in problem.describe()
+
+
 def test_ok_with_the_digest_when_moves_are_recorded_after_it(example_ledger: str) -> None:
     digest = compute_digest(example_ledger)
     note = NoteSpec(type="note", negotiation="uttar-pradesh", on=date(2024, 3, 20), note="later")
