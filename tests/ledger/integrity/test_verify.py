@@ -140,6 +140,24 @@ def test_deleted_tail_is_named_by_the_digest_when_the_last_moves_are_removed(
     assert "ends at v8: versions 9-10 deleted" in tail.describe()
 
 
+def test_deleted_aggregate_is_named_by_the_digest_when_all_its_events_are_removed(
+    example_ledger: str,
+) -> None:
+    digest = compute_digest(example_ledger)
+    gujarat = negotiation_id("gujarat")
+    with as_owner(example_ledger) as conn:
+        conn.execute(delete(EVENTS).where(EVENTS.c.originator_id == gujarat))
+        conn.execute(delete(MOVES).where(MOVES.c.originator_id == gujarat))
+
+    assert verify(example_ledger).ok  # every chain left is whole
+    problems = verify(example_ledger, digest=digest).problems
+
+    [gone, root] = problems
+    assert (gone.kind, gone.aggregate_id, root.kind) == (DIGEST, str(gujarat), DIGEST)
+    assert "holds none of its events (deleted)" in gone.describe()
+    assert "1 of its 9 heads no longer exist" in root.describe()
+
+
 def test_both_events_are_named_when_two_are_swapped(example_ledger: str) -> None:
     with as_owner(example_ledger) as conn:
         offer, counter = stored(conn, 3), stored(conn, 5)
