@@ -96,6 +96,18 @@ def test_input_error_when_heads_are_not_sorted_by_aggregate() -> None:
         Digest.from_json(json.dumps(document))
 
 
+def test_input_error_when_a_head_is_given_twice_to_fake_a_doubled_node() -> None:
+    # Three heads pair the last with itself: the same root as four heads ending in it twice.
+    three = digest_of(head(UP, 10, "a"), head(DELHI, 7, "b"), head(ROSTER, 3, "c"))
+    document = json.loads(three.to_json())
+    document["heads"].append(document["heads"][-1])
+    leaves = [h.leaf() for h in (*three.heads, three.heads[-1])]
+    assert merkle_root(leaves) == three.root
+
+    with pytest.raises(InputError, match="each aggregate once"):
+        Digest.from_json(json.dumps(document))
+
+
 def test_input_error_when_the_digest_format_is_unknown() -> None:
     document = json.loads(digest_of(head(UP, 10, "a")).to_json())
     document["format"] = "qldb/digest"
