@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import warnings
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ledger.domain.errors import NotFoundError
 from ledger.domain.folding import as_known
 from ledger.domain.negotiation import negotiation_id
 from ledger.integrity.verifier import read_digest, verify
+from ledger.persistence.snapshots import SnapshotIgnoredWarning
 from projections.api import LedgerViews
 from projections.reference import replay_history, replay_split
 from scripts.cli import app as cli
@@ -151,7 +153,9 @@ def test_command_line_split_is_unchanged_when_a_v1_ledger_is_opened(upgraded: st
 
 def test_snapshot_loads_to_the_state_of_its_events_when_written_by_v1(upgraded: str) -> None:
     app = NegotiationLedger(upgraded, recorded_by="upgrader")
-    talks = app.negotiation("fixture-long-talks")  # from the stored snapshot at version 206
+    with warnings.catch_warnings():  # written before seals: left out silently (integrity.md)
+        warnings.simplefilter("error", SnapshotIgnoredWarning)
+        talks = app.negotiation("fixture-long-talks")  # v1's snapshot at 206 is not sealed
     replayed = as_known(app.events.get(negotiation_id("fixture-long-talks")), None)
     assert talks.version == replayed.version == 206
     assert talks.state == replayed.state
