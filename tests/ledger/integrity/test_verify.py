@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -15,6 +16,7 @@ from sqlalchemy import exc as sa_exc
 from ledger.application import NegotiationLedger
 from ledger.domain.negotiation import negotiation_id
 from ledger.integrity import log_reader
+from ledger.integrity.digest import digest_in
 from ledger.integrity.verifier import (
     BAD_VERSION,
     DIGEST,
@@ -344,6 +346,31 @@ def test_ok_with_the_digest_when_moves_are_recorded_after_it(example_ledger: str
     assert report.ok, [p.describe() for p in report.problems]
     assert report.events_checked == 69
     assert "is still there" in report.summary()
+
+
+def test_digest_taken_while_moves_are_recorded_is_exact_for_its_position(
+    example_ledger: str,
+) -> None:
+    def record(count: int) -> None:
+        app = NegotiationLedger(example_ledger, recorded_by="writer")
+        for n in range(count):
+            talks = "uttar-pradesh" if n % 2 else "delhi"
+            app.record(NoteSpec(type="note", negotiation=talks, on=date(2024, 3, 20), note=f"{n}"))
+
+    writer = threading.Thread(target=record, args=(150,))
+    writer.start()
+    digests = []
+    while writer.is_alive():
+        digests.append(compute_digest(example_ledger))
+    writer.join()
+
+    distinct = list({digest.position: digest for digest in digests}.values())
+    assert len(distinct) >= 2  # taken while the log grew
+    for digest in distinct[:: max(1, len(distinct) // 12)]:
+        assert verify(example_ledger, digest=digest).ok
+        with log_reader.ledger_snapshot(example_ledger) as conn:
+            then = digest_in(conn, at=digest.position)
+        assert (then.root, then.events, then.heads) == (digest.root, digest.events, digest.heads)
 
 
 def test_digest_is_named_when_its_own_root_was_altered(example_ledger: str) -> None:
