@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,27 +10,25 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import IntegrityError
 
-from ledger.application import SNAPSHOT_EVERY, NegotiationLedger
+from ledger.application import NegotiationLedger
 from ledger.domain import moves as k
-from ledger.domain.alliance import Alliance, AllianceFormed, PartyRoster, alliance_id
+from ledger.domain.alliance import Alliance, alliance_id
 from ledger.domain.errors import (
     ConcurrencyError,
     DuplicateMoveError,
     InputError,
     MoveRefusedError,
-    NotFoundError,
     SeatledgerError,
 )
 from ledger.domain.negotiation import Negotiation, mirror_id, mirror_move, negotiation_id
-from ledger.domain.snapshot import StorySnapshot
 from ledger.domain.story_aggregate import Storied
 from ledger.domain.values import valid_instant
 from ledger.persistence.recorders import DuplicateMoveIdError
-from ledger.persistence.snapshots import write_snapshots
 from ledger.spec_events import ALLIANCE_ONLY, same_move, spec_move
+from ledger.timeline.batch import Batch, opening_of
+from ledger.timeline.date_order import fold_by_date
 from ledger.timeline.document import (
     AnyMove,
     CorrectionSpec,
@@ -42,11 +39,8 @@ from ledger.timeline.document import (
 from ledger.timeline.items import (
     ORDER_RECORDED,
     Item,
-    correct,
     fold_in_file_order,
     label,
-    record,
-    refused,
 )
 
 Progress = Callable[[int, int], None]
@@ -61,125 +55,6 @@ class ImportReport:
     opened: list[str] = field(default_factory=list)
     events: int = 0
     dry_run: bool = False
-
-
-class _Batch:
-    """What an import keeps while it folds the file one aggregate at a time.
-
-    Alliances (small) and the roster stay in memory; each negotiation is loaded (or
-    opened), given its moves, turned into stored rows and a snapshot, and dropped. At a
-    million events, 500 talks of 2,000 moves each held at once were most of the import's
-    memory; only the rows to write (and, spilled to a temporary file, the snapshots to
-    write after them) are kept now.
-    """
-
-    def __init__(self, app: NegotiationLedger, dry_run: bool = False) -> None:
-        self.app = app
-        self.dry_run = dry_run  # count the new events; encode nothing
-        self.in_file_order = False  # the file says `order: recorded` (see timeline.items)
-        self.roster: PartyRoster = app.roster()
-        self.alliances: dict[str, Alliance] = {}
-        self.openings: dict[str, NegotiationSpec] = {}  # talks the file opens
-        self.founding: dict[str, list[Any]] = {}  # alliance -> its membership moves before
-        self.alliance_slugs: dict[str, str | None] = {}  # negotiation -> its alliance
-        self.alliance_keys: dict[UUID, str] = {}  # aggregate id -> slug of alliances
-        self.negotiation_keys: set[UUID] = set()
-        self.rows: list[StoredEvent] = []  # the talks' new events, as stored rows
-        self.snapshots = _Spill()
-        self.events = 0
-
-    def alliance(self, slug: str) -> Alliance:
-        if slug not in self.alliances:
-            self.alliances[slug] = self.app.alliance(slug)
-            self.alliance_keys[alliance_id(slug)] = slug
-        return self.alliances[slug]
-
-    def alliance_of(self, slug: str) -> str | None:
-        """The alliance a negotiation belongs to, from its opening alone."""
-        if slug not in self.alliance_slugs:
-            self.alliance_slugs[slug] = _opening(self.app, slug).alliance
-        return self.alliance_slugs[slug]
-
-    def alliance_key(self, key: UUID) -> bool:
-        """True if this aggregate is an alliance (then it is loaded and kept)."""
-        if key in self.alliance_keys:
-            return True
-        if key in self.negotiation_keys:
-            return False
-        first = self.app.recorder.select_events(key, limit=1)
-        if first and first[0].topic == get_topic(AllianceFormed):
-            self.alliance(self.app.mapper.to_domain_event(first[0]).alliance)  # type: ignore[attr-defined]
-            return True
-        self.negotiation_keys.add(key)
-        return False
-
-    def done(self, aggregate: Storied[Any] | PartyRoster, snapshot: bool = True) -> None:
-        """Keep an aggregate's new events as rows (and its snapshot); it may be dropped."""
-        events = aggregate.collect_events()
-        if not events:
-            return
-        self.events += len(events)
-        if self.dry_run:
-            return
-        self.rows.extend(map(self.app.mapper.to_stored_event, events))
-        before = events[0].originator_version - 1
-        crossed = before // SNAPSHOT_EVERY != aggregate.version // SNAPSHOT_EVERY
-        if snapshot and crossed and isinstance(aggregate, Storied):
-            self.snapshots.add(self.app, aggregate)
-
-
-class _Spill:
-    """Snapshots taken during an import, kept in a temporary file until its events commit.
-
-    A snapshot must not be written before the events it covers, and 500 snapshots of
-    2,000 moves are ~500 MB of JSON: on disk (the page cache), not in the process.
-    """
-
-    def __init__(self) -> None:
-        self.file: Any = None
-        self.index: list[tuple[Any, int, str, int, int]] = []
-
-    def add(self, app: NegotiationLedger, aggregate: Storied[Any]) -> None:
-        if app.snapshots is None:
-            return
-        stored = app.snapshots.mapper.to_stored_event(StorySnapshot.take(aggregate))
-        if self.file is None:
-            self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed in write)
-        offset = self.file.tell()
-        self.file.write(stored.state)
-        self.index.append(
-            (stored.originator_id, stored.originator_version, stored.topic, offset,
-             len(stored.state))
-        )  # fmt: skip
-
-    def write(self, app: NegotiationLedger) -> None:
-        if self.file is None or app.snapshots is None:
-            return
-        try:
-            self.file.seek(0)
-            file = self.file
-            write_snapshots(
-                app.snapshots.recorder,
-                (
-                    StoredEvent(originator_id, version, topic, file.read(length))
-                    for originator_id, version, topic, _, length in self.index
-                ),
-            )
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file = None
-
-
-def _opening(app: NegotiationLedger, slug: str) -> Any:
-    """A negotiation's opening event (its seats and alliance never change)."""
-    first = app.recorder.select_events(negotiation_id(slug), limit=1)
-    if not first:
-        raise NotFoundError(f"no negotiation {slug!r} in this ledger (open it first)")
-    return app.mapper.to_domain_event(first[0])
 
 
 def move_ids(timeline: TimelineFile) -> list[str]:
@@ -204,7 +79,7 @@ def import_timeline(
     """Record a whole timeline, or nothing; moves already recorded are skipped."""
     with _collector_paused():
         for _ in range(3):
-            batch = _Batch(app, dry_run)
+            batch = Batch(app, dry_run)
             try:
                 report = _build(app, batch, timeline, name, progress)
                 report.dry_run = dry_run
@@ -256,7 +131,7 @@ class _Group:
 
 def _build(
     app: NegotiationLedger,
-    batch: _Batch,
+    batch: Batch,
     timeline: TimelineFile,
     name: str,
     progress: Progress | None,
@@ -381,13 +256,13 @@ def _build(
     return report
 
 
-def _holder_alliance(batch: _Batch, key: UUID) -> Alliance:
+def _holder_alliance(batch: Batch, key: UUID) -> Alliance:
     return batch.alliance(batch.alliance_keys[key])
 
 
 def _fold(
     app: NegotiationLedger,
-    batch: _Batch,
+    batch: Batch,
     group: _Group,
     name: str,
     step: Callable[[], None],
@@ -412,56 +287,12 @@ def _fold(
     if batch.in_file_order:
         fold_in_file_order(load, todo, known, by, name, step)
     else:
-        _fold_by_date(batch, load, todo, name, step)
+        fold_by_date(batch, load, todo, name, step)
     if holder is not None and not isinstance(holder, Alliance):
         batch.done(holder)
 
 
-def _fold_by_date(
-    batch: _Batch,
-    load: Callable[[], Storied[Any]],
-    items: list[Item],
-    name: str,
-    step: Callable[[], None],
-) -> None:
-    """Record one aggregate's moves by date, then its corrections (the contract's order)."""
-    by, known = batch.app.recorded_by, batch.roster.parties
-    moves = sorted((i for i in items if i.what in ("move", "mirror")), key=_item_order)
-    pending = sorted((i for i in items if "correction" in i.what), key=lambda i: i.index)
-    applied: set[str] = set()
-    early: set[int] = set()  # moves recorded ahead of their date, for a correction's sake
-    for item in moves:
-        if item.index in early:
-            if item.what == "move":
-                step()
-            continue
-        holder = load()
-        try:
-            record(known, holder, item, by)
-        except SeatledgerError as error:
-            # A move may hold only once a correction in the same file is applied (e.g. a
-            # walk-out that was retracted, or one corrected to an earlier date): apply the
-            # file's corrections early, recording the moves they correct first, then retry.
-            if not _unblock(batch, holder, moves, pending, applied, early, by):
-                raise refused(name, item, error) from error
-            try:
-                if item.index not in early:
-                    record(known, holder, item, by)
-            except SeatledgerError as again:
-                raise refused(name, item, again) from again
-        if item.what == "move":
-            step()
-    for item in pending:
-        if item.move_id not in applied:
-            try:
-                correct(known, load(), item, by)
-            except SeatledgerError as error:
-                raise refused(name, item, error) from error
-        if item.what == "correction":
-            step()
-
-
-def _load(app: NegotiationLedger, batch: _Batch, group: _Group) -> Storied[Any]:
+def _load(app: NegotiationLedger, batch: Batch, group: _Group) -> Storied[Any]:
     if group.slug is not None and group.slug in batch.openings:
         spec = batch.openings[group.slug]
         alliance_slug = batch.alliance_slugs[spec.id]
@@ -485,72 +316,7 @@ def _load(app: NegotiationLedger, batch: _Batch, group: _Group) -> Storied[Any]:
     return aggregate
 
 
-def _apply_early(
-    batch: _Batch, holder: Storied[Any], pending: list[Item], applied: set[str], by: str
-) -> bool:
-    """Apply the file's corrections whose moves are already recorded; True if any was."""
-    progressed = False
-    for item in pending:
-        if item.move_id in applied or not holder.knows(item.of):
-            continue
-        try:
-            correct(batch.roster.parties, holder, item, by)
-        except SeatledgerError:
-            continue  # it may hold later; it is tried again in its own turn
-        applied.add(item.move_id)
-        progressed = True
-    return progressed
-
-
-def _unblock(
-    batch: _Batch,
-    holder: Storied[Any],
-    moves: list[Item],
-    pending: list[Item],
-    applied: set[str],
-    early: set[int],
-    by: str,
-) -> bool:
-    """Apply the file's corrections early, first those whose moves are recorded, else with them."""
-    return _apply_early(batch, holder, pending, applied, by) or (
-        _record_corrected(batch, holder, moves, pending, early, by)
-        and _apply_early(batch, holder, pending, applied, by)
-    )
-
-
-def _record_corrected(
-    batch: _Batch,
-    holder: Storied[Any],
-    moves: list[Item],
-    pending: list[Item],
-    early: set[int],
-    by: str,
-) -> bool:
-    """Record, ahead of their date, the file's moves that a pending correction is waiting for.
-
-    The ledger took them in that order when they were first recorded (the move, then its
-    correction, then a move that holds only in the corrected story); True if any was.
-    """
-    waiting = {i.of for i in pending if not holder.knows(i.of)}
-    progressed = False
-    for item in moves:
-        if item.index in early or _recorded_id(item, holder) not in waiting:
-            continue
-        try:
-            record(batch.roster.parties, holder, item, by)
-        except SeatledgerError:
-            continue  # it may hold later; it is tried again in its own turn
-        early.add(item.index)
-        progressed = True
-    return progressed
-
-
-def _recorded_id(item: Item, holder: Storied[Any]) -> str:
-    """The id the move is recorded under in this aggregate (a mirror has its own)."""
-    return mirror_id(item.move_id, holder.slug) if item.what == "mirror" else item.move_id
-
-
-def _form_alliances(app: NegotiationLedger, batch: _Batch, timeline: TimelineFile) -> None:
+def _form_alliances(app: NegotiationLedger, batch: Batch, timeline: TimelineFile) -> None:
     for spec in timeline.all_alliances():
         key = alliance_id(spec.id)
         if app.exists(key):
@@ -566,7 +332,7 @@ def _form_alliances(app: NegotiationLedger, batch: _Batch, timeline: TimelineFil
 
 def _open(
     app: NegotiationLedger,
-    batch: _Batch,
+    batch: Batch,
     spec: NegotiationSpec,
     alliance_slug: str | None,
     name: str,
@@ -574,7 +340,7 @@ def _open(
     """Open the file's talks unless the ledger has them already (then check the seats)."""
     key = negotiation_id(spec.id)
     if app.exists(key):
-        opening = _opening(app, spec.id)
+        opening = opening_of(app, spec.id)
         batch.alliance_slugs[spec.id] = opening.alliance
         if opening.seats != spec.seats:
             raise InputError(
@@ -595,11 +361,6 @@ def _order(item: tuple[int, AnyMove, str]) -> tuple[int, Any, int]:
     if isinstance(move, CorrectionSpec):
         return (1, 0, index)
     return (0, valid_instant(move.on), index)
-
-
-def _item_order(item: Item) -> tuple[Any, int]:
-    assert not isinstance(item.given, CorrectionSpec)
-    return (valid_instant(item.given.on), item.index)
 
 
 def _check_unchanged(holder: Storied[Any], move: AnyMove, move_id: str, label: str) -> None:
