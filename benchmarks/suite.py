@@ -57,20 +57,8 @@ class Suite(Runner):
             else ""
         )
         if base:
-            ratio = median(ours) / median(base)
-            target = IMPORT_TARGET[self.backend]
-            self.figures.append(
-                Figure(
-                    "bulk import",
-                    self.backend,
-                    size,
-                    f"{median(ours):,.0f}/s",
-                    f"{median(base):,.0f}/s",
-                    ratio,
-                    f">= {target}",
-                    ratio >= target,
-                    note,
-                )
+            self.rate_figure(
+                "bulk import", size, ours, median(base), IMPORT_TARGET[self.backend], note
             )
         self.memory["import"] = (size, peak)
         return kept
@@ -87,19 +75,8 @@ class Suite(Runner):
                 f"rebuild {rate(r['events'], r['seconds'])}, "
                 f"decode {rate(b['events'], b['seconds'])}"
             )
-        ratio = median(ours) / median(base)
-        self.figures.append(
-            Figure(
-                "projection rebuild",
-                self.backend,
-                size,
-                f"{median(ours):,.0f}/s",
-                f"{median(base):,.0f}/s",
-                ratio,
-                ">= 0.5",
-                ratio >= 0.5,
-                f"median of {len(ours)}",
-            )
+        self.rate_figure(
+            "projection rebuild", size, ours, median(base), 0.5, f"median of {len(ours)}"
         )
         self.memory["rebuild"] = (size, peak)
 
@@ -117,24 +94,11 @@ class Suite(Runner):
                 f"{rate(h['events'], h['seconds'])}, read+sha256 "
                 f"{rate(h['events'], h['read_seconds'])}"
             )
-        ratio = median(ours) / median(base)
         note = (
             f"median of {len(ours)}; vs reading and hashing the same rows: "
             f"{median(read):,.0f}/s, ratio {median(ours) / median(read):.2f}"
         )
-        self.figures.append(
-            Figure(
-                "verify",
-                self.backend,
-                size,
-                f"{median(ours):,.0f}/s",
-                f"{median(base):,.0f}/s",
-                ratio,
-                ">= 0.3",
-                ratio >= 0.3,
-                note,
-            )
-        )
+        self.rate_figure("verify", size, ours, median(base), 0.3, note)
         self.memory["verify"] = (size, peak)
         self.verify_derived(size, url, median(ours))
 
@@ -146,15 +110,20 @@ class Suite(Runner):
             rates.append(v["events"] / v["seconds"])
             peak = max(peak, v["peak_mb"])
             self.log(f"verify with views and snapshots {rate(v['events'], v['seconds'])}")
-        ratio = median(rates) / chains_only
         note = f"median of {len(rates)}; the baseline is verify of the chains alone"
-        self.figures.append(
-            Figure(
-                "verify+views", self.backend, size, f"{median(rates):,.0f}/s",
-                f"{chains_only:,.0f}/s", ratio, "(measured)", None, note,
-            )
-        )  # fmt: skip
+        self.rate_figure("verify+views", size, rates, chains_only, None, note)
         self.memory["verify+views"] = (size, peak)
+
+    def rate_figure(
+        self, name: str, size: int, ours: list[float], base: float, least: float | None, note: str
+    ) -> None:
+        """A row of events/s: the median of ours against the baseline's, met if the ratio is
+        at least `least` (None: measured, no target)."""
+        ratio = median(ours) / base
+        target, met = ("(measured)", None) if least is None else (f">= {least}", ratio >= least)
+        value, baseline = f"{median(ours):,.0f}/s", f"{base:,.0f}/s"
+        row = Figure(name, self.backend, size, value, baseline, ratio, target, met, note)
+        self.figures.append(row)
 
     def queries(self, size: int, url: str, meta: dict[str, Any]) -> None:
         samples = 200 if self.o.quick else 1000
