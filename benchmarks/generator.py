@@ -176,6 +176,7 @@ class _Season:
                 )
         for i in range(max(2, self.n_talks // 50)):
             when = rng.randrange(SPAN_DAYS)
+            move: dict[str, Any]
             if i % 2:
                 move = {"type": "note", "on": cast.day(when), "note": rng.choice(NOTES)}
             else:

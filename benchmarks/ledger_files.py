@@ -42,7 +42,8 @@ class Ledger:
         if cut == "talks":
             return self._by_talks(parts)
         share = self.events / parts
-        documents, start, size = [], 0, self.fixed_events
+        documents: list[dict[str, Any]] = []
+        start, size = 0, self.fixed_events
         for index, count in enumerate(self.move_events):
             size += count
             if size >= share and len(documents) < parts - 1:

@@ -229,7 +229,7 @@ def queries(args: dict[str, Any]) -> dict[str, Any]:
 
     rng = random.Random(args.get("seed", 11))
     first, days = date.fromisoformat(args["first_day"]), args["days"]
-    ledgers = []
+    ledgers: list[tuple[Any, list[str], float, list[float]]] = []  # views, talks, catch-up, timings
     for url in args["urls"]:
         views = LedgerViews(url)
         started = time.perf_counter()
