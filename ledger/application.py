@@ -14,6 +14,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from ledger.domain import moves as k
+from ledger.domain.aggregate import fold_events
 from ledger.domain.alliance import Alliance, AllianceFormed, AllianceState, PartyRoster, alliance_id
 from ledger.domain.errors import (
     ConcurrencyError,
@@ -97,12 +98,12 @@ class NegotiationLedger(Application[UUID]):
 
     def load(self, aggregate_id: UUID) -> Any:
         """Load any aggregate by id."""
-        return self.repository.get(aggregate_id)
+        return self.repository.get(aggregate_id, projector_func=fold_events)
 
     def negotiation(self, slug: str) -> Negotiation:
         """Load a negotiation by slug, or say it does not exist."""
         try:
-            found: Any = self.repository.get(negotiation_id(slug))
+            found: Any = self.load(negotiation_id(slug))
         except AggregateNotFoundError:
             raise NotFoundError(f"no negotiation {slug!r} in this ledger (open it first)") from None
         assert isinstance(found, Negotiation)
@@ -111,7 +112,7 @@ class NegotiationLedger(Application[UUID]):
     def alliance(self, slug: str) -> Alliance:
         """Load an alliance by slug, or say it does not exist."""
         try:
-            found: Any = self.repository.get(alliance_id(slug))
+            found: Any = self.load(alliance_id(slug))
         except AggregateNotFoundError:
             raise NotFoundError(f"no alliance {slug!r} in this ledger") from None
         assert isinstance(found, Alliance)
@@ -120,7 +121,7 @@ class NegotiationLedger(Application[UUID]):
     def roster(self) -> PartyRoster:
         """The ledger's known parties (empty before the first registration)."""
         try:
-            found: Any = self.repository.get(PartyRoster().id)
+            found: Any = self.load(PartyRoster().id)
         except AggregateNotFoundError:
             return PartyRoster()
         assert isinstance(found, PartyRoster)

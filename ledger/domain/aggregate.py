@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -67,3 +68,15 @@ class EventSourced:
         state = dict(self.__dict__)
         state["_pending"] = []
         return state
+
+
+def fold_events(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's `project_aggregate` without its per-event `isinstance` on a Protocol.
+
+    Every stored event decodes to a LedgerEvent (or a StorySnapshot), both with `mutate`.
+    """
+    # Saves a typing Protocol check per event loaded (Python 3.11): loading the 500 talks
+    # of a 90k-event ledger (SQLite) took 2.9-4.7 s instead of 4.5-6.1 s.
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
