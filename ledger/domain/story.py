@@ -1,8 +1,8 @@
 """A valid-time story: moves in (date, recording order) with the state after each.
 
 In-order moves cost one `apply`. A late fact or a correction re-folds only from the
-nearest checkpoint before its date (or from the state just after the previous late move,
-when it lands after that one), and is refused if any later move no longer holds.
+nearest checkpoint before its date (or from the states kept around the previous late
+move, when it lands after those), and is refused if any later move no longer holds.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class Plan(Generic[S]):
     final: S
     moves: list[Move] | None = None  # None: a plain append of `move`
     checkpoints: dict[int, S] | None = None
-    cursor: tuple[int, S] | None = None  # the state before moves[i], i just after the change
+    around: dict[int, S] | None = None  # states just before and after the change, by index
 
 
 class Story(Generic[S]):
@@ -43,7 +43,7 @@ class Story(Generic[S]):
         self.moves: list[Move] = []
         self.final: S = initial
         self._checkpoints: dict[int, S] = {0: initial}
-        self._cursor: tuple[int, S] | None = None
+        self._around: dict[int, S] = {}
         self._last: Move | None = None
         self._last_key_value: tuple[datetime, int] = (datetime.min, 0)
 
@@ -98,7 +98,7 @@ class Story(Generic[S]):
         else:
             self.moves = plan.moves
             self._checkpoints = plan.checkpoints or {0: self.initial}
-            self._cursor = plan.cursor
+            self._around = plan.around or {}
         self.final = plan.final
 
     def state_before(self, index: int) -> S:
@@ -133,19 +133,20 @@ class Story(Generic[S]):
             if (i + 1) % CHECKPOINT_EVERY == 0:
                 checkpoints[i + 1] = state
         moves = list(before)
+        around = {len(moves): state}
         if new is not None:
             new = resolve(state, new) if resolve else new
             state = self.apply(state, new)
             moves.append(new)
             if len(moves) % CHECKPOINT_EVERY == 0:
                 checkpoints[len(moves)] = state
-        cursor = (len(moves), state)
+        around[len(moves)] = state
         for k, later in enumerate(after):
             at = len(moves) - shift  # where the old story was at this point
             if len(moves) >= same_from and at in old and _identical(state, old[at]):
                 moves.extend(after[k:])
                 checkpoints.update({c + shift: s for c, s in old.items() if c > at})
-                return Plan(new, self.final, moves, checkpoints, cursor)
+                return Plan(new, self.final, moves, checkpoints, around)
             try:
                 state = self.apply(state, later)
             except RuleError as error:
@@ -157,24 +158,26 @@ class Story(Generic[S]):
             moves.append(later)
             if len(moves) % CHECKPOINT_EVERY == 0:
                 checkpoints[len(moves)] = state
-        return Plan(new, state, moves, checkpoints, cursor)
+        return Plan(new, state, moves, checkpoints, around)
 
     def _nearest(self, index: int) -> tuple[int, S]:
-        """The latest known state at or before moves[index]: a checkpoint, or the cursor.
+        """The latest known state at or before moves[index]: a checkpoint, or one of the
+        states just before and just after the latest late move or correction.
 
-        The cursor is the state just after the latest late move or correction. Talks
-        opened late in a season hold the alliance's membership moves mirrored at opening,
-        dated across the season, so each of their own moves lands before those and is
-        late; the next one lands just after the previous, where the cursor is.
+        Talks opened late in a season hold the alliance's membership moves mirrored at
+        opening, dated across the season, so each of their own moves lands before those
+        and is late: the next one lands just after the previous, and the views ask for
+        the state just before it.
         """
         # Saves re-folding up to CHECKPOINT_EVERY moves per late move: 100k events cut by
         # talks into 10 files on SQLite, 3.3 rule applications a move (was ~39), import
-        # 0.07 -> 0.11 of raw inserts (51 s -> 31 s).
+        # 0.07 -> 0.11 of raw inserts (51 s -> 31 s); rebuilding its views 59 s -> 12-27 s.
         start = max((c for c in self._checkpoints if c <= index), default=0)
-        cursor = self._cursor
-        if cursor is not None and start < cursor[0] <= index:
-            return cursor
-        return start, self._checkpoints.get(start, self.initial)
+        state = self._checkpoints.get(start, self.initial)
+        for at, known in self._around.items():
+            if start < at <= index:
+                start, state = at, known
+        return start, state
 
 
 def _key(move: Move) -> tuple[datetime, int]:
