@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import replace
@@ -46,7 +45,7 @@ from ledger.integrity.log_reader import (
     log_reader,
 )
 from ledger.integrity.worker import Tick, Worker, ticker, worth_splitting
-from ledger.persistence.chain import GENESIS_HASH
+from ledger.persistence.chain import GENESIS_HASH, link_hash
 from ledger.persistence.schema import TABLES
 
 __all__ = [
@@ -123,7 +122,6 @@ def _walk(check: ChainChecker, reader: LogReader, tick: Tick) -> None:
     The loop is the hot path of verify: a healthy event costs one SHA-256, a few
     comparisons and a dictionary lookup; anything else goes through the checker.
     """
-    sha256 = hashlib.sha256
     digest = check.digest is not None
     check.canonical = reader.canonical
     current: Any = NOTHING
@@ -159,11 +157,7 @@ def _walk(check: ChainChecker, reader: LogReader, tick: Tick) -> None:
                         or len(move_ids) > 1
                     ):
                         index.check(move_ids, aggregate, version, nid, payload)
-                # The chain formula of ledger.persistence.chain.chain_hash, inlined with
-                # the id already in canonical form: parsing a UUID per row would cost
-                # more than the hash. Verifying any untouched ledger checks they agree.
-                header = f"{prev_hash}\n{topic}\n{aggregate}\n{version}\n".encode()
-                linked = sha256(header + state).hexdigest() == stored
+                linked = link_hash(prev_hash, topic, aggregate, version, state) == stored
                 if move_ids is None and linked and b'"move_id":' in state:
                     # A move of the chain with no index entry: the entry was deleted. (An
                     # event that does not link is named for that; its entry is no news.)

@@ -20,7 +20,16 @@ def chain_hash(
     state: bytes,
 ) -> str:
     """Return the SHA-256 hex digest that links one stored event to the previous one."""
-    header = f"{prev_hash}\n{topic}\n{as_uuid(originator_id)}\n{originator_version}\n"
+    return link_hash(prev_hash, topic, str(as_uuid(originator_id)), originator_version, state)
+
+
+def link_hash(prev_hash: str, topic: str, aggregate: str, version: int, state: bytes) -> str:
+    """The chain's one formula, which writing and verifying both call.
+
+    `aggregate` is the originator id in canonical form (lower-case, hyphenated): the
+    hot loops keep it as text once per aggregate rather than parse a UUID per event.
+    """
+    header = f"{prev_hash}\n{topic}\n{aggregate}\n{version}\n"
     return hashlib.sha256(header.encode("utf-8") + state).hexdigest()
 
 
@@ -76,7 +85,6 @@ def link_events(
         indexes.append(index)
     head_of = {as_uuid(u).int: head for u, head in heads.items()}
     hashes = [""] * len(stored_events)
-    sha256 = hashlib.sha256
     for key, indexes in by_originator.items():
         originator_id = originators[key]
         indexes.sort(key=lambda i: stored_events[i].originator_version)
@@ -91,11 +99,8 @@ def link_events(
                     f"version {prev_version} already recorded or in the same batch"
                 )
                 raise IntegrityError(msg)
-            # chain_hash's formula, with the state fed to the hash rather than copied
-            # onto the header (the same bytes are hashed).
-            header = f"{prev_hash}\n{stored_event.topic}\n{uuid_text}\n{version}\n"
-            digest = sha256(header.encode("utf-8"))
-            digest.update(stored_event.state)
-            prev_hash = hashes[index] = digest.hexdigest()
+            prev_hash = hashes[index] = link_hash(
+                prev_hash, stored_event.topic, uuid_text, version, stored_event.state
+            )
             prev_version = version
     return hashes
