@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Row, TextClause, select, text
 
+from ledger.domain.folding import Handover, Moved
 from ledger.domain.values import ValidTime
 from projections.answers import SplitView
 from projections.views.derive import MoveRecord
@@ -131,7 +132,7 @@ def history(
     joined = moves.outerjoin(
         moved, (m.move_id == c.move_id) & (m.recorded_from <= k) & (m.recorded_to > k)
     )
-    rows = select(moves, m.seats_moved).select_from(joined)
+    rows = select(moves, m.seats_moved, m.seats_given).select_from(joined)
     shown = rows.where(c.known_from <= k, c.on_at <= d)
     fixes = rows.where(c.known_from <= k, c.corrects.is_not(None))
     if negotiation is not None:
@@ -143,13 +144,20 @@ def history(
     )
 
 
-def mirrored_moved(conn: Connection, k: int) -> list[tuple[str, dict[str, int]]]:
+def mirrored_moved(conn: Connection, k: int) -> list[tuple[str, Moved]]:
     """Seats moved known on K by alliance moves as copied into each negotiation (by copy id)."""
     m = moved.c
-    query = select(m.move_id, m.seats_moved).where(
+    query = select(m.move_id, m.seats_moved, m.seats_given).where(
         m.move_id.contains("@", autoescape=True), m.recorded_from <= k, m.recorded_to > k
     )
-    return [(str(row[0]), orjson.loads(row[1])) for row in conn.execute(query)]
+    return [
+        (str(row[0]), Moved(orjson.loads(row[1]), _given(row[2]))) for row in conn.execute(query)
+    ]
+
+
+def _given(text: str | None) -> tuple[Handover, ...]:
+    """The stored named seats given, as (constituency, from, to) triples."""
+    return () if text is None else tuple((n, a, b) for n, a, b in orjson.loads(text))
 
 
 def negotiations(conn: Connection) -> list[str]:
@@ -179,4 +187,5 @@ def _record(row: Row[Any]) -> MoveRecord:
         corrects=row.corrects,
         retract=bool(row.retract),
         named=None if row.named is None else orjson.loads(row.named),
+        seats_given=_given(row.seats_given),
     )
