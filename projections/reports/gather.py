@@ -113,7 +113,8 @@ def _read(
         title = split.title or split.region or split.negotiation
         split_on = _split_on(views, split.negotiation, known_on)
         series = chart_series(history, split_on, alliance_moves)
-        parts.append(NegotiationReport(split.to_json(), title, history, series))
+        seats = [s.to_json() for s in views.seats(split.negotiation, as_of, known_on)]
+        parts.append(NegotiationReport(split.to_json(), title, history, series, seats))
     rollup = views.rollup(as_of, known_on, scope)
     listed = [{**view.to_json(), "title": view.title} for view in rollup.negotiations]
     return ReportFacts(

@@ -109,12 +109,14 @@ def as_list(value: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class NegotiationReport:
-    """One negotiation's part of a report: its split view, its moves and its chart."""
+    """One negotiation's part of a report: its split view, its moves, its chart and, for
+    talks that list constituencies, who holds each seat."""
 
     view: JsonDict
     title: str
     history: list[JsonDict]
     series: Series
+    seats: list[JsonDict] = field(default_factory=list)  # `seats --format json` items
 
     @property
     def slug(self) -> str:
@@ -122,12 +124,14 @@ class NegotiationReport:
         return str(self.view["negotiation"])
 
     def to_json(self) -> JsonDict:
-        """The split view's keys, then the title, the moves and the chart series."""
+        """The split view's keys, then the title, the moves, the chart series and the seats
+        (only for talks that list constituencies)."""
         return {
             **self.view,
             "title": self.title,
             "history": self.history,
             "series": {p: [point.to_json() for point in pts] for p, pts in self.series.items()},
+            **({"seats": self.seats} if self.seats else {}),
         }
 
 
