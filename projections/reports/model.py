@@ -164,6 +164,7 @@ class ReportFacts:
     known_through: str | None = None  # the last recorded instant the views' answers include
     diff: JsonDict | None = None  # `report --diff-from D`: the `diff --format json` object
     colours: Mapping[str, str] = field(default_factory=dict)  # chosen per party code
+    limits: JsonDict = field(default_factory=dict)  # `--election`/`--alliance` given, if any
 
     @property
     def views_digest(self) -> str:
@@ -181,6 +182,7 @@ class ReportFacts:
             "digest": self.digest,
             "views_digest": self.views_digest,
             **({"diff_from": self.diff.get("from")} if self.diff is not None else {}),
+            **({"limits": self.limits} if self.limits else {}),
         }
 
     @property
@@ -210,4 +212,5 @@ class ReportFacts:
             "negotiations": [n.to_json() for n in self.negotiations],
             "rollup": self.rollup,
             **({"diff": self.diff} if self.diff is not None else {}),
+            **({"limits": self.limits} if self.limits else {}),
         }
