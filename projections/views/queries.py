@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, TextClause, select, text
+from sqlalchemy import Connection, Row, TextClause, func, select, text
 
 from ledger.domain.folding import Handover, Moved
 from ledger.domain.values import ValidTime
@@ -86,23 +86,37 @@ def split_view(row: Row[Any], as_of: ValidTime | None, known_on: ValidTime | Non
 
 
 def seat_runs(conn: Connection, negotiation: str, d: int, k: int) -> list[tuple[int, str, str]]:
-    """(valid_from, last move, holders) of each row of a negotiation known on K, up to D.
+    """(valid_from, last move, holders) of each row of a negotiation known on K, up to D,
+    where the holders differ from the row before (the first row always).
 
     The known rows cut the valid axis into disjoint runs: in valid_from order they are the
-    story as known on K; the primary key (negotiation, valid_from, ...) serves the walk.
+    story as known on K; the primary key (negotiation, valid_from, ...) serves the walk. A
+    long talks has many runs but few changes of holders: comparing each row's holders text
+    with the one before (LAG) in the database sends and decodes only those.
     """
     c = splits.c
-    query = (
-        select(c.valid_from, c.last_move_id, c.holders)
+    runs = (
+        select(
+            c.valid_from,
+            c.last_move_id,
+            c.holders,
+            func.lag(c.holders).over(order_by=c.valid_from).label("before"),
+        )
         .where(
             c.negotiation == negotiation,
             c.valid_from <= d,
             c.recorded_from <= k,
             c.recorded_to > k,
         )
-        .order_by(c.valid_from)
+        .subquery()
     )
-    return [(int(r[0]), str(r[1]), str(r[2])) for r in conn.execute(query)]
+    r = runs.c
+    query = (
+        select(r.valid_from, r.last_move_id, r.holders)
+        .where(r.before.is_(None) | (r.before != r.holders))
+        .order_by(r.valid_from)
+    )
+    return [(int(row[0]), str(row[1]), str(row[2])) for row in conn.execute(query)]
 
 
 def positions_of(row: Row[Any]) -> dict[str, dict[str, int]]:
