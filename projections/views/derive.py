@@ -6,7 +6,6 @@ the aggregate just before an event, so neither knows any rule of its own.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -109,7 +108,6 @@ class SplitRow(NamedTuple):
     named: str  # JSON {party: [constituency, ...]}, list order; parties with named seats
     settled: str  # JSON {party: seats}, the settled shares ({} once agreed)
     holders: str  # JSON [[constituency, holder, status], ...] in list order ([] when none)
-    holders_key: str  # a short digest of holders ('' when none listed): `seat` compares these
 
 
 def dumps(value: Any) -> str:
@@ -153,7 +151,6 @@ def _positions_text(positions: Mapping[str, Split]) -> str:
 
 def split_row(state: NegotiationState, last: Move) -> SplitRow:
     """The row content for a run of the valid-time story."""
-    named, settled, holders = seat_texts(state)
     return SplitRow(
         state.status,
         state.maker,
@@ -165,19 +162,8 @@ def split_row(state: NegotiationState, last: Move) -> SplitRow:
         last.move_id,
         state.election,
         state.alliance,
-        named,
-        settled,
-        holders,
-        holders_key(holders),
+        *seat_texts(state),
     )
-
-
-def holders_key(holders: str) -> str:
-    """A short digest of a row's holders: rows of a talks with the same holders have the same
-    key, so `seat` finds the changes by reading an index, not every row's holders."""
-    if holders == "[]":
-        return ""
-    return hashlib.blake2b(holders.encode(), digest_size=8).hexdigest()
 
 
 def seat_texts(state: NegotiationState) -> tuple[str, str, str]:

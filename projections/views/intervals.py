@@ -314,5 +314,4 @@ def _last_moved_by(shown: SplitRow, move_id: str) -> SplitRow:
         shown.named,
         shown.settled,
         shown.holders,
-        shown.holders_key,
     )

@@ -6,23 +6,13 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import (
-    BindParameter,
-    Connection,
-    Row,
-    Select,
-    TextClause,
-    bindparam,
-    func,
-    select,
-    text,
-)
+from sqlalchemy import Connection, Row, TextClause, func, select, text
 
 from ledger.domain.folding import Handover, Moved
 from ledger.domain.values import ValidTime
 from projections.answers import SplitView
 from projections.views.derive import MoveRecord
-from projections.views.tables import HOLDERS_LISTED, moved, moves, splits
+from projections.views.tables import moved, moves, splits
 from projections.views.timeaxis import parse_valid_time
 
 
@@ -96,57 +86,37 @@ def split_view(row: Row[Any], as_of: ValidTime | None, known_on: ValidTime | Non
 
 
 def seat_runs(conn: Connection, negotiation: str, d: int, k: int) -> list[tuple[int, str, str]]:
-    """(valid_from, last move, holders) of the rows of a negotiation known on K, up to D,
-    where the holders differ from the row before (the first always); if it lists no
-    constituencies up to D, its latest row.
+    """(valid_from, last move, holders) of each row of a negotiation known on K, up to D,
+    where the holders differ from the row before (the first row always).
 
     The known rows cut the valid axis into disjoint runs: in valid_from order they are the
-    story as known on K. A long talks has thousands of runs but few changes of holders: the
-    walk compares each run's holders key with the one before (LAG) in the seats index alone,
-    then reads the rows where it changed.
+    story as known on K; the primary key (negotiation, valid_from, ...) serves the walk. A
+    long talks has many runs but few changes of holders: comparing each row's holders text
+    with the one before (LAG) in the database sends and decodes only those.
     """
-    params = {"negotiation": negotiation, "d": d, "k": k}
-    runs = [(int(r[0]), str(r[1]), str(r[2])) for r in conn.execute(_SEAT_CHANGES, params)]
-    if runs:
-        return runs
-    return [(int(r[0]), str(r[1]), str(r[2])) for r in conn.execute(_LATEST_RUN, params)]
-
-
-def _seat_queries() -> tuple[Select[Any], Select[Any]]:
-    # Built once: the statements' construction would cost more than the indexed walk.
     c = splits.c
-    negotiation: BindParameter[str] = bindparam("negotiation")
-    until = c.valid_from <= bindparam("d")
-    known = (c.recorded_from <= bindparam("k")) & (c.recorded_to > bindparam("k"))
-    listed = text(f"seatledger_view_splits.{HOLDERS_LISTED}")  # the seats index's own WHERE
-    walk = (
+    runs = (
         select(
             c.valid_from,
-            c.recorded_from,
-            c.holders_key,
-            func.lag(c.holders_key).over(order_by=c.valid_from).label("before"),
+            c.last_move_id,
+            c.holders,
+            func.lag(c.holders).over(order_by=c.valid_from).label("before"),
         )
-        .where(c.negotiation == negotiation, listed, until, known)
+        .where(
+            c.negotiation == negotiation,
+            c.valid_from <= d,
+            c.recorded_from <= k,
+            c.recorded_to > k,
+        )
         .subquery()
     )
-    w = walk.c
-    same_row = (c.negotiation == negotiation) & (c.valid_from == w.valid_from)
-    changes = (
-        select(w.valid_from, c.last_move_id, c.holders)
-        .select_from(walk.join(splits, same_row & (c.recorded_from == w.recorded_from)))
-        .where(w.before.is_(None) | (w.before != w.holders_key))
-        .order_by(w.valid_from)
+    r = runs.c
+    query = (
+        select(r.valid_from, r.last_move_id, r.holders)
+        .where(r.before.is_(None) | (r.before != r.holders))
+        .order_by(r.valid_from)
     )
-    latest = (
-        select(c.valid_from, c.last_move_id, c.holders)
-        .where(c.negotiation == negotiation, until, known)
-        .order_by(c.valid_from.desc())
-        .limit(1)
-    )
-    return changes, latest
-
-
-_SEAT_CHANGES, _LATEST_RUN = _seat_queries()
+    return [(int(row[0]), str(row[1]), str(row[2])) for row in conn.execute(query)]
 
 
 def positions_of(row: Row[Any]) -> dict[str, dict[str, int]]:

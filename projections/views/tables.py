@@ -32,7 +32,6 @@ from ledger.persistence.engine import write_transaction
 from ledger.persistence.schema import advisory_lock_key
 
 POSITION_NAME: Final = "seatledger-views"
-HOLDERS_LISTED: Final = "holders_key != ''"  # a split row of talks that list constituencies
 
 
 def _key(length: int | None = None) -> String:
@@ -64,20 +63,11 @@ splits = Table(
     Column("named", Text, nullable=False),
     Column("settled", Text, nullable=False),
     Column("holders", Text, nullable=False),
-    Column("holders_key", String(16), nullable=False),
     PrimaryKeyConstraint(
         "negotiation", "valid_from", "recorded_from", name="seatledger_view_splits_pkey"
     ),
     Index("seatledger_view_splits_asof", "negotiation", "recorded_to", "valid_from"),
     Index("seatledger_view_splits_all", "recorded_to", "valid_from"),
-    # `seat` walks a talks' runs in this index alone (no row's holders read but the changes);
-    # only talks that list constituencies have entries.
-    Index(
-        "seatledger_view_splits_seats",
-        *("negotiation", "valid_from", "recorded_from", "recorded_to", "holders_key"),
-        sqlite_where=text(HOLDERS_LISTED),
-        postgresql_where=text(HOLDERS_LISTED),
-    ),
 )
 """Split history: one row per (valid interval x recorded interval) of each negotiation."""
 
