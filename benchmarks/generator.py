@@ -26,15 +26,16 @@ from typing import Any
 from benchmarks import cast
 from benchmarks.cast import ALLIANCE, NOTES, SOURCES, SPAN_DAYS, party_codes
 from benchmarks.ledger_files import Ledger
+from benchmarks.seats import SeatMoves, seating_for
 from benchmarks.talks import CORRECTION_RATE, LATE_FACT_RATE, Talks, TalksMoves
 
-FORMAT = "seatledger/timeline@1"
+FORMAT = "seatledger/timeline@2"  # some talks list constituencies (benchmarks/seats.py)
 OPENING_DAYS = 30
 
 
 def source_digest() -> str:
     """A digest of the generator's code: generated files cached under it go stale with it."""
-    modules = ("generator.py", "cast.py", "talks.py", "ledger_files.py")
+    modules = ("generator.py", "cast.py", "talks.py", "seats.py", "ledger_files.py")
     source = b"".join(Path(__file__).with_name(module).read_bytes() for module in modules)
     return hashlib.sha256(source).hexdigest()[:8]
 
@@ -57,7 +58,7 @@ class _Season:
         self.pending: list[_Pending] = []
         self.order = 0
         self.target = events
-        self.moves = TalksMoves(self.rng, self.emit)
+        self.moves = TalksMoves(self.rng, self.emit, SeatMoves(seed))
 
     # -- scaffolding ---------------------------------------------------------------
 
@@ -70,9 +71,10 @@ class _Season:
             slug = f"n{i:03d}-constituency-cluster"
             n = rng.randint(2, 8)
             pool = rng.sample(self.members, n + rng.randint(0, 3))
+            seats = rng.randint(5, 80)
             talks = Talks(
                 slug=slug,
-                seats=rng.randint(5, 80),
+                seats=seats,
                 core=pool[:2],
                 at_table=list(pool[:n]),
                 outside=list(pool[n:]),
@@ -80,6 +82,7 @@ class _Season:
                 budget=0,
                 agree_at=None,
                 end_at=None,
+                seating=seating_for(i, slug, seats),
             )
             self.talks.append(talks)
             negotiations.append(
@@ -91,6 +94,7 @@ class _Season:
                     "parties": list(talks.at_table),
                     "opened_on": cast.day(talks.opened),
                     "source": SOURCES[i % len(SOURCES)].format(f"open-{i}"),
+                    **({"constituencies": talks.seating.names} if talks.seating else {}),
                 }
             )
         return {

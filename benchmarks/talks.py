@@ -16,6 +16,7 @@ from typing import Any
 
 from benchmarks import cast
 from benchmarks.cast import NOTES, SOURCES, VENUES
+from benchmarks.seats import Seating, SeatMoves, agrees, count
 
 # Move mix while talks are open, as weights (before an agreement).
 BARGAINING = {
@@ -48,6 +49,7 @@ TIMED_RATE = 0.1  # moves given as an ISO instant with an offset instead of a da
 class Offer:
     move_id: str
     maker: str
+    split: dict[str, Any] = field(default_factory=dict)  # as written (a pact may close it)
 
 
 @dataclass
@@ -67,14 +69,18 @@ class Talks:
     offers: list[Offer] = field(default_factory=list)
     made: int = 0
     seq: int = 0
+    seating: Seating | None = None  # talks that list their constituencies (benchmarks/seats.py)
 
 
 class TalksMoves:
     """Makes talks' moves with the season's random numbers; hands each to `emit(day, move)`."""
 
-    def __init__(self, rng: random.Random, emit: Callable[[int, dict[str, Any]], None]) -> None:
+    def __init__(
+        self, rng: random.Random, emit: Callable[[int, dict[str, Any]], None], seats: SeatMoves
+    ) -> None:
         self.rng = rng
         self.emit = emit
+        self.seats = seats
 
     def next_move(self, talks: Talks, day: int, last_of_day: bool) -> None:
         """One valid move of these talks on this day (the model follows the rules)."""
@@ -118,15 +124,22 @@ class TalksMoves:
             move["confidence"] = "reported"
         return move
 
-    def split(self, talks: Talks, parties: list[str]) -> dict[str, int]:
+    def split(self, talks: Talks, parties: list[str]) -> dict[str, Any]:
+        """Seats for `parties`; in seat-level talks, some named, and a settled share kept."""
         rng = self.rng
+        seating = talks.seating
+        fixed = seating.settled if seating is not None else None
         remaining = rng.randint(talks.seats // 2, talks.seats)
-        split = {}
+        split: dict[str, Any] = {}
+        if fixed is not None:
+            parties = [p for p in parties if p != fixed[0]]
+            remaining = min(remaining, talks.seats - count(fixed[1]))
+            split[fixed[0]] = count(fixed[1])
         for i, party in enumerate(parties):
             share = remaining if i == len(parties) - 1 else rng.randint(0, remaining)
             split[party] = share
             remaining -= share
-        return split
+        return split if seating is None else self.seats.name_shares(seating, split)
 
     def feasible(self, talks: Talks, kind: str) -> str:
         # Offers are made by parties at the table, and the core two never leave it.
@@ -155,7 +168,7 @@ class TalksMoves:
         named = self.rng.sample(talks.at_table, self.rng.randint(1, len(talks.at_table)))
         move["by"], move["split"] = by, self.split(talks, named)
         talks.offers = [o for o in talks.offers if o.maker != by]
-        talks.offers.append(Offer(move["id"], by))
+        talks.offers.append(Offer(move["id"], by, move["split"]))
         talks.status = "negotiating"
 
     def _counter_offer(self, talks: Talks, move: dict[str, Any]) -> None:
@@ -164,7 +177,7 @@ class TalksMoves:
         if named:
             move["in_reply_to"] = offer.move_id
         talks.offers = [o for o in talks.offers if o.maker != by and o is not offer]
-        talks.offers.append(Offer(move["id"], by))
+        talks.offers.append(Offer(move["id"], by, move["split"]))
 
     def _answer(self, talks: Talks, move: dict[str, Any], closes: bool) -> None:
         by, offer, named = self._pick_answer(talks)
@@ -190,6 +203,9 @@ class TalksMoves:
         talks.offers.remove(offer)
 
     def _meeting(self, talks: Talks, move: dict[str, Any]) -> None:
+        if talks.seating is not None and self.seats.wants_pact(talks.seating, talks.status):
+            self._partial_agreement(talks, talks.seating, move)
+            return
         move["parties"] = self.rng.sample(talks.at_table, min(len(talks.at_table), 3))
         if self.rng.random() < 0.5:
             move["venue"] = self.rng.choice(VENUES)
@@ -198,6 +214,14 @@ class TalksMoves:
         move["note"] = self.rng.choice(NOTES)
         if talks.status != "no_deal" and self.rng.random() < 0.5:
             move["by"] = self.rng.choice(talks.at_table)
+
+    def _partial_agreement(self, talks: Talks, seating: Seating, move: dict[str, Any]) -> None:
+        """A pact of the core two, settling the second one's share (instead of a meeting)."""
+        party = talks.core[1]
+        move["type"], move["signatories"] = "partial_agreement", list(talks.core)
+        move["split"] = {party: self.seats.pact(seating, party, talks.seats)}
+        talks.offers = [o for o in talks.offers if agrees(o.split, seating)]
+        talks.status = "negotiating"
 
     def _party_joined(self, talks: Talks, move: dict[str, Any]) -> None:
         party = talks.outside.pop(self.rng.randrange(len(talks.outside)))
@@ -216,6 +240,8 @@ class TalksMoves:
         if self.rng.random() < 0.5:
             move["signatories"] = sorted(talks.at_table)
         talks.status, talks.offers = "agreed", []
+        if talks.seating is not None:
+            talks.seating.settled = None  # the agreement ends the settling
 
     def _amendment(self, talks: Talks, move: dict[str, Any]) -> None:
         move["split"] = self.split(talks, list(talks.at_table))
@@ -223,6 +249,8 @@ class TalksMoves:
     def _talks_ended(self, talks: Talks, move: dict[str, Any]) -> None:
         move["note"] = f"{talks.core[0]} announced it would contest every seat alone"
         talks.status, talks.offers = "no_deal", []
+        if talks.seating is not None:
+            talks.seating.settled = None
 
     def late_fact(self, talks: Talks, day: int) -> None:
         """A note or meeting dated up to a month back, reported today."""
@@ -252,8 +280,9 @@ class TalksMoves:
             "of": target["id"],
             "negotiation": talks.slug,
         }
-        if kind in ("proposal", "counter_offer"):
-            # Same parties, other numbers: every later move stays valid.
+        if kind in ("proposal", "counter_offer") and talks.seating is None:
+            # Same parties, other numbers: every later move stays valid. (In seat-level
+            # talks a pact may have judged the offer as first made: its source is fixed.)
             split = dict(target["split"])
             party = rng.choice(list(split))
             split[party] = max(0, split[party] - rng.randint(1, 3))

@@ -220,47 +220,64 @@ def hash_log(args: dict[str, Any]) -> dict[str, Any]:
 
 @task
 def queries(args: dict[str, Any]) -> dict[str, Any]:
-    """As-of split queries on random talks and dates, on each ledger in turn.
+    """As-of split and seat queries on random talks and dates, on each ledger in turn.
 
     Several ledgers (the 10k reference and a bigger one) are queried in alternating
-    blocks in one process, so both figures see the same machine load.
+    blocks in one process, so both figures see the same machine load. Seat queries ask a
+    random listed constituency of a random seat-level talks (`seat`, with its history).
     """
     from projections.api import LedgerViews
 
     rng = random.Random(args.get("seed", 11))
     first, days = date.fromisoformat(args["first_day"]), args["days"]
-    ledgers: list[tuple[Any, list[str], float, list[float]]] = []  # views, talks, catch-up, timings
+    ledgers: list[tuple[Any, list[str], list[tuple[str, list[str]]], float, list[float],
+                        list[float]]] = []  # fmt: skip
     for url in args["urls"]:
         views = LedgerViews(url)
         started = time.perf_counter()
         views.catch_up()
         caught_up = time.perf_counter() - started
         slugs = views.negotiations()
+        listed = {slug: [s.constituency for s in views.seats(slug)] for slug in slugs}
+        seated = [(slug, names) for slug, names in listed.items() if names]
         for _ in range(20):  # warm the connection pool and caches
             _split(views, rng.choice(slugs), first + timedelta(days=rng.randrange(days)))
-        ledgers.append((views, slugs, caught_up, []))
+            _seat(views, rng.choice(seated), rng, first + timedelta(days=rng.randrange(days)))
+        ledgers.append((views, slugs, seated, caught_up, [], []))
     rounds = 5
     for _ in range(rounds):
-        for views, slugs, _, timings in ledgers:
+        for views, slugs, seated, _, splits, seats in ledgers:
             for _ in range(args["samples"] // rounds):
                 slug, as_of = rng.choice(slugs), first + timedelta(days=rng.randrange(days))
                 t0 = time.perf_counter()
                 _split(views, slug, as_of)
-                timings.append(time.perf_counter() - t0)
+                splits.append(time.perf_counter() - t0)
+                talks, as_of = rng.choice(seated), first + timedelta(days=rng.randrange(days))
+                t0 = time.perf_counter()
+                _seat(views, talks, rng, as_of)
+                seats.append(time.perf_counter() - t0)
     results = []
-    for _, slugs, caught_up, timings in ledgers:
-        timings.sort()
-        n = len(timings)
+    for _, slugs, seated, caught_up, splits, seats in ledgers:
         results.append(
             {
-                "p50_ms": timings[n // 2] * 1000,
-                "p99_ms": timings[min(n - 1, int(n * 0.99))] * 1000,
-                "samples": n,
+                **_percentiles(splits),
+                "seat": _percentiles(seats),
                 "catch_up_seconds": caught_up,
                 "negotiations": len(slugs),
+                "seat_talks": len(seated),
             }
         )
     return {"ledgers": results, "peak_mb": peak_mb()}
+
+
+def _percentiles(timings: list[float]) -> dict[str, Any]:
+    timings = sorted(timings)
+    n = len(timings)
+    return {
+        "p50_ms": timings[n // 2] * 1000,
+        "p99_ms": timings[min(n - 1, int(n * 0.99))] * 1000,
+        "samples": n,
+    }
 
 
 def _split(views: Any, slug: str, as_of: date) -> None:
@@ -269,6 +286,14 @@ def _split(views: Any, slug: str, as_of: date) -> None:
     # Not yet open on that day: still a query answered.
     with contextlib.suppress(NotFoundError):
         views.split(slug, as_of=as_of)
+
+
+def _seat(views: Any, talks: tuple[str, list[str]], rng: random.Random, as_of: date) -> None:
+    from ledger.domain.errors import NotFoundError
+
+    slug, names = talks
+    with contextlib.suppress(NotFoundError):  # not yet open: still a query answered
+        views.seat(slug, rng.choice(names), as_of=as_of)
 
 
 @task

@@ -213,9 +213,13 @@ class MoveView:
     retract: bool = False
     corrected_by: tuple[str, ...] = field(default=())
     named: dict[str, list[str]] | None = None  # the seats its split named, where it named any
+    # The listed seats whose holder it changed (constituency, from, to), as seats_moved is
+    # derived: against the story before it as known on K.
+    seats_given: tuple[tuple[str, str | None, str | None], ...] = ()
 
     def to_json(self) -> JsonDict:
-        """The `history --format json` object; correction and `named` keys only where they apply."""
+        """The `history --format json` object; correction, `named` and `seats_given` keys only
+        where they apply."""
         data: JsonDict = {
             "id": self.id,
             "type": self.type,
@@ -237,6 +241,11 @@ class MoveView:
             data["corrected_by"] = list(self.corrected_by)
         if self.named is not None:
             data["named"] = {party: list(names) for party, names in self.named.items()}
+        if self.seats_given:
+            data["seats_given"] = [
+                {"constituency": name, "from": old, "to": new}
+                for name, old, new in self.seats_given
+            ]
         return data
 
 

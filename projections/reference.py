@@ -15,7 +15,7 @@ from eventsourcing.utils import get_topic
 from ledger.application import NegotiationLedger
 from ledger.domain.alliance import AllianceFormed
 from ledger.domain.events import LedgerEvent, NegotiationOpened
-from ledger.domain.folding import negotiation_state, story_moved
+from ledger.domain.folding import Moved, negotiation_state, story_moved
 from ledger.domain.negotiation import Negotiation, negotiation_id
 from ledger.domain.state import UNOPENED, NegotiationState
 from ledger.domain.values import ValidTime
@@ -160,7 +160,7 @@ def replay_known_through(url: str, position: int) -> int | None:
 
 
 def _records(
-    events: list[LedgerEvent], known_on: int, mirrored: dict[str, dict[str, int]]
+    events: list[LedgerEvent], known_on: int, mirrored: dict[str, Moved]
 ) -> list[MoveRecord]:
     """History rows of one aggregate's events as known on K: the prefix recorded by K.
 
@@ -182,7 +182,7 @@ def _records(
         return records
     moved = dict(story_moved(aggregate.story))
     mirrored.update(
-        (move_id, seats) for move_id, seats in moved.items() if seats is not None and "@" in move_id
+        (move_id, value) for move_id, value in moved.items() if value is not None and "@" in move_id
     )
     return with_moved(records, moved)
 
@@ -202,7 +202,7 @@ def replay_history(
     else:
         ids = [negotiation_id(negotiation)]
     records: list[MoveRecord] = []
-    mirrored: dict[str, dict[str, int]] = {}
+    mirrored: dict[str, Moved] = {}
     for aggregate_id in ids:
         records.extend(_records(_events(app, aggregate_id), k, mirrored))
     records = with_given_back(records, mirrored.items())

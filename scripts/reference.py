@@ -70,9 +70,13 @@ OUTPUTS = (
            "`parties` maps codes to seats in agreed talks. Over talks of several elections, "
            "not limited by `--election`, `elections` (election to codes to seats) replaces "
            "`parties`; talks with no election come under \"\"."),
-    Output(("history",), "list", _MOVE, ("corrects", "corrected_by", "retract", "named"),
+    Output(("history",), "list", _MOVE,
+           ("corrects", "corrected_by", "retract", "named", "seats_given"),
            "One item per move in date order. `seats_moved` is the split after the move minus "
-           "the split it replaced, as known on `--known-on`."),
+           "the split it replaced, as known on `--known-on`; `seats_given` lists the listed "
+           "constituencies whose holder that changed, `{\"constituency\", \"from\", \"to\"}` "
+           "(null: unassigned), in list order, where there are any. Table, CSV and Markdown "
+           "show both in one `seats_moved` cell: `SP -1 · TMC +1; Bhadohi: SP → TMC`."),
     Output(("diff", "--from", "2024-02-01", "--to", "2024-03-01"), "object",
            ("from", "to", "known_on", "negotiation", "negotiations", "agreed_seats_moved",
             "moves", "corrections"), (),

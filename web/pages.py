@@ -13,6 +13,7 @@ from projections.answers import JsonDict, SplitView
 from projections.reports.chart import party_colours
 from projections.reports.text import (
     instant_text,
+    seats_given_text,
     seats_moved_text,
     split_text,
     status_label,
@@ -29,6 +30,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "type_label": type_label,
     "split_text": split_text,
     "seats_moved_text": seats_moved_text,
+    "seats_given_text": seats_given_text,
     "instant_text": instant_text,
     "web_link": web_link,  # (href, host) for http(s) only: anything else stays text
     "signed": lambda n: f"{int(n):+d}",

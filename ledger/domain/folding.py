@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger.domain.events import LedgerEvent
 from ledger.domain.moves import Move
@@ -86,24 +86,44 @@ def seats_moved(split: Split, before: Split) -> dict[str, int]:
     return moved
 
 
-def moved_by(
-    move: Move, before: NegotiationState, after: NegotiationState
-) -> dict[str, int] | None:
+Handover = tuple[str, str | None, str | None]
+"""A listed constituency whose holder a move changed: (name, holder before, holder after)."""
+
+
+class Moved(NamedTuple):
+    """What one move moved: seats per party, and the named seats that changed hands."""
+
+    seats: dict[str, int]  # gained (+) or lost (-) per party
+    given: tuple[Handover, ...] = ()  # in the negotiation's list order; None: unassigned
+
+
+def seats_given(before: NegotiationState, after: NegotiationState) -> tuple[Handover, ...]:
+    """The listed constituencies whose holder differs after a move (a change of status alone,
+    say from settled to agreed, is not a handover)."""
+    if not after.seating.listed and not before.seating.listed:
+        return ()
+    old = {name: holder for name, holder, _ in before.holders()}
+    return tuple(
+        (name, old.get(name), holder)
+        for name, holder, _ in after.holders()
+        if old.get(name) != holder
+    )
+
+
+def moved_by(move: Move, before: NegotiationState, after: NegotiationState) -> Moved | None:
     """The seats one move moved: the split on the table after it against the one it replaced.
 
     None for a move that puts no split on the table (an acceptance, a meeting), unless it
     changes an agreed split (a party that walks out after an agreement gives seats back).
     """
-    if move.split is not None:
-        return seats_moved(after.split, before.split)
-    if before.status == AGREED and after.split is not before.split:
-        return seats_moved(after.split, before.split)
+    if move.split is not None or (before.status == AGREED and after.split is not before.split):
+        return Moved(seats_moved(after.split, before.split), seats_given(before, after))
     return None
 
 
 def story_moved(
     story: Story[NegotiationState], start: int = 0
-) -> Iterator[tuple[str, dict[str, int] | None]]:
+) -> Iterator[tuple[str, Moved | None]]:
     """(move id, seats moved) for each move of the story from `start` on, in story order."""
     state = story.initial if start == 0 else story.state_before(start)
     apply = story.apply

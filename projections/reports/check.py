@@ -20,6 +20,7 @@ from typing import Any
 from ledger.domain.errors import InputError
 from ledger.integrity.digest import digest_in
 from ledger.integrity.log_reader import ledger_snapshot
+from projections.answers import Scope
 from projections.reports.gather import gather
 from projections.reports.model import REPORT_FORMAT, NegotiationReport, ReportFacts
 from projections.reports.render import ReportFormat, render
@@ -82,6 +83,7 @@ def _stamp(text: str) -> tuple[ReportFormat, dict[str, Any]]:
                 "digest": data.get("digest"), "known_through": views.get("known_through"),
                 "views_digest": views.get("digest"),
                 "diff_from": (data.get("diff") or {}).get("from"),
+                "limits": data.get("limits") or {},
             }  # fmt: skip
     else:
         fmt = "html" if text.lstrip().lower().startswith("<!doctype html") else "markdown"
@@ -124,7 +126,11 @@ def _facts_again(url: str, stamp: dict[str, Any]) -> ReportFacts:
         reading = datetime.fromisoformat("0001-01-01T00:00:00+00:00")
     scope = stamp.get("scope")
     diff_from = _when(stamp.get("diff_from"), "diff-from date")
-    facts = gather(url, scope if isinstance(scope, str) else None, as_of, reading, diff_from)
+    given = stamp.get("limits")
+    limits: dict[str, Any] = given if isinstance(given, dict) else {}
+    limited = Scope(_text(limits.get("election")), _text(limits.get("alliance")))
+    named = scope if isinstance(scope, str) else None
+    facts = gather(url, named, as_of, reading, diff_from, limited)
     shown = stamp.get("known_on")  # the report showed its own "known on", not the reading
     return replace(
         facts,
@@ -141,6 +147,10 @@ def _facts_again(url: str, stamp: dict[str, Any]) -> ReportFacts:
             ],
         },
     )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _shown_as(report: NegotiationReport, known_on: Any) -> NegotiationReport:

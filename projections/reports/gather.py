@@ -67,7 +67,11 @@ def gather(
     colours = NegotiationLedger(url).roster().colours  # chosen in timeline files
     for _ in range(ATTEMPTS):
         digest = compute_digest(url)
-        facts = replace(_read(views, digest, negotiation, as_of, known_on, scope), colours=colours)
+        facts = replace(
+            _read(views, digest, negotiation, as_of, known_on, scope),
+            colours=colours,
+            limits=scope_limits(scope),
+        )
         if diff_from is not None:
             found = ledger_diff(views, diff_from, as_of, known_on, negotiation)
             facts = replace(facts, diff=found.to_json())
@@ -76,6 +80,12 @@ def gather(
         if views.status().head == digest.position:
             return facts
     return facts
+
+
+def scope_limits(scope: Scope) -> JsonDict:
+    """The scope a report was limited to, as its stamp carries it (only what was given)."""
+    given = {"election": scope.election, "alliance": scope.alliance}
+    return {key: value for key, value in given.items() if value is not None}
 
 
 def _split_on(views: LedgerViews, negotiation: str, known_on: When) -> SplitOn:
@@ -113,7 +123,8 @@ def _read(
         title = split.title or split.region or split.negotiation
         split_on = _split_on(views, split.negotiation, known_on)
         series = chart_series(history, split_on, alliance_moves)
-        parts.append(NegotiationReport(split.to_json(), title, history, series))
+        seats = [s.to_json() for s in views.seats(split.negotiation, as_of, known_on)]
+        parts.append(NegotiationReport(split.to_json(), title, history, series, seats))
     rollup = views.rollup(as_of, known_on, scope)
     listed = [{**view.to_json(), "title": view.title} for view in rollup.negotiations]
     return ReportFacts(

@@ -19,10 +19,12 @@ from projections.reports.model import (
     as_list,
     stamp_text,
 )
+from projections.reports.seats import GIVEN_SHOWN, pact_word, seats_html
 from projections.reports.style import CSS
 from projections.reports.text import (
     actor,
     instant_text,
+    seats_given_text,
     seats_moved_text,
     split_text,
     status_label,
@@ -119,9 +121,9 @@ def _negotiation(report: NegotiationReport, colours: Mapping[str, str]) -> str:
     )
     summary, chart = _standing(view, colours), _chart(report, colours)
     standing = f'<div class="standing"><div>{summary}</div>{chart}</div>'
-    moves = _moves(report)
+    moves, seated = _moves(report), seats_html(report.seats, colours)
     return (
-        f'<section class="negotiation" id="n-{_e(report.slug)}">{heading}{standing}'
+        f'<section class="negotiation" id="n-{_e(report.slug)}">{heading}{standing}{seated}'
         f"<h3>Moves ({len(report.history)})</h3>{moves}</section>"
     )
 
@@ -163,8 +165,14 @@ def _bar_row(party: str, seats: int, pool: int, colour: str) -> str:
     )
 
 
-# The moves drawn as a dashed vertical line on the chart, and their word.
-MARKED = {"agreement": "agreed", "amendment": "amended", "talks_ended": "talks ended"}
+# The moves drawn as a dashed vertical line on the chart, and their word (a pact's names
+# the parties it settled).
+MARKED = {
+    "agreement": "agreed",
+    "amendment": "amended",
+    "talks_ended": "talks ended",
+    "partial_agreement": "pact",
+}
 
 
 def _chart(report: NegotiationReport, colours: Mapping[str, str]) -> str:
@@ -173,7 +181,8 @@ def _chart(report: NegotiationReport, colours: Mapping[str, str]) -> str:
     dates = [str(m["on"]) for m in report.history if m.get("on")]
     retracted = {str(m.get("corrects")) for m in report.history if m.get("retract")}
     marks = [
-        Mark(str(m["on"]), MARKED[str(m.get("type"))])
+        Mark(str(m["on"]), pact_word(m) if m.get("type") == "partial_agreement" else
+             MARKED[str(m.get("type"))])
         for m in report.history
         if m.get("type") in MARKED and m.get("on") and str(m.get("id")) not in retracted
     ]
@@ -191,8 +200,10 @@ def _chart(report: NegotiationReport, colours: Mapping[str, str]) -> str:
         f'<figure class="chart">{svg}<figcaption>Seats each party holds in the split on the '
         "table (or the agreed split) on each move's date, as <code>seatledger split --as-of"
         "</code> answers; a line ends where the party drops out of that split or leaves the "
-        "table or the alliance. Lines with "
-        "equal seats are drawn side by side, each labelled at its end.</figcaption></figure>"
+        "table or the alliance. Lines with equal seats are drawn side by side, each labelled "
+        "at its end. Dashed verticals mark pacts (partial agreements, with the parties whose "
+        "shares they settled), agreements, amendments and the end of talks.</figcaption>"
+        "</figure>"
     )
 
 
@@ -240,7 +251,8 @@ def _move_row(slug: str, move: JsonDict, rows: Mapping[str, JsonDict]) -> str:
         f'<span class="id">{_e(move.get("id"))}</span>{marks}</td>',
         f'<td class="by">{_chips(" · ".join(_actors(move)))}</td>',
         f'<td class="split">{_chips(split_text(move.get("split")))}</td>',
-        f'<td class="moved">{_chips(seats_moved_text(move.get("seats_moved")))}</td>',
+        f'<td class="moved">{_chips(seats_moved_text(move.get("seats_moved")))}'
+        f"{_chips(seats_given_text(move.get('seats_given'), GIVEN_SHOWN))}</td>",
         f"<td>{_source(move.get('source'))}</td>",
         f'<td class="note">{_e(move.get("note"))}</td>',
         f'<td class="{"reported" if confidence == "reported" else ""}">{_e(confidence)}</td>',

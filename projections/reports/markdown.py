@@ -17,10 +17,11 @@ from projections.reports.model import (
     instant,
     stamp_text,
 )
+from projections.reports.seats import GIVEN_SHOWN, seats_markdown
 from projections.reports.text import (
     actor,
     instant_text,
-    seats_moved_text,
+    moved_text,
     split_text,
     status_label,
     type_label,
@@ -98,6 +99,7 @@ def _negotiation(report: NegotiationReport) -> list[str]:
         lines += _table(["Party", "Seats"], rows)
     else:
         lines += ["*No split on the table.*", ""]
+    lines += seats_markdown(report.seats, _m)
     lines += _series(report)
     lines += [f"### Moves ({len(report.history)})", ""]
     lines += _table(
@@ -163,7 +165,7 @@ def _move(move: JsonDict) -> list[str]:
         "<br>".join([kind, *marks]),
         _m(actor(move)),
         _m(split_text(move.get("split"))),
-        _m(seats_moved_text(move.get("seats_moved"))),
+        _m(moved_text(move, GIVEN_SHOWN)),
         _source(move.get("source")),
         _m(move.get("note")),
         _m(move.get("confidence")),

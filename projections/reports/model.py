@@ -109,12 +109,14 @@ def as_list(value: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class NegotiationReport:
-    """One negotiation's part of a report: its split view, its moves and its chart."""
+    """One negotiation's part of a report: its split view, its moves, its chart and, for
+    talks that list constituencies, who holds each seat."""
 
     view: JsonDict
     title: str
     history: list[JsonDict]
     series: Series
+    seats: list[JsonDict] = field(default_factory=list)  # `seats --format json` items
 
     @property
     def slug(self) -> str:
@@ -122,12 +124,14 @@ class NegotiationReport:
         return str(self.view["negotiation"])
 
     def to_json(self) -> JsonDict:
-        """The split view's keys, then the title, the moves and the chart series."""
+        """The split view's keys, then the title, the moves, the chart series and the seats
+        (only for talks that list constituencies)."""
         return {
             **self.view,
             "title": self.title,
             "history": self.history,
             "series": {p: [point.to_json() for point in pts] for p, pts in self.series.items()},
+            **({"seats": self.seats} if self.seats else {}),
         }
 
 
@@ -160,6 +164,7 @@ class ReportFacts:
     known_through: str | None = None  # the last recorded instant the views' answers include
     diff: JsonDict | None = None  # `report --diff-from D`: the `diff --format json` object
     colours: Mapping[str, str] = field(default_factory=dict)  # chosen per party code
+    limits: JsonDict = field(default_factory=dict)  # `--election`/`--alliance` given, if any
 
     @property
     def views_digest(self) -> str:
@@ -177,6 +182,7 @@ class ReportFacts:
             "digest": self.digest,
             "views_digest": self.views_digest,
             **({"diff_from": self.diff.get("from")} if self.diff is not None else {}),
+            **({"limits": self.limits} if self.limits else {}),
         }
 
     @property
@@ -206,4 +212,5 @@ class ReportFacts:
             "negotiations": [n.to_json() for n in self.negotiations],
             "rollup": self.rollup,
             **({"diff": self.diff} if self.diff is not None else {}),
+            **({"limits": self.limits} if self.limits else {}),
         }

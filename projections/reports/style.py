@@ -65,6 +65,10 @@ figure.chart { margin: 0; }
 figure.chart svg { width: 100%; height: auto; display: block; }
 figure.chart figcaption { font-size: 12px; color: var(--muted); margin-top: 2px; }
 .empty { color: var(--muted); font-style: italic; }
+table.seats { width: auto; min-width: 420px; font-size: 13px; }
+table.seats td { padding: 3px 18px 3px 8px; }
+table.seats tr.settled td:last-child { font-weight: 600; }
+table.seats tr.unassigned td { color: var(--muted); }
 table.moves { font-size: 12.5px; table-layout: fixed; min-width: 1080px; }
 table.moves td { overflow-wrap: anywhere; }
 table.moves thead th { letter-spacing: .02em; font-size: 11px; }

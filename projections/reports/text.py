@@ -85,6 +85,38 @@ def instant_text(value: Any) -> str:
     return f"{day} {clock.split('.')[0]}{zone.replace(' +00:00', ' UTC')}"
 
 
+FREE = "unassigned"  # a seat's holder when no one holds it
+
+
+def seats_given_text(value: Any, limit: int | None = None) -> str:
+    """Named seats that changed hands (`Bhadohi: SP → TMC`; no holder is `unassigned`), from
+    history's `seats_given` items or (constituency, from, to) triples; past `limit`, how
+    many more."""
+    if not isinstance(value, list | tuple):
+        return ""
+    seats = [_handover(seat) for seat in value]
+    shown = seats if limit is None else seats[:limit]
+    text = " · ".join(f"{name}: {old or FREE} → {new or FREE}" for name, old, new in shown)
+    more = len(seats) - len(shown)
+    return f"{text} · … {more} more" if more else text
+
+
+def _handover(seat: Any) -> tuple[Any, Any, Any]:
+    if isinstance(seat, Mapping):
+        return seat.get("constituency"), seat.get("from"), seat.get("to")
+    name, old, new = seat
+    return name, old, new
+
+
+def moved_text(move: Mapping[str, Any], limit: int | None = None) -> str:
+    """A history item's seats moved: per party, then the named seats that changed hands."""
+    parts = (
+        seats_moved_text(move.get("seats_moved")),
+        seats_given_text(move.get("seats_given"), limit),
+    )
+    return "; ".join(part for part in parts if part)
+
+
 def seats_moved_text(value: Any) -> str:
     """Seats gained or lost per party against the split before (`INC +14 · SP -6`)."""
     if isinstance(value, Mapping):

@@ -20,7 +20,7 @@ from ledger.domain.events import (
     MoveEvent,
     NegotiationOpened,
 )
-from ledger.domain.folding import seats_moved
+from ledger.domain.folding import Handover, Moved, seats_moved
 from ledger.domain.moves import Move
 from ledger.domain.negotiation import Negotiation
 from ledger.domain.state import NO_SEATING, NegotiationState
@@ -53,6 +53,7 @@ class MoveRecord(NamedTuple):
     corrects: str | None = None
     retract: bool = False
     named: dict[str, list[str]] | None = None  # the named seats of its split, as recorded
+    seats_given: tuple[Handover, ...] = ()  # named seats that changed hands, as seats_moved
 
     @property
     def order(self) -> tuple[int, int, int, str]:
@@ -78,6 +79,7 @@ class MoveRecord(NamedTuple):
             retract=self.retract,
             corrected_by=corrected_by,
             named=self.named,
+            seats_given=self.seats_given,
         )
 
 
@@ -178,36 +180,47 @@ def seat_texts(state: NegotiationState) -> tuple[str, str, str]:
 
 
 def with_moved(
-    records: Iterable[MoveRecord], moved: Mapping[str, dict[str, int] | None]
+    records: Iterable[MoveRecord], moved: Mapping[str, Moved | None]
 ) -> list[MoveRecord]:
     """History records with the seats each move moved in the story as known on K.
 
     A correction keeps its own (what it changed); a move no longer in the story (retracted)
     moved nothing there and shows None.
     """
-    return [
-        record
-        if record.corrects is not None
-        else record._replace(seats_moved=moved.get(record.move_id))
-        for record in records
-    ]
+    found: list[MoveRecord] = []
+    for record in records:
+        if record.corrects is None:
+            value = moved.get(record.move_id)
+            record = record._replace(
+                seats_moved=None if value is None else value.seats,
+                seats_given=() if value is None else value.given,
+            )
+        found.append(record)
+    return found
 
 
 def with_given_back(
-    records: Iterable[MoveRecord], mirrored: Iterable[tuple[str, Mapping[str, int]]]
+    records: Iterable[MoveRecord], mirrored: Iterable[tuple[str, Moved]]
 ) -> list[MoveRecord]:
     """Alliance moves with the seats their copies moved in every negotiation, summed.
 
     A party that leaves the alliance after an agreement gives its seats back in each of
-    its talks: the alliance's move shows them all. `mirrored` holds (copy id, seats moved).
+    its talks: the alliance's move shows them all (and every named seat, talks in id order).
+    `mirrored` holds (copy id, seats moved).
     """
     totals: dict[str, dict[str, int]] = {}
-    for copy, moved in mirrored:
-        total = totals.setdefault(copy.rpartition("@")[0], {})
-        for party, seats in moved.items():
+    given: dict[str, list[Handover]] = {}
+    for copy, moved in sorted(mirrored, key=lambda item: item[0]):
+        move_id = copy.rpartition("@")[0]
+        total = totals.setdefault(move_id, {})
+        for party, seats in moved.seats.items():
             total[party] = total.get(party, 0) + seats
+        given.setdefault(move_id, []).extend(moved.given)
     return [
-        record._replace(seats_moved={p: n for p, n in totals[record.move_id].items() if n})
+        record._replace(
+            seats_moved={p: n for p, n in totals[record.move_id].items() if n},
+            seats_given=tuple(given[record.move_id]),
+        )
         if record.negotiation is None and record.corrects is None and record.move_id in totals
         else record
         for record in records
@@ -274,14 +287,17 @@ def _corrected_move(aggregate: Any, event: MoveCorrected) -> Move:
     return target
 
 
-def correction_moved(aggregate: Any, event: MoveCorrected) -> dict[str, int] | None:
+def correction_moved(aggregate: Any, event: MoveCorrected) -> Moved | None:
     """What a correction changes in the split it corrects; None if it leaves the split alone.
 
     Fixed when recorded: it compares the correction with the move as it read just before.
+    Its named seats are not compared: the moves it re-derives show who gained which seat.
     """
     target = _corrected_move(aggregate, event)
     split = event.changes.split
-    return None if split is None or target.split is None else seats_moved(split, target.split)
+    if split is None or target.split is None:
+        return None
+    return Moved(seats_moved(split, target.split))
 
 
 def _correction(aggregate: Any, event: MoveCorrected, known_from: int) -> MoveRecord:
@@ -289,7 +305,7 @@ def _correction(aggregate: Any, event: MoveCorrected, known_from: int) -> MoveRe
     target = _corrected_move(aggregate, event)
     changes = event.changes
     on = changes.on if changes.on is not None else target.on
-    moved = correction_moved(aggregate, event)
+    fixed = correction_moved(aggregate, event)
     return MoveRecord(
         move_id=event.move_id,
         seq=event.originator_version,
@@ -302,7 +318,7 @@ def _correction(aggregate: Any, event: MoveCorrected, known_from: int) -> MoveRe
         recorded_by=event.recorded_by,
         by=changes.by,
         split=None if changes.split is None else dict(changes.split),
-        seats_moved=moved,
+        seats_moved=None if fixed is None else fixed.seats,
         source=changes.source,
         note=changes.note if changes.note is not None else event.reason,
         confidence="confirmed",

@@ -1,22 +1,23 @@
 """Seats moved, re-derived like the split history: which moves an event changed them for.
 
-A move's seats moved depend on the split it replaced in the valid-time story, so a late
-fact or a correction can change them for every later move. Only the moves from the first
+A move's seats moved (counts, and the named seats that changed hands) depend on the split
+it replaced in the valid-time story, so a late fact or a correction can change them for
+every later move. Only the moves from the first
 changed one on are folded again (an in-order append derives just its own), and the fold
 stops where the story is back to the states it had before the event.
 """
 
 from __future__ import annotations
 
-from ledger.domain.folding import moved_by
+from ledger.domain.folding import Moved, moved_by
 from ledger.domain.state import NegotiationState
 from ledger.domain.story import Story
 from projections.views.intervals import CONVERGE_WITHIN, StoryMark, first_change
 
-Moved = dict[str, int] | None
 
-
-def moved_changes(mark: StoryMark, story: Story[NegotiationState]) -> list[tuple[str, Moved]]:
+def moved_changes(
+    mark: StoryMark, story: Story[NegotiationState]
+) -> list[tuple[str, Moved | None]]:
     """(move id, seats moved) for each move whose value the event may have changed.
 
     Moves the event took out of the story (a retraction) come with None; moves after the
@@ -38,7 +39,7 @@ def moved_changes(mark: StoryMark, story: Story[NegotiationState]) -> list[tuple
     apply = story.apply
     state = old_state = story.state_before(first)
     folded = first  # old_state is the old story's state before old[folded]
-    changes: list[tuple[str, Moved]] = []
+    changes: list[tuple[str, Moved | None]] = []
     index = first
     while index < new_len:
         move = after[index]

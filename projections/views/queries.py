@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, TextClause, select, text
+from sqlalchemy import Connection, Row, TextClause, func, select, text
 
+from ledger.domain.folding import Handover, Moved
 from ledger.domain.values import ValidTime
 from projections.answers import SplitView
 from projections.views.derive import MoveRecord
@@ -85,23 +86,37 @@ def split_view(row: Row[Any], as_of: ValidTime | None, known_on: ValidTime | Non
 
 
 def seat_runs(conn: Connection, negotiation: str, d: int, k: int) -> list[tuple[int, str, str]]:
-    """(valid_from, last move, holders) of each row of a negotiation known on K, up to D.
+    """(valid_from, last move, holders) of each row of a negotiation known on K, up to D,
+    where the holders differ from the row before (the first row always).
 
     The known rows cut the valid axis into disjoint runs: in valid_from order they are the
-    story as known on K; the primary key (negotiation, valid_from, ...) serves the walk.
+    story as known on K; the primary key (negotiation, valid_from, ...) serves the walk. A
+    long talks has many runs but few changes of holders: comparing each row's holders text
+    with the one before (LAG) in the database sends and decodes only those.
     """
     c = splits.c
-    query = (
-        select(c.valid_from, c.last_move_id, c.holders)
+    runs = (
+        select(
+            c.valid_from,
+            c.last_move_id,
+            c.holders,
+            func.lag(c.holders).over(order_by=c.valid_from).label("before"),
+        )
         .where(
             c.negotiation == negotiation,
             c.valid_from <= d,
             c.recorded_from <= k,
             c.recorded_to > k,
         )
-        .order_by(c.valid_from)
+        .subquery()
     )
-    return [(int(r[0]), str(r[1]), str(r[2])) for r in conn.execute(query)]
+    r = runs.c
+    query = (
+        select(r.valid_from, r.last_move_id, r.holders)
+        .where(r.before.is_(None) | (r.before != r.holders))
+        .order_by(r.valid_from)
+    )
+    return [(int(row[0]), str(row[1]), str(row[2])) for row in conn.execute(query)]
 
 
 def positions_of(row: Row[Any]) -> dict[str, dict[str, int]]:
@@ -131,7 +146,7 @@ def history(
     joined = moves.outerjoin(
         moved, (m.move_id == c.move_id) & (m.recorded_from <= k) & (m.recorded_to > k)
     )
-    rows = select(moves, m.seats_moved).select_from(joined)
+    rows = select(moves, m.seats_moved, m.seats_given).select_from(joined)
     shown = rows.where(c.known_from <= k, c.on_at <= d)
     fixes = rows.where(c.known_from <= k, c.corrects.is_not(None))
     if negotiation is not None:
@@ -143,13 +158,20 @@ def history(
     )
 
 
-def mirrored_moved(conn: Connection, k: int) -> list[tuple[str, dict[str, int]]]:
+def mirrored_moved(conn: Connection, k: int) -> list[tuple[str, Moved]]:
     """Seats moved known on K by alliance moves as copied into each negotiation (by copy id)."""
     m = moved.c
-    query = select(m.move_id, m.seats_moved).where(
+    query = select(m.move_id, m.seats_moved, m.seats_given).where(
         m.move_id.contains("@", autoescape=True), m.recorded_from <= k, m.recorded_to > k
     )
-    return [(str(row[0]), orjson.loads(row[1])) for row in conn.execute(query)]
+    return [
+        (str(row[0]), Moved(orjson.loads(row[1]), _given(row[2]))) for row in conn.execute(query)
+    ]
+
+
+def _given(text: str | None) -> tuple[Handover, ...]:
+    """The stored named seats given, as (constituency, from, to) triples."""
+    return () if text is None else tuple((n, a, b) for n, a, b in orjson.loads(text))
 
 
 def negotiations(conn: Connection) -> list[str]:
@@ -179,4 +201,5 @@ def _record(row: Row[Any]) -> MoveRecord:
         corrects=row.corrects,
         retract=bool(row.retract),
         named=None if row.named is None else orjson.loads(row.named),
+        seats_given=_given(row.seats_given),
     )

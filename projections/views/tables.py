@@ -104,12 +104,14 @@ moved = Table(
     Column("recorded_to", BigInteger, nullable=False),
     Column("negotiation", _key(128)),
     Column("seats_moved", Text, nullable=False),
+    Column("seats_given", Text),
     PrimaryKeyConstraint("move_id", "recorded_from", name="seatledger_view_moved_pkey"),
     Index("seatledger_view_moved_current", "negotiation", "recorded_to"),
 )
 """Seats moved by each move of the history, per recorded interval: a correction or a late
 fact re-derives them for the later moves (closing the row, recorded_to = K, and opening
-the new one). No row while a move moved no seats (None)."""
+the new one). No row while a move moved no seats (None). `seats_given` lists the named seats
+that changed hands, [[constituency, from, to], ...] (null: none)."""
 
 position = Table(
     "seatledger_view_position",

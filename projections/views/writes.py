@@ -16,14 +16,15 @@ from typing import Any, Final
 from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.exc import DBAPIError
 
+from ledger.domain.folding import Moved
 from ledger.persistence.base import insert_many
 from projections.views.derive import SplitRow, dumps
 from projections.views.intervals import CurrentRow
 from projections.views.tables import POSITION_NAME, moved, moves, position, splits
 from projections.views.timeaxis import END_OF_TIME
 
-Shown = dict[str, tuple[str, int]]
-"""Each move's current seats-moved row: its text and recorded_from, by move id."""
+Shown = dict[str, tuple[str, str | None, int]]
+"""Each move's current seats-moved row: its two texts and recorded_from, by move id."""
 
 
 class TableChanges:
@@ -78,21 +79,28 @@ class MovedWrites(TableChanges):
     def __init__(self) -> None:
         super().__init__(moved, ("move_id", "recorded_from"), recorded_to_at=2)
 
-    def set(self, shown: Shown, negotiation: str | None, move_id: str, value: Any, at: int) -> None:
+    def set(
+        self, shown: Shown, negotiation: str | None, move_id: str, value: Moved | None, at: int
+    ) -> None:
         """Make `value` (None: no seats moved) the move's seats moved from K = `at` on.
 
-        `shown` holds each move's current row (its text and recorded_from), kept up to date.
+        `shown` holds each move's current row (its texts and recorded_from), kept up to date.
         """
-        text = None if value is None else dumps(value)
+        texts = None if value is None else moved_texts(value)
         current = shown.get(move_id)
-        if (current[0] if current is not None else None) == text:
+        if (current[:2] if current is not None else None) == texts:
             return
         if current is not None:
-            self.close((move_id, current[1]), current[1], at)
+            self.close((move_id, current[2]), current[2], at)
             del shown[move_id]
-        if text is not None:
-            self.open((move_id, at), [move_id, at, END_OF_TIME, negotiation, text])
-            shown[move_id] = (text, at)
+        if texts is not None:
+            self.open((move_id, at), [move_id, at, END_OF_TIME, negotiation, *texts])
+            shown[move_id] = (*texts, at)
+
+
+def moved_texts(value: Moved) -> tuple[str, str | None]:
+    """A move's seats moved as stored: the counts, and the named seats given (None: none)."""
+    return dumps(value.seats), dumps(value.given) if value.given else None
 
 
 class PageWrites:
@@ -157,10 +165,10 @@ def current_rows(conn: Connection, negotiation: str) -> list[CurrentRow]:
 def current_moved(conn: Connection, negotiation: str) -> Shown:
     """The seats-moved rows of a negotiation current on the recorded axis, by move id."""
     c = moved.c
-    query = select(c.move_id, c.seats_moved, c.recorded_from).where(
+    query = select(c.move_id, c.seats_moved, c.seats_given, c.recorded_from).where(
         c.negotiation == negotiation, c.recorded_to == END_OF_TIME
     )
-    return {str(r[0]): (str(r[1]), int(r[2])) for r in conn.execute(query)}
+    return {str(r[0]): (str(r[1]), r[2], int(r[3])) for r in conn.execute(query)}
 
 
 def lock_position(conn: Connection) -> int:

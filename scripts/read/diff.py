@@ -8,10 +8,11 @@ from typing import Annotated, Any
 import typer
 
 from projections.diff import LedgerDiff, ledger_diff
+from projections.reports.text import moved_text
 from scripts.app import app
 from scripts.options import DbOpt, DebugOpt, Format, FormatOpt, KnownOnOpt, parse_date, parse_slug
 from scripts.output import print_json, print_rows
-from scripts.read.views import HISTORY_TABLE, open_views
+from scripts.read.views import GIVEN_SHOWN, HISTORY_TABLE, open_views
 
 # One row per party whose seats changed: in one negotiation's split, or in the agreed roll-up.
 SEAT_COLUMNS = ["negotiation", "party", "from", "to", "moved"]
@@ -20,6 +21,11 @@ AGREED = "(agreed, all talks)"
 
 def _date_option(flag: str, text: str) -> Any:
     return typer.Option(flag, metavar="DATE", parser=parse_date, help=text, show_default=False)
+
+
+def _shown(move: dict[str, Any]) -> dict[str, Any]:
+    """A history item for the moves table, its seats moved in one cell (as `history`)."""
+    return {**move, "seats_moved": moved_text(move, GIVEN_SHOWN)}
 
 
 def seat_rows(diff: LedgerDiff) -> list[dict[str, Any]]:
@@ -74,7 +80,7 @@ def diff(
     known = f", as known on {known_on.isoformat()}" if known_on else ""
     print_rows(seat_rows(found), SEAT_COLUMNS, fmt.value, title=f"Seats moved {span}{known}")
     if fmt is Format.table:
-        moves = [move.to_json() for move in found.moves]
+        moves = [_shown(move.to_json()) for move in found.moves]
         print_rows(moves, HISTORY_TABLE, "table", title=f"Moves made {span}")
-        fixes = [move.to_json() for move in found.corrections]
+        fixes = [_shown(move.to_json()) for move in found.corrections]
         print_rows(fixes, HISTORY_TABLE, "table", title=f"Corrections recorded {span}")

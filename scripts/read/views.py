@@ -13,7 +13,7 @@ import typer
 
 from projections.answers import MoveView, RollupView, Scope, SplitView
 from projections.api import LedgerViews
-from projections.reports.text import web_link
+from projections.reports.text import moved_text, web_link
 from scripts.app import app, database
 from scripts.options import (
     AsOfOpt,
@@ -44,8 +44,8 @@ SPLIT_KEYS = [
 ]
 SPLIT_TABLE = ["negotiation", "status", "split", "unallocated", "by"]
 HISTORY_KEYS = [
-    "id", "type", "on", "recorded_at", "recorded_by", "by", "split", "source", "note",
-    "corrects", "corrected_by",
+    "id", "type", "on", "recorded_at", "recorded_by", "by", "split", "seats_moved", "source",
+    "note", "corrects", "corrected_by",
 ]  # fmt: skip
 HISTORY_TABLE = [
     "id",
@@ -53,6 +53,7 @@ HISTORY_TABLE = [
     "on",
     "by",
     "split",
+    "seats_moved",
     "recorded_at",
     "recorded_by",
     "source",
@@ -61,6 +62,7 @@ HISTORY_TABLE = [
     "corrected_by",
 ]
 NOTE_WIDTH = 40  # a table's note is cut to this many characters unless --wide
+GIVEN_SHOWN = 3  # a table names this many seats that changed hands unless --wide
 CATCH_UP_BAR_FROM = 500  # events behind: below this a catch-up is quicker than a bar
 
 NegotiationArg = Annotated[
@@ -142,6 +144,9 @@ def show_history(moves: list[MoveView], fmt: str, title: str, *, wide: bool = Fa
     (as the HTML report does), in full with `wide`; the other formats keep every value."""
     rows = [move.to_json() for move in moves]
     columns = HISTORY_KEYS
+    if fmt != "json":  # one cell: "SP -1 · TMC +1; Bhadohi: SP → TMC"
+        limit = GIVEN_SHOWN if fmt == "table" and not wide else None
+        rows = [{**row, "seats_moved": moved_text(row, limit)} for row in rows]
     if fmt == "table":  # to the minute, for people; the other formats keep the full instant
         rows = [_for_people(row, wide) for row in rows]
         # Correction columns only when some move has one: they are empty in most talks.
@@ -255,8 +260,9 @@ def history(
 ) -> None:
     """Every move of a negotiation in date order, who recorded it and when, and its corrections.
 
-    The table shows each source as its domain and each note shortened; --wide shows them in
-    full (the json, csv and markdown formats always do).
+    Seats moved: per party, then each named seat that changed hands ("Bhadohi: SP → TMC").
+    The table shows each source as its domain, each note shortened and three named seats
+    moved; --wide shows them in full (the json, csv and markdown formats always do).
 
     Example: seatledger history uttar-pradesh --format markdown
     """

@@ -40,3 +40,20 @@ def test_same_seed_generates_the_same_files(tmp_path: Path) -> None:
     first = write(generate(300, seed=9), tmp_path / "a", chunk_events=None)
     second = write(generate(300, seed=9), tmp_path / "b", chunk_events=None)
     assert first[0].read_bytes() == second[0].read_bytes()
+
+
+def test_generated_season_names_seats_and_settles_pacts_that_import(tmp_path: Path) -> None:
+    from projections.api import LedgerViews
+
+    ledger = generate(4000, seed=7)
+    (path,) = write(ledger, tmp_path / "files", chunk_events=None)
+    text = path.read_text()
+    assert '"constituencies"' in text and '"named"' in text and '"partial_agreement"' in text
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    try:
+        assert import_timeline(NegotiationLedger(url), read_timeline(path)).events == ledger.events
+        views = LedgerViews(url)
+        held = [s for slug in views.negotiations() for s in views.seats(slug) if s.holder]
+    finally:
+        dispose_engines()
+    assert {s.status for s in held} >= {"agreed"}

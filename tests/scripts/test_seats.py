@@ -3,6 +3,7 @@ from a timeline@2 file and from the command line, then asked who holds each seat
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import date
 from pathlib import Path
@@ -190,3 +191,23 @@ def test_history_items_carry_the_seats_a_move_named(run: Run, seats_2024: Path) 
     named = moves["up-bhadohi-to-tmc"]["named"]
     assert named == {"INC": ["Amethi", "Rae Bareli"], "TMC": ["Bhadohi"]}
     assert "named" not in moves["up-tmc-joins"]
+
+
+def test_history_shows_bhadohi_going_from_sp_to_tmc_in_every_format(
+    run: Run, seats_2024: Path
+) -> None:
+    moves = {m["id"]: m for m in as_json(run("history", "uttar-pradesh", "-f", "json"))}
+    assert moves["up-bhadohi-to-tmc"]["seats_given"] == [
+        {"constituency": "Bhadohi", "from": "SP", "to": "TMC"}
+    ]
+    assert "seats_given" not in moves["up-deal"]  # on the table already: only the status changed
+    assert [s["to"] for s in moves["up-sp-offers"]["seats_given"]] == ["INC", "INC", "SP"]
+    cell = "SP -1 · TMC +1; Bhadohi: SP → TMC"
+    table = ok(run("history", "uttar-pradesh", "--wide")).stdout
+    assert " ".join(table.split()).count("Bhadohi: SP → TMC") == 1
+    markdown = ok(run("history", "uttar-pradesh", "-f", "markdown")).stdout
+    assert f"| {cell} |" in next(line for line in markdown.splitlines() if "up-bhadohi" in line)
+    rows = list(
+        csv.DictReader(ok(run("history", "uttar-pradesh", "-f", "csv")).stdout.splitlines())
+    )
+    assert {r["id"]: r["seats_moved"] for r in rows}["up-bhadohi-to-tmc"] == cell

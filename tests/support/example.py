@@ -11,9 +11,11 @@ from ledger.timeline.parsing import read_timeline
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "india-bloc-2024.yaml"
 """7 talks, 45 moves: 68 events in 9 aggregates once recorded."""
+SEATS_EXAMPLE = ROOT / "examples" / "india-bloc-2024-seats.yaml"
+"""The same talks and nine more, seat by seat (timeline@2): the Tamil Nadu pacts, Bhadohi."""
 
 
-def record_example(url: str, recorded_by: str = "analyst") -> str:
-    """Import the bundled example into the ledger at `url`; return `url`."""
-    import_timeline(NegotiationLedger(url, recorded_by=recorded_by), read_timeline(EXAMPLE))
+def record_example(url: str, recorded_by: str = "analyst", example: Path = EXAMPLE) -> str:
+    """Import the bundled example (or `example`) into the ledger at `url`; return `url`."""
+    import_timeline(NegotiationLedger(url, recorded_by=recorded_by), read_timeline(example))
     return url

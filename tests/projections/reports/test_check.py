@@ -97,3 +97,21 @@ def test_file_that_is_not_a_report_is_refused(example_ledger: str, tmp_path: Pat
     code, _, err = run("--db", example_ledger, "verify", "--report", str(path))
     assert code == 2
     assert "not a seatledger report" in err
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_report_limited_to_an_alliance_verifies_when_other_talks_exist(
+    example_ledger: str, tmp_path: Path, fmt: str
+) -> None:
+    opened = ["open", "up-2019", "--seats", "80", "--parties", "SP,INC", "--on", "2019-01-04",
+              "--election", "Lok Sabha 2019"]  # fmt: skip
+    assert run("--db", example_ledger, *opened)[0] == 0
+    path = report(example_ledger, tmp_path, fmt, "--alliance", "india-bloc")
+    assert "up-2019" not in path.read_text()
+    code, out, _ = run("--db", example_ledger, "verify", "--report", str(path))
+    assert code == 0, out
+    whole = report(example_ledger, tmp_path, fmt)  # the same file name, now of every talks
+    text = whole.read_text()
+    assert "up-2019" in text
+    path.write_text(text.replace("up-2019", "up-2O19"))
+    assert run("--db", example_ledger, "verify", "--report", str(path))[0] == 1

@@ -25,20 +25,27 @@ from tests.support.timelines import Clock, TimelineBuilder, pinned
 __all__ = ["fresh_database"]  # the fixture, shared with the views-match-replay property
 
 
+Holders = dict[str, str | None]
+Around = tuple[Split | None, Split, Split, Holders, Holders]
+
+
 def _splits_around_each_move(
     app: NegotiationLedger, slug: str, known_on: ValidTime | None
-) -> dict[str, tuple[Split | None, Split, Split]]:
-    """Per move of the story known on K: its own split, the split before it and after it."""
+) -> dict[str, Around]:
+    """Per move of the story known on K: its own split, the split before it and after it,
+    and every listed seat's holder before it and after it."""
     stored = app.recorder.select_events(negotiation_id(slug))
     events = [cast(LedgerEvent, app.mapper.to_domain_event(s)) for s in stored]
     talks = as_known(events, query_datetime(known_on, "known on"))
     if not isinstance(talks, Negotiation):
         return {}  # not opened by K
     story, state = talks.story, talks.story.initial
-    around: dict[str, tuple[Split | None, Split, Split]] = {}
+    around: dict[str, Around] = {}
     for move in story.moves:
         after = story.apply(state, move)
-        around[move.move_id] = (move.split, dict(state.split), dict(after.split))
+        held = {name: holder for name, holder, _ in state.holders()}
+        holds = {name: holder for name, holder, _ in after.holders()}
+        around[move.move_id] = (move.split, dict(state.split), dict(after.split), held, holds)
         state = after
     return around
 
@@ -59,15 +66,17 @@ def _assert_seats_moved_match_replay(
             if row.corrects is not None:
                 continue  # a correction shows what it changed, not a move of the story
             if row.id not in around:  # retracted by K: it moved nothing in the story
-                assert row.seats_moved is None, where
+                assert row.seats_moved is None and not row.seats_given, where
                 continue
-            own, before, after = around[row.id]
+            own, before, after, held, holds = around[row.id]
             if row.seats_moved is None:
-                assert own is None, where  # only moves without a split may show none
+                assert own is None and not row.seats_given, where  # no split: none moved
                 continue
             parties = set(before) | set(after)
             difference = {p: after.get(p, 0) - before.get(p, 0) for p in parties}
             assert row.seats_moved == {p: n for p, n in difference.items() if n}, where
+            handed = [(n, held.get(n), holds[n]) for n in holds if held.get(n) != holds[n]]
+            assert list(row.seats_given) == handed, where  # every seat that changed hands
 
 
 @settings(
@@ -98,6 +107,6 @@ def test_seats_moved_match_the_replayed_splits_around_each_move_when_timelines_a
             assert _seats_moved(copy) == _seats_moved(url)  # whatever order facts arrived in
 
 
-def _seats_moved(url: str) -> dict[str, dict[str, int] | None]:
-    """Every move's seats moved, as known now."""
-    return {row.id: row.seats_moved for row in LedgerViews(url).history(None)}
+def _seats_moved(url: str) -> dict[str, tuple[dict[str, int] | None, Any]]:
+    """Every move's seats moved and named seats given, as known now."""
+    return {row.id: (row.seats_moved, row.seats_given) for row in LedgerViews(url).history(None)}

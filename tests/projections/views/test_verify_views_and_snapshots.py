@@ -109,6 +109,11 @@ def _edit_moved(conn: Connection) -> None:
     conn.execute(update(moved).where(where).values(seats_moved='{"AAP":7}'))
 
 
+def _give_a_seat(conn: Connection) -> None:
+    where = moved.c.move_id == "delhi-aap-offers-1"
+    conn.execute(update(moved).where(where).values(seats_given='[["New Delhi",null,"INC"]]'))
+
+
 def _delete_moved(conn: Connection) -> None:
     conn.execute(delete(moved).where(moved.c.move_id == "delhi-aap-offers-1"))
 
@@ -180,6 +185,7 @@ CHANGES = {
     "view-moves-deleted": (_delete_move, VIEW_MOVES, "missing from the view"),
     "view-moves-inserted": (_forge_move, VIEW_MOVES, "no event of these talks implies"),
     "view-moved-updated": (_edit_moved, VIEW_MOVES, "seats_moved is '{\"AAP\":7}'"),
+    "view-moved-given": (_give_a_seat, VIEW_MOVES, "seats_given is '[[\"New Delhi\",null"),
     "view-moved-deleted": (_delete_moved, VIEW_MOVES, "missing from the view"),
     "view-moved-inserted": (_forge_moved, VIEW_MOVES, "no event implies them"),
     "view-position": (_position_ahead, VIEW_POSITION, "after the log's last notification"),
