@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from eventsourcing.persistence import PersistenceError
@@ -13,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import InputError, NotFoundError
-from ledger.domain.values import ValidTime
+from ledger.domain.values import ValidTime, valid_instant
 from ledger.persistence.base import SqlRecorderBase
 from ledger.persistence.engine import get_engine, read_transaction
 from projections import reference, seats
@@ -34,7 +35,7 @@ from projections.views import queries
 from projections.views.catchup import PAGE_SIZE, Progress, Projector
 from projections.views.derive import history_views, with_given_back
 from projections.views.tables import create_view_tables
-from projections.views.timeaxis import check_when, query_instant
+from projections.views.timeaxis import check_when, from_micros, query_instant
 from projections.views.writes import read_position
 
 _T = TypeVar("_T")
@@ -186,6 +187,42 @@ class LedgerViews:
             if negotiation is None:  # alliance moves show the seats their copies gave back
                 shown = with_given_back(shown, queries.mirrored_moved(conn, k))
         return history_views(shown, corrections)
+
+    def history_page(
+        self,
+        negotiation: str,
+        as_of: ValidTime | None = None,
+        known_on: ValidTime | None = None,
+        *,
+        limit: int,
+        offset: int = 0,
+    ) -> tuple[int, list[MoveView]]:
+        """How many moves `history` lists, and `limit` of them, `offset` from the latest."""
+        if not self._fresh(as_of, known_on):
+            every = reference.replay_history(self.url, negotiation, as_of, known_on)
+            return len(every), every[max(len(every) - offset - limit, 0) : len(every) - offset]
+        d, k = _instants(as_of, known_on)
+        with read_transaction(self.engine) as conn:
+            if not queries.is_known(conn, negotiation, k):
+                raise unknown_negotiation(negotiation, known_on)
+            total, shown = queries.history_page(conn, negotiation, d, k, limit, offset)
+            corrections = queries.corrections(conn, negotiation, k)
+        return total, history_views(shown, corrections)
+
+    def move_span(
+        self, negotiation: str | None, known_on: ValidTime | None = None
+    ) -> tuple[datetime, datetime] | None:
+        """The earliest and latest valid instant of the moves known on K; None: no move."""
+        if not self._fresh(None, known_on):
+            every = reference.replay_history(self.url, negotiation, None, known_on)
+            instants = [valid_instant(move.on) for move in every]
+            return (min(instants), max(instants)) if instants else None
+        k = _instants(None, known_on)[1]
+        with read_transaction(self.engine) as conn:
+            if negotiation is not None and not queries.is_known(conn, negotiation, k):
+                raise unknown_negotiation(negotiation, known_on)
+            found = queries.move_span(conn, negotiation, k)
+        return None if found is None else (from_micros(found[0]), from_micros(found[1]))
 
     def positions(
         self, negotiation: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None

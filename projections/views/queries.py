@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, TextClause, select, text
+from sqlalchemy import Connection, Row, Select, TextClause, func, select, text
 
 from ledger.domain.values import ValidTime
 from projections.answers import SplitView
@@ -125,22 +125,63 @@ def history(
     conn: Connection, negotiation: str | None, d: int, k: int
 ) -> tuple[list[MoveRecord], list[MoveRecord]]:
     """Moves known by K and dated by D, in history order; and every correction known by K."""
+    shown = _shown(negotiation, d, k).order_by(*_ORDER)
+    return [_record(r) for r in conn.execute(shown)], corrections(conn, negotiation, k)
+
+
+def history_page(
+    conn: Connection, negotiation: str, d: int, k: int, limit: int, offset: int
+) -> tuple[int, list[MoveRecord]]:
+    """How many moves are known by K and dated by D, and `limit` of them, `offset` from the
+    latest, in history order: a page of a long history without reading the rest of it."""
+    c = moves.c
+    count = (
+        select(func.count())
+        .select_from(moves)
+        .where(c.negotiation == negotiation, c.known_from <= k, c.on_at <= d)
+    )
+    total = int(conn.execute(count).scalar() or 0)
+    # Walk the history index (negotiation, on_at) backwards from D.
+    latest = _shown(negotiation, d, k).order_by(*(column.desc() for column in _ORDER))
+    page = [_record(r) for r in conn.execute(latest.limit(limit).offset(offset))]
+    return total, page[::-1]
+
+
+def corrections(conn: Connection, negotiation: str | None, k: int) -> list[MoveRecord]:
+    """Every correction known by K (of one negotiation's moves, or of any), in history order."""
+    c = moves.c
+    fixes = _with_moved(k).where(c.known_from <= k, c.corrects.is_not(None))
+    if negotiation is not None:
+        fixes = fixes.where(c.negotiation == negotiation)
+    return [_record(r) for r in conn.execute(fixes.order_by(*_ORDER))]
+
+
+def move_span(conn: Connection, negotiation: str | None, k: int) -> tuple[int, int] | None:
+    """The earliest and latest valid instant of the moves known by K (of one negotiation)."""
+    c = moves.c
+    query = select(func.min(c.on_at), func.max(c.on_at)).where(c.known_from <= k)
+    if negotiation is not None:
+        query = query.where(c.negotiation == negotiation)
+    first, last = conn.execute(query).one()
+    return None if first is None else (int(first), int(last))
+
+
+_ORDER = (moves.c.on_at, moves.c.known_from, moves.c.seq, moves.c.move_id)
+
+
+def _with_moved(k: int) -> Select[Any]:
+    """Move rows with the seats each moved, as derived from the story known on K (or none)."""
     c, m = moves.c, moved.c
-    order = (c.on_at, c.known_from, c.seq, c.move_id)
-    # Each move's seats moved as derived from the story known on K (none: no row).
     joined = moves.outerjoin(
         moved, (m.move_id == c.move_id) & (m.recorded_from <= k) & (m.recorded_to > k)
     )
-    rows = select(moves, m.seats_moved).select_from(joined)
-    shown = rows.where(c.known_from <= k, c.on_at <= d)
-    fixes = rows.where(c.known_from <= k, c.corrects.is_not(None))
-    if negotiation is not None:
-        shown = shown.where(c.negotiation == negotiation)
-        fixes = fixes.where(c.negotiation == negotiation)
-    return (
-        [_record(r) for r in conn.execute(shown.order_by(*order))],
-        [_record(r) for r in conn.execute(fixes.order_by(*order))],
-    )
+    return select(moves, m.seats_moved).select_from(joined)
+
+
+def _shown(negotiation: str | None, d: int, k: int) -> Select[Any]:
+    c = moves.c
+    shown = _with_moved(k).where(c.known_from <= k, c.on_at <= d)
+    return shown if negotiation is None else shown.where(c.negotiation == negotiation)
 
 
 def mirrored_moved(conn: Connection, k: int) -> list[tuple[str, dict[str, int]]]:
