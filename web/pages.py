@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from markupsafe import Markup
 
@@ -22,7 +22,11 @@ from projections.reports.text import (
 from projections.views.timeaxis import iso
 from web import params
 from web.graphics import lineage_graph, rollup_bar, seats_chart
-from web.reading import Reader, Span, span_of
+from web.reading import Reader, Span
+
+SEAT_STATUS = {"agreed": "agreed", "settled": "settled", "on_table": "on the table",
+               "unassigned": "unassigned"}  # fmt: skip
+MOVES_PER_PAGE = 50  # the moves list shows the latest 50 dated by D; `page=2` the 50 before
 
 FILTERS: dict[str, Callable[..., Any]] = {
     "status_label": status_label,
@@ -32,6 +36,8 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "instant_text": instant_text,
     "web_link": web_link,  # (href, host) for http(s) only: anything else stays text
     "signed": lambda n: f"{int(n):+d}",
+    "path_part": lambda text: quote(str(text), safe=""),  # a name as one segment of a path
+    "seat_status": lambda status: SEAT_STATUS.get(str(status), str(status)),
 }
 
 
@@ -82,12 +88,12 @@ def overview(reader: Reader, query: Mapping[str, str]) -> Page:
 
 
 def negotiation(reader: Reader, slug: str, query: Mapping[str, str]) -> Page:
-    """One negotiation on D: chart, split, positions, moves with sources, lineage."""
+    """One negotiation on D: chart, split, seats, positions, a page of moves, lineage."""
     known_on = params.when(query, "known_on")
-    every = reader.moves(slug, known_on)
-    span = span_of(every)  # this negotiation's dates: the slider spans its talks
+    span = reader.negotiation_span(slug, known_on)  # the slider spans this negotiation's talks
     as_of = params.as_of(query, span)
-    found = reader.negotiation(slug, as_of, known_on, every)
+    page = params.page(query)
+    found = reader.negotiation(slug, as_of, known_on, page, MOVES_PER_PAGE)
     view = found.split
     # Colours by the whole story, so a party keeps its colour as the slider moves.
     colours = party_colours(
@@ -100,18 +106,55 @@ def negotiation(reader: Reader, slug: str, query: Mapping[str, str]) -> Page:
         label = f"Seats over time: {title}"
         svg = seats_chart(found.series, colours=colours, seats=view.seats, label=label)
         chart = Markup(svg)  # matplotlib's SVG; the only ledger text in it is escaped by it
+    controls = slider(span, as_of, known_on)
     context = {
         "title": title,
-        "controls": slider(span, as_of, known_on),
+        "controls": controls,
         "view": _split_row(view, colours),
         "positions": found.positions,
+        "seats": found.seats,
         "chart": chart,
-        "moves": found.history,
+        "moves": found.moves.moves,
+        "pager": _pager(found.moves.number, found.moves.pages, found.moves.total, controls),
         "lineage": lineage_graph(found.lineage),
         "steps": found.lineage,
         "colours": colours,
     }
     return Page("negotiation.html", context, found.to_json())
+
+
+def seat(reader: Reader, slug: str, name: str, query: Mapping[str, str]) -> Page:
+    """One constituency on D: its holder and status, and each change of them up to D."""
+    known_on = params.when(query, "known_on")
+    span = reader.negotiation_span(slug, known_on)
+    as_of = params.as_of(query, span)
+    found = reader.seat(slug, name, as_of, known_on)
+    context = {
+        "title": f"{found.constituency} ({slug})",
+        "controls": slider(span, as_of, known_on),
+        "seat": found,
+        "negotiation": slug,
+    }
+    return Page("seat.html", context, found.to_json())
+
+
+def _pager(number: int, pages: int, total: int, controls: Mapping[str, Any]) -> dict[str, Any]:
+    """Links to the newer and older pages of moves, for the same dates."""
+    base = controls["carry"]
+
+    def link(n: int) -> str:
+        return "?" + "&".join(part for part in (base, f"page={n}") if part)
+
+    return {
+        "number": number,
+        "pages": pages,
+        "total": total,
+        "newer": link(number - 1) if number > 1 else None,
+        "older": link(number + 1) if number < pages else None,
+        "latest": link(1) if number > 1 else None,
+        "earliest": link(pages) if number < pages else None,
+        "size": MOVES_PER_PAGE,
+    }
 
 
 def diff(reader: Reader, query: Mapping[str, str]) -> Page:
@@ -135,6 +178,7 @@ def diff(reader: Reader, query: Mapping[str, str]) -> Page:
         "diff": found,
         "moves": list(found.moves),
         "corrections": list(found.corrections),
+        "held": [(change, seat) for change in found.negotiations for seat in change.seats_changed],
         "colours": party_colours(sorted(every)),
     }
     return Page("diff.html", context, found.to_json())
