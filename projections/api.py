@@ -288,6 +288,10 @@ class LedgerViews:
 
     # -- internals ------------------------------------------------------------
 
+    def read_fresh(self, read: Callable[[Connection], _T]) -> _T | None:
+        """`read` over up-to-date views; None: this role may not update them (replay)."""
+        return self._read_fresh(read)
+
     def _read_fresh(self, read: Callable[[Connection], _T]) -> _T | None:
         """`read` in one transaction that first checks the views are up to date.
 

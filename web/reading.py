@@ -22,10 +22,11 @@ from projections.answers import (
     rollup_of,
 )
 from projections.api import LedgerViews
+from projections.chart_story import chart_story
 from projections.diff import LedgerDiff, ledger_diff
 from projections.lineage import LineageStep, lineage, replies
 from projections.reports.model import Series, chart_series
-from projections.views.timeaxis import iso, parse_valid_time
+from projections.views.timeaxis import iso
 
 SPAN_CACHE_SIZE = 32
 
@@ -177,12 +178,8 @@ class Reader:
                 slug, as_of, known_on, limit=size, offset=(page - 1) * size
             )
             answered = replies(self._app, slug)
-            every = self.views.history(slug, None, known_on)
-            # the split view on each move's date, as the report's chart draws it
-            series = chart_series(
-                [move.to_json() for move in every],
-                lambda on: self.views.split(slug, parse_valid_time(on), known_on).to_json(),
-            )
+            # the whole story known on K, as the report's chart draws it
+            series = chart_series(*chart_story(self.views, slug, known_on))
         return NegotiationPage(
             split=split,
             positions=positions,

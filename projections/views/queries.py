@@ -221,3 +221,29 @@ def _record(row: Row[Any]) -> MoveRecord:
         retract=bool(row.retract),
         named=None if row.named is None else orjson.loads(row.named),
     )
+
+
+def move_marks(conn: Connection, negotiation: str, k: int) -> list[dict[str, Any]]:
+    """What a chart needs of each move known by K (id, type, date, who), in history order."""
+    c = moves.c
+    query = (
+        select(c.move_id, c.type, c.on_text, c.by)
+        .where(c.negotiation == negotiation, c.known_from <= k)
+        .order_by(*_ORDER)
+    )
+    return [
+        {"id": row[0], "type": row[1], "on": parse_valid_time(row[2]).isoformat(), "by": row[3]}
+        for row in conn.execute(query)
+    ]
+
+
+def split_story(conn: Connection, negotiation: str, k: int) -> list[tuple[int, int, str, Any]]:
+    """(valid_from, valid_to, split JSON, maker) of each row known on K, in valid-time order:
+    the negotiation's whole story as known on K, which `split_rows` reads one date of."""
+    c = splits.c
+    query = (
+        select(c.valid_from, c.valid_to, c.split, c.maker)
+        .where(c.negotiation == negotiation, c.recorded_from <= k, c.recorded_to > k)
+        .order_by(c.valid_from)
+    )
+    return [(int(r[0]), int(r[1]), str(r[2]), r[3]) for r in conn.execute(query)]
