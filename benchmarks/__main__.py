@@ -25,9 +25,8 @@ from benchmarks.report import (
     text_table,
     write_markdown,
 )
-from benchmarks.suite import ROOT, Ledgers, Options, Suite
-
-FIGURES = ("import", "rebuild", "verify", "query", "web", "cli", "recorders")
+from benchmarks.running import ROOT, Ledgers, Options
+from benchmarks.suite import FIGURES, Suite
 
 
 def parse(argv: list[str]) -> tuple[Options, argparse.Namespace]:

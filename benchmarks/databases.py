@@ -76,7 +76,7 @@ def postgres_server() -> tuple[str | None, str]:
     if configured:
         return normalize_url(configured), "from $" + PG_ENV
     try:
-        from tests import pg  # the test suite's discovery: local server, else pgserver
+        from tests.support import pg  # the test suite's discovery: local server, else pgserver
 
         server = pg.server_url()
     except Exception as error:

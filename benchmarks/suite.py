@@ -1,181 +1,24 @@
-"""The figures of issue 7, each against a baseline measured in the same run."""
+"""The figures of issue 7, each against a baseline measured in the same run.
+
+Each figure is a method of `Suite`; the ones measured on every imported ledger are
+registered in `Suite.each_ledger`, and `FIGURES` lists them all by their `--only` key.
+The loop that runs them is `running.py`'s.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import statistics
 import subprocess
-import sys
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from benchmarks import generator
-from benchmarks.databases import Databases
 from benchmarks.report import Figure, RecorderFigure, rate
+from benchmarks.running import Runner, WorkerError, median, worker
 
-ROOT = Path(__file__).resolve().parent.parent
 IMPORT_TARGET = {"sqlite": 0.4, "postgres": 0.25}
 MEMORY_LIMIT_MB = 500
 
 
-class WorkerError(RuntimeError):
-    """A measurement failed in its subprocess."""
-
-
-class Unavailable(WorkerError):
-    """What a figure measures is not in this checkout (a module not yet written)."""
-
-
-def worker(task: str, args: dict[str, Any], timeout: float = 7200) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter and return what it printed."""
-    command = [sys.executable, "-m", "benchmarks.worker", task, json.dumps(args)]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        tail = done.stderr.strip().splitlines()[-1:] or ["(no message)"]
-        error = Unavailable if "ModuleNotFoundError" in tail[0] else WorkerError
-        raise error(f"{task}: {tail[0][:200]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
-@dataclass
-class Options:
-    sizes: list[int]
-    backends: list[str]
-    quick: bool
-    runs: int | None
-    chunk: int
-    cut: str
-    seed: int
-    cache: Path
-    workdir: Path
-    only: set[str]
-
-
-@dataclass
-class Ledgers:
-    """Generated timeline files, cached on disk by size, seed, chunk and generator source."""
-
-    options: Options
-    meta: dict[int, dict[str, Any]] = field(default_factory=dict)
-
-    def files(self, size: int) -> dict[str, Any]:
-        source = Path(generator.__file__).read_bytes()
-        tag = hashlib.sha256(source).hexdigest()[:8]
-        o = self.options
-        folder = o.cache / f"{size}-seed{o.seed}-chunk{o.chunk}-{o.cut}-{tag}"
-        meta_path = folder / "meta.json"
-        if not meta_path.exists():
-            started = time.perf_counter()
-            ledger = generator.generate(size, seed=o.seed)
-            paths = generator.write(ledger, folder, o.chunk, o.cut)
-            meta = {
-                "events": ledger.events,
-                "moves": len(ledger.moves),
-                "negotiations": len(ledger.header["negotiations"]),
-                "files": [str(p) for p in paths],
-                "bytes": sum(p.stat().st_size for p in paths),
-                "first_day": generator.START.isoformat(),
-                "days": generator.SPAN_DAYS,
-                "generated_in_s": round(time.perf_counter() - started, 1),
-            }
-            meta_path.write_text(json.dumps(meta, indent=1))
-        meta = json.loads(meta_path.read_text())
-        self.meta[size] = meta
-        return dict(meta)
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
-class Suite:
-    """Runs every figure for one backend; collects Figure rows."""
-
-    def __init__(self, options: Options, backend: str, dbs: Databases, ledgers: Ledgers) -> None:
-        self.o = options
-        self.backend = backend
-        self.dbs = dbs
-        self.ledgers = ledgers
-        self.figures: list[Figure] = []
-        self.failed: list[str] = []
-        # The smallest ledger, kept until the end: bigger ones are queried in turn with it.
-        self.reference: tuple[int, str] | None = None
-        self.memory: dict[str, tuple[int, float]] = {}
-
-    def log(self, text: str) -> None:
-        print(f"[{self.backend}] {text}", file=sys.stderr, flush=True)
-
-    def runs(self, size: int) -> int:
-        if self.o.runs is not None:
-            return self.o.runs
-        return 1 if self.o.quick or size >= 1_000_000 else 3
-
-    def guarded(self, name: str, size: int | None, fn: Any, *args: Any) -> None:
-        try:
-            fn(*args)
-        except Unavailable as error:
-            self.log(f"{name}: not available: {error}")
-            self.figures.append(
-                Figure(
-                    name,
-                    self.backend,
-                    size,
-                    "n/a",
-                    "",
-                    None,
-                    "",
-                    None,
-                    f"not in this checkout: {error}",
-                )
-            )
-        except (WorkerError, subprocess.TimeoutExpired) as error:
-            self.log(f"{name}: FAILED: {error}")
-            self.failed.append(f"{self.backend} {size}: {name}: {error}")
-            self.figures.append(
-                Figure(name, self.backend, size, "error", "", None, "", None, str(error)[:160])
-            )
-
-    # -- per size -------------------------------------------------------------
-
-    def size(self, size: int) -> None:
-        meta = self.ledgers.files(size)
-        self.log(
-            f"{size:,} events requested: {meta['events']:,} events, {meta['moves']:,} moves "
-            f"in {len(meta['files'])} file(s), {meta['negotiations']} negotiations"
-        )
-        url: str | None = None
-        try:
-            url = self.imports(size, meta)
-            if url is None:
-                return
-            if self.wants("rebuild"):
-                self.guarded("projection rebuild", size, self.rebuild, size, url)
-            if self.wants("verify"):
-                self.guarded("verify", size, self.verify, size, url)
-            if self.wants("query"):
-                self.guarded("as-of split query", size, self.queries, size, url, meta)
-            if self.wants("web"):
-                self.guarded("negotiation page", size, self.web_page, size, url, meta)
-            if self.wants("cli"):
-                self.guarded("`seatledger split`", size, self.cli, size, url, meta)
-        finally:
-            if url is not None and self.reference is None and self.wants("query"):
-                self.reference = (size, url)
-            elif url is not None:
-                self.dbs.drop(url)
-
-    def close(self) -> None:
-        """Drop the reference ledger."""
-        if self.reference is not None:
-            self.dbs.drop(self.reference[1])
-            self.reference = None
-
-    def wants(self, figure: str) -> bool:
-        return not self.o.only or figure in self.o.only
+class Suite(Runner):
+    """Every figure for one backend."""
 
     def imports(self, size: int, meta: dict[str, Any]) -> str | None:
         ours, base, peak, kept = [], [], 0.0, None
@@ -205,13 +48,7 @@ class Suite:
                     self.dbs.drop(kept)
                 kept = url
         except (WorkerError, subprocess.TimeoutExpired) as error:
-            self.log(f"import: FAILED: {error}")
-            self.failed.append(f"{self.backend} {size}: import: {error}")
-            self.figures.append(
-                Figure(
-                    "bulk import", self.backend, size, "error", "", None, "", None, str(error)[:160]
-                )
-            )
+            self.failure("import", "bulk import", size, error)
             return kept
         files = len(meta["files"])
         note = f"median of {len(ours)}" + (
@@ -220,25 +57,13 @@ class Suite:
             else ""
         )
         if base:
-            ratio = median(ours) / median(base)
-            target = IMPORT_TARGET[self.backend]
-            self.figures.append(
-                Figure(
-                    "bulk import",
-                    self.backend,
-                    size,
-                    f"{median(ours):,.0f}/s",
-                    f"{median(base):,.0f}/s",
-                    ratio,
-                    f">= {target}",
-                    ratio >= target,
-                    note,
-                )
+            self.rate_figure(
+                "bulk import", size, ours, median(base), IMPORT_TARGET[self.backend], note
             )
         self.memory["import"] = (size, peak)
         return kept
 
-    def rebuild(self, size: int, url: str) -> None:
+    def rebuild(self, size: int, url: str, meta: dict[str, Any]) -> None:
         ours, base, peak = [], [], 0.0
         for _ in range(self.runs(size)):
             r = worker("rebuild", {"url": url})
@@ -250,23 +75,12 @@ class Suite:
                 f"rebuild {rate(r['events'], r['seconds'])}, "
                 f"decode {rate(b['events'], b['seconds'])}"
             )
-        ratio = median(ours) / median(base)
-        self.figures.append(
-            Figure(
-                "projection rebuild",
-                self.backend,
-                size,
-                f"{median(ours):,.0f}/s",
-                f"{median(base):,.0f}/s",
-                ratio,
-                ">= 0.5",
-                ratio >= 0.5,
-                f"median of {len(ours)}",
-            )
+        self.rate_figure(
+            "projection rebuild", size, ours, median(base), 0.5, f"median of {len(ours)}"
         )
         self.memory["rebuild"] = (size, peak)
 
-    def verify(self, size: int, url: str) -> None:
+    def verify(self, size: int, url: str, meta: dict[str, Any]) -> None:
         ours, base, read, peak = [], [], [], 0.0
         for _ in range(self.runs(size)):
             v = worker("verify", {"url": url})
@@ -280,24 +94,11 @@ class Suite:
                 f"{rate(h['events'], h['seconds'])}, read+sha256 "
                 f"{rate(h['events'], h['read_seconds'])}"
             )
-        ratio = median(ours) / median(base)
         note = (
             f"median of {len(ours)}; vs reading and hashing the same rows: "
             f"{median(read):,.0f}/s, ratio {median(ours) / median(read):.2f}"
         )
-        self.figures.append(
-            Figure(
-                "verify",
-                self.backend,
-                size,
-                f"{median(ours):,.0f}/s",
-                f"{median(base):,.0f}/s",
-                ratio,
-                ">= 0.3",
-                ratio >= 0.3,
-                note,
-            )
-        )
+        self.rate_figure("verify", size, ours, median(base), 0.3, note)
         self.memory["verify"] = (size, peak)
         self.verify_derived(size, url, median(ours))
 
@@ -309,15 +110,20 @@ class Suite:
             rates.append(v["events"] / v["seconds"])
             peak = max(peak, v["peak_mb"])
             self.log(f"verify with views and snapshots {rate(v['events'], v['seconds'])}")
-        ratio = median(rates) / chains_only
         note = f"median of {len(rates)}; the baseline is verify of the chains alone"
-        self.figures.append(
-            Figure(
-                "verify+views", self.backend, size, f"{median(rates):,.0f}/s",
-                f"{chains_only:,.0f}/s", ratio, "(measured)", None, note,
-            )
-        )  # fmt: skip
+        self.rate_figure("verify+views", size, rates, chains_only, None, note)
         self.memory["verify+views"] = (size, peak)
+
+    def rate_figure(
+        self, name: str, size: int, ours: list[float], base: float, least: float | None, note: str
+    ) -> None:
+        """A row of events/s: the median of ours against the baseline's, met if the ratio is
+        at least `least` (None: measured, no target)."""
+        ratio = median(ours) / base
+        target, met = ("(measured)", None) if least is None else (f">= {least}", ratio >= least)
+        value, baseline = f"{median(ours):,.0f}/s", f"{base:,.0f}/s"
+        row = Figure(name, self.backend, size, value, baseline, ratio, target, met, note)
+        self.figures.append(row)
 
     def queries(self, size: int, url: str, meta: dict[str, Any]) -> None:
         samples = 200 if self.o.quick else 1000
@@ -396,6 +202,15 @@ class Suite:
             )
         )
 
+    # The figures measured on each imported ledger, in order: (--only key, name, measure).
+    each_ledger = (
+        ("rebuild", "projection rebuild", rebuild),
+        ("verify", "verify", verify),
+        ("query", "as-of split query", queries),
+        ("web", "negotiation page", web_page),
+        ("cli", "`seatledger split`", cli),
+    )
+
     def memory_figures(self) -> None:
         for what, (size, peak) in self.memory.items():
             self.figures.append(
@@ -459,3 +274,7 @@ class Suite:
                 )
             )
         return rows
+
+
+# Every figure by its --only key: the import, those on each ledger, the recorders' choice.
+FIGURES = ("import", *(key for key, _, _ in Suite.each_ledger), "recorders")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.generator import generate, write
+from benchmarks.generator import generate
+from benchmarks.ledger_files import write
 from ledger.application import NegotiationLedger
 from ledger.persistence.engine import dispose_engines
 from ledger.timeline.importer import import_timeline
