@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -95,17 +96,8 @@ def negotiation(reader: Reader, slug: str, query: Mapping[str, str]) -> Page:
     page = params.page(query)
     found = reader.negotiation(slug, as_of, known_on, page, MOVES_PER_PAGE)
     view = found.split
-    # Colours by the whole story, so a party keeps its colour as the slider moves.
-    colours = party_colours(
-        sorted(found.series, key=lambda party: (-(found.series[party][-1].seats or 0), party))
-    )
     title = view.title or view.region or slug
-    chart = None
-    if found.series:
-        # Drawn once per story (matplotlib takes ~150 ms): every move known on K, not cut at D.
-        label = f"Seats over time: {title}"
-        svg = seats_chart(found.series, colours=colours, seats=view.seats, label=label)
-        chart = Markup(svg)  # matplotlib's SVG; the only ledger text in it is escaped by it
+    colours = party_colours(_parties([view]) + sorted({*found.positions, *_holders(found)}))
     controls = slider(span, as_of, known_on)
     context = {
         "title": title,
@@ -113,7 +105,7 @@ def negotiation(reader: Reader, slug: str, query: Mapping[str, str]) -> Page:
         "view": _split_row(view, colours),
         "positions": found.positions,
         "seats": found.seats,
-        "chart": chart,
+        "chart_id": chart_id(known_on),
         "moves": found.moves.moves,
         "pager": _pager(found.moves.number, found.moves.pages, found.moves.total, controls),
         "lineage": lineage_graph(found.lineage),
@@ -121,6 +113,41 @@ def negotiation(reader: Reader, slug: str, query: Mapping[str, str]) -> Page:
         "colours": colours,
     }
     return Page("negotiation.html", context, found.to_json())
+
+
+def chart_id(known_on: Any) -> str:
+    """The chart's element id: htmx keeps it as the slider moves, not when K changes."""
+    return "chart-" + re.sub(r"[^0-9A-Za-z]", "-", iso(known_on) or "latest")
+
+
+def chart(reader: Reader, slug: str, query: Mapping[str, str]) -> Page:
+    """The seats-over-time chart of every move known on K, whatever its date."""
+    known_on = params.when(query, "known_on")
+    view, series = reader.chart(slug, known_on)
+    # Colours by the whole story, so a party keeps its colour as the slider moves.
+    colours = party_colours(
+        sorted(series, key=lambda party: (-(series[party][-1].seats or 0), party))
+    )
+    title = view.title or view.region or slug
+    svg = None
+    if series:
+        # Drawn once per story (matplotlib takes 0.1-0.7 s), then kept (graphics.seats_chart).
+        label = f"Seats over time: {title}"
+        svg = Markup(seats_chart(series, colours=colours, seats=view.seats, label=label))
+    context = {
+        "title": f"Seats over time: {title}",
+        "negotiation": slug,
+        "known_on": iso(known_on) or "",
+        "chart_id": chart_id(known_on),
+        "chart": svg,  # matplotlib's SVG; the only ledger text in it is escaped by it
+    }
+    points = {party: [point.to_json() for point in line] for party, line in series.items()}
+    json = {"negotiation": slug, "known_on": iso(known_on), "series": points}
+    return Page("chart.html", context, json)
+
+
+def _holders(found: Any) -> list[str]:
+    return [seat.holder for seat in found.seats if seat.holder]
 
 
 def seat(reader: Reader, slug: str, name: str, query: Mapping[str, str]) -> Page:

@@ -113,7 +113,6 @@ class NegotiationPage:
     seats: list[SeatHolder]
     moves: MovesPage  # dated by D
     lineage: list[LineageStep]  # of the moves on this page
-    series: Series  # the whole story known on K: the chart is the same on every D
 
     def to_json(self) -> JsonDict:
         """`split --format json`, the positions, `seats`, a page of `history`, the lineage."""
@@ -177,17 +176,21 @@ class Reader:
             total, shown = self.views.history_page(
                 slug, as_of, known_on, limit=size, offset=(page - 1) * size
             )
-            answered = replies(self._app, slug)
-            # the whole story known on K, as the report's chart draws it
-            series = chart_series(*chart_story(self.views, slug, known_on))
+            answered = replies(self._app, slug, [move.id for move in shown])
         return NegotiationPage(
             split=split,
             positions=positions,
             seats=seats,
             moves=MovesPage(page, size, total, shown),
             lineage=lineage(shown, answered),
-            series=series,
         )
+
+    def chart(self, slug: str, known_on: ValidTime | None) -> tuple[SplitView, Series]:
+        """The negotiation as last known on K, and its seats over time: the whole story known
+        on K, so the chart is the same on every D. NotFoundError if unknown."""
+        with self._lock:
+            latest = self.views.split(slug, None, known_on)
+            return latest, chart_series(*chart_story(self.views, slug, known_on))
 
     def seat(
         self, slug: str, name: str, as_of: ValidTime | None, known_on: ValidTime | None

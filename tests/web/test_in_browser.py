@@ -119,6 +119,9 @@ def test_moving_the_slider_shows_the_split_of_that_date_without_reloading(
     page = browser.new_page()
     page.goto(f"{server}/n/uttar-pradesh?as_of=2024-01-31")
     assert split_shown(page) == {"SP": "62", "INC": "11"}
+    page.wait_for_selector('figure.chart svg[aria-label^="Seats over time"]',
+                           timeout=SWAP_TIMEOUT_MS)  # fmt: skip
+    page.evaluate("document.querySelector('figure.chart svg').dataset.kept = 'yes'")
     page.evaluate("window.notReloaded = true")
     page.locator("#day").fill(step_to(page, date(2024, 2, 10)))
     page.wait_for_selector('#view[data-as-of="2024-02-10"]', timeout=SWAP_TIMEOUT_MS)
@@ -130,6 +133,8 @@ def test_moving_the_slider_shows_the_split_of_that_date_without_reloading(
     assert page.locator("#as-of-label").inner_text() == "2024-02-21"
     assert page.evaluate("window.notReloaded") is True  # swapped in place by htmx
     assert "day=" in page.url  # and the address names the date, for sharing
+    # The chart shows every move known on K: it stays as the date moves, not drawn again.
+    assert page.evaluate("document.querySelector('figure.chart svg').dataset.kept") == "yes"
 
 
 def test_overview_slider_and_known_on_control_update_the_page(
