@@ -23,7 +23,7 @@ from projections.reports.text import (
 from projections.views.timeaxis import iso
 from web import params
 from web.graphics import lineage_graph, rollup_bar, seats_chart
-from web.reading import Reader, Span
+from web.reading import NegotiationPage, Reader, Span
 
 SEAT_STATUS = {"agreed": "agreed", "settled": "settled", "on_table": "on the table",
                "unassigned": "unassigned"}  # fmt: skip
@@ -146,7 +146,7 @@ def chart(reader: Reader, slug: str, query: Mapping[str, str]) -> Page:
     return Page("chart.html", context, json)
 
 
-def _holders(found: Any) -> list[str]:
+def _holders(found: NegotiationPage) -> list[str]:
     return [seat.holder for seat in found.seats if seat.holder]
 
 

@@ -284,7 +284,12 @@ def test_pages_work_on_the_postgresql_reader_role_when_the_views_lag(
         assert as_reader.get("/").status_code == 200
         found = as_reader.get("/n/kerala.json").json()  # answered from the log: the views lag
         assert found["split"]["split"] == {"INC": 16, "CPIM": 4}
+        assert found["history"][0]["id"] == "kerala/opened"  # a page of moves, by replay
+        assert found["page"] == {"number": 1, "pages": 1, "size": 50, "moves": 2}
         assert as_reader.get("/n/kerala").status_code == 200
+        chart = as_reader.get("/n/kerala/chart.json").json()["series"]
+        last = {party: line[-1]["seats"] for party, line in chart.items()}
+        assert last == {"INC": 16, "CPIM": 4}
         assert as_reader.get("/diff.json", params={"from": "2024-03-01"}).status_code == 200
         assert LedgerViews(_as(pg_url, reader)).status().lag > 0  # the pages wrote nothing
     finally:
