@@ -170,9 +170,7 @@ class Reader:
         """One negotiation's page facts, with page `page` of its moves; NotFoundError if not
         open on D."""
         with self._lock:
-            split = self.views.split(slug, as_of, known_on)
-            positions = self.views.positions(slug, as_of, known_on)
-            seats = self.views.seats(slug, as_of, known_on)
+            split, positions, seats = self.views.standing(slug, as_of, known_on)
             total, shown = self.views.history_page(
                 slug, as_of, known_on, limit=size, offset=(page - 1) * size
             )

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, Select, TextClause, func, select, text
+from sqlalchemy import Connection, Row, Select, TextClause, func, null, select, text
 
 from ledger.domain.values import ValidTime
 from projections.answers import SplitView
@@ -141,16 +141,30 @@ def history_page(
         .where(c.negotiation == negotiation, c.known_from <= k, c.on_at <= d)
     )
     total = int(conn.execute(count).scalar() or 0)
-    # Walk the history index (negotiation, on_at) backwards from D.
-    latest = _shown(negotiation, d, k).order_by(*(column.desc() for column in _ORDER))
-    page = [_record(r) for r in conn.execute(latest.limit(limit).offset(offset))]
+    # Walk the history index (negotiation, on_at) backwards from D; the seats moved are read
+    # for the page's rows only (joined before the limit, PostgreSQL may hash the whole table).
+    latest = (
+        select(moves, null().label("seats_moved"))
+        .where(c.negotiation == negotiation, c.known_from <= k, c.on_at <= d)
+        .order_by(*(column.desc() for column in _ORDER))
+    )
+    rows = list(conn.execute(latest.limit(limit).offset(offset)))
+    m = moved.c
+    found = select(m.move_id, m.seats_moved).where(
+        m.move_id.in_([row.move_id for row in rows]), m.recorded_from <= k, m.recorded_to > k
+    )
+    seats = dict(conn.execute(found).tuples().all()) if rows else {}
+    page = [_record(row, seats.get(row.move_id)) for row in rows]
     return total, page[::-1]
 
 
 def corrections(conn: Connection, negotiation: str | None, k: int) -> list[MoveRecord]:
-    """Every correction known by K (of one negotiation's moves, or of any), in history order."""
+    """Every correction known by K (of one negotiation's moves, or of any), in history order;
+    for the links between moves, so without the seats they moved."""
     c = moves.c
-    fixes = _with_moved(k).where(c.known_from <= k, c.corrects.is_not(None))
+    fixes = select(moves, null().label("seats_moved")).where(
+        c.known_from <= k, c.corrects.is_not(None)
+    )
     if negotiation is not None:
         fixes = fixes.where(c.negotiation == negotiation)
     return [_record(r) for r in conn.execute(fixes.order_by(*_ORDER))]
@@ -200,7 +214,8 @@ def negotiations(conn: Connection) -> list[str]:
     return [str(slug) for slug in conn.execute(query).scalars()]
 
 
-def _record(row: Row[Any]) -> MoveRecord:
+def _record(row: Row[Any], seats_moved: str | None = None) -> MoveRecord:
+    moved_text = row.seats_moved if seats_moved is None else seats_moved
     return MoveRecord(
         move_id=row.move_id,
         seq=int(row.seq),
@@ -213,7 +228,7 @@ def _record(row: Row[Any]) -> MoveRecord:
         recorded_by=row.recorded_by,
         by=row.by,
         split=None if row.split is None else orjson.loads(row.split),
-        seats_moved=None if row.seats_moved is None else orjson.loads(row.seats_moved),
+        seats_moved=None if moved_text is None else orjson.loads(moved_text),
         source=row.source,
         note=row.note,
         confidence=row.confidence,
