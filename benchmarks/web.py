@@ -1,8 +1,10 @@
 """The web view's negotiation page, rendered server-side, beside the as-of query it is built on.
 
 Each sample takes a random (talks, date), asks the in-process ASGI app for `/n/{talks}?as_of=D`
-(routing, the reads, the lineage, the chart and the template; no network) and, in turn, the
-bare as-of split query, so both figures see the same machine load.
+(routing, the reads, the seats, a page of moves, its lineage and the template; no network)
+and, in turn, the bare as-of split query, so both figures see the same machine load. Every
+fourth sample also asks for the talks' chart (`/n/{talks}/chart`, which the page fetches on
+load): drawn by matplotlib the first time a story is asked for, then kept.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def page_timings(args: dict[str, Any]) -> dict[str, Any]:
     client = TestClient(app)
     pages: list[float] = []
     splits: list[float] = []
+    charts: list[float] = []
     for i in range(args["samples"] + 10):  # the first ten warm pools, imports and templates
         slug, as_of = rng.choice(slugs), first + timedelta(days=rng.randrange(days))
         t0 = time.perf_counter()
@@ -42,7 +45,13 @@ def page_timings(args: dict[str, Any]) -> dict[str, Any]:
         if i >= 10:
             pages.append(t1 - t0)
             splits.append(t2 - t1)
+        if i >= 10 and i % 4 == 0 and status == 200:
+            t3 = time.perf_counter()
+            if client.get(f"/n/{slug}/chart").status_code != 200:
+                raise RuntimeError(f"/n/{slug}/chart failed")
+            charts.append(time.perf_counter() - t3)
     return {"page": _quantiles(pages), "split": _quantiles(splits), "samples": len(pages),
+            "chart": _quantiles(charts), "charts": len(charts),
             "negotiations": len(slugs)}  # fmt: skip
 
 

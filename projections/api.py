@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from eventsourcing.persistence import PersistenceError
@@ -13,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import InputError, NotFoundError
-from ledger.domain.values import ValidTime
+from ledger.domain.values import ValidTime, valid_instant
 from ledger.persistence.base import SqlRecorderBase
 from ledger.persistence.engine import get_engine, read_transaction
 from projections import reference, seats
@@ -34,7 +35,7 @@ from projections.views import queries
 from projections.views.catchup import PAGE_SIZE, Progress, Projector
 from projections.views.derive import history_views, with_given_back
 from projections.views.tables import create_view_tables
-from projections.views.timeaxis import check_when, query_instant
+from projections.views.timeaxis import check_when, from_micros, query_instant
 from projections.views.writes import read_position
 
 _T = TypeVar("_T")
@@ -127,18 +128,24 @@ class LedgerViews:
         self, negotiation: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None
     ) -> SplitView:
         """The split of one negotiation; NotFoundError if unknown or not yet open."""
-        d, k = _instants(as_of, known_on)
-
-        def read(conn: Connection) -> list[Row[Any]]:
-            rows = queries.split_rows(conn, negotiation, d, k)
-            if not rows:
-                raise _missing(conn, negotiation, as_of, known_on, k)
-            return rows
-
-        found = self._read_fresh(read)
-        if found is None:
+        row = self._split_row(negotiation, as_of, known_on)
+        if row is None:
             return reference.replay_split(self.url, negotiation, as_of, known_on)
-        return queries.split_view(found[0], as_of, known_on)
+        return queries.split_view(row, as_of, known_on)
+
+    def standing(
+        self, negotiation: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None
+    ) -> tuple[SplitView, dict[str, dict[str, int]], list[SeatHolder]]:
+        """`split`, `positions` and `seats` of one negotiation together, from one row."""
+        row = self._split_row(negotiation, as_of, known_on)
+        if row is None:
+            return (
+                reference.replay_split(self.url, negotiation, as_of, known_on),
+                reference.replay_positions(self.url, negotiation, as_of, known_on),
+                seats.replay_seats(self.url, negotiation, as_of, known_on),
+            )
+        view = queries.split_view(row, as_of, known_on)
+        return view, queries.positions_of(row), seats.holders_of(row.holders)
 
     def splits(
         self,
@@ -187,39 +194,66 @@ class LedgerViews:
                 shown = with_given_back(shown, queries.mirrored_moved(conn, k))
         return history_views(shown, corrections)
 
+    def history_page(
+        self,
+        negotiation: str,
+        as_of: ValidTime | None = None,
+        known_on: ValidTime | None = None,
+        *,
+        limit: int,
+        offset: int = 0,
+    ) -> tuple[int, list[MoveView]]:
+        """How many moves `history` lists, and `limit` of them, `offset` from the latest."""
+        d, k = _instants(as_of, known_on)
+
+        def read(conn: Connection) -> tuple[int, list[MoveView]]:
+            if not queries.is_known(conn, negotiation, k):
+                raise unknown_negotiation(negotiation, known_on)
+            total, shown = queries.history_page(conn, negotiation, d, k, limit, offset)
+            return total, history_views(shown, queries.corrections(conn, negotiation, k))
+
+        found = self._read_fresh(read)
+        if found is None:
+            every = reference.replay_history(self.url, negotiation, as_of, known_on)
+            return len(every), every[max(len(every) - offset - limit, 0) : len(every) - offset]
+        return found
+
+    def move_span(
+        self, negotiation: str | None, known_on: ValidTime | None = None
+    ) -> tuple[datetime, datetime] | None:
+        """The earliest and latest valid instant of the moves known on K; None: no move."""
+        k = _instants(None, known_on)[1]
+
+        def read(conn: Connection) -> list[tuple[int, int]]:  # empty: no move
+            if negotiation is not None and not queries.is_known(conn, negotiation, k):
+                raise unknown_negotiation(negotiation, known_on)
+            span = queries.move_span(conn, negotiation, k)
+            return [] if span is None else [span]
+
+        found = self._read_fresh(read)
+        if found is None:  # this role replays
+            every = reference.replay_history(self.url, negotiation, None, known_on)
+            instants = [valid_instant(move.on) for move in every]
+            return (min(instants), max(instants)) if instants else None
+        return (from_micros(found[0][0]), from_micros(found[0][1])) if found else None
+
     def positions(
         self, negotiation: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None
     ) -> dict[str, dict[str, int]]:
         """Each party's latest proposed or accepted split in one negotiation."""
-        d, k = _instants(as_of, known_on)
-
-        def read(conn: Connection) -> list[Row[Any]]:
-            rows = queries.split_rows(conn, negotiation, d, k)
-            if not rows:
-                raise _missing(conn, negotiation, as_of, known_on, k)
-            return rows
-
-        found = self._read_fresh(read)
-        if found is None:
+        row = self._split_row(negotiation, as_of, known_on)
+        if row is None:
             return reference.replay_positions(self.url, negotiation, as_of, known_on)
-        return queries.positions_of(found[0])
+        return queries.positions_of(row)
 
     def seats(
         self, negotiation: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None
     ) -> list[SeatHolder]:
         """Every listed constituency's holder and status on D, as known on K, in list order."""
-        d, k = _instants(as_of, known_on)
-
-        def read(conn: Connection) -> list[Row[Any]]:
-            rows = queries.split_rows(conn, negotiation, d, k)
-            if not rows:
-                raise _missing(conn, negotiation, as_of, known_on, k)
-            return rows
-
-        found = self._read_fresh(read)
-        if found is None:
+        row = self._split_row(negotiation, as_of, known_on)
+        if row is None:
             return seats.replay_seats(self.url, negotiation, as_of, known_on)
-        return seats.holders_of(found[0].holders)
+        return seats.holders_of(row.holders)
 
     def seat(
         self,
@@ -250,6 +284,24 @@ class LedgerViews:
             return queries.negotiations(conn)
 
     # -- internals ------------------------------------------------------------
+
+    def _split_row(
+        self, negotiation: str, as_of: ValidTime | None, known_on: ValidTime | None
+    ) -> Row[Any] | None:
+        """The split row of one negotiation on D as known on K; None: answer by replay."""
+        d, k = _instants(as_of, known_on)
+
+        def read(conn: Connection) -> Row[Any]:
+            rows = queries.split_rows(conn, negotiation, d, k)
+            if not rows:
+                raise _missing(conn, negotiation, as_of, known_on, k)
+            return rows[0]
+
+        return self._read_fresh(read)
+
+    def read_fresh(self, read: Callable[[Connection], _T]) -> _T | None:
+        """`read` over up-to-date views; None: this role may not update them (replay)."""
+        return self._read_fresh(read)
 
     def _read_fresh(self, read: Callable[[Connection], _T]) -> _T | None:
         """`read` in one transaction that first checks the views are up to date.

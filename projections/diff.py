@@ -1,4 +1,5 @@
-"""What changed between two dates: seats moved per party, moves made, corrections recorded.
+"""What changed between two dates: seats moved per party and per constituency, moves made,
+corrections recorded.
 
 Read over the query API only (`LedgerViews`), so the views' freshness and the reader role's
 replay fallback apply here as everywhere. Both dates are read as known on the same K.
@@ -11,10 +12,27 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ledger.domain.errors import InputError
-from ledger.domain.values import Split, ValidTime, end_of, valid_instant
-from projections.answers import JsonDict, MoveView, SplitView, rollup_of
+from ledger.domain.values import Split, ValidTime, constituency_key, end_of, valid_instant
+from projections.answers import JsonDict, MoveView, SeatHolder, SplitView, rollup_of
 from projections.api import LedgerViews
 from projections.views.timeaxis import LATEST, from_micros, iso
+
+
+@dataclass(frozen=True)
+class SeatChanged:
+    """A listed constituency whose holder differs between the two dates."""
+
+    constituency: str
+    holder_from: str | None  # None: held by no party (or not listed) on the first date
+    holder_to: str | None
+    status_from: str | None  # None: not listed on that date
+    status_to: str | None
+
+    def to_json(self) -> JsonDict:
+        """One item of a negotiation's `seats_changed` in `diff --format json`."""
+        return {"constituency": self.constituency, "holder_from": self.holder_from,
+                "holder_to": self.holder_to, "status_from": self.status_from,
+                "status_to": self.status_to}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -28,6 +46,7 @@ class NegotiationChange:
     status_to: str | None
     split_from: Split
     split_to: Split
+    seats_changed: tuple[SeatChanged, ...] = ()  # named seats whose holder changed
 
     @property
     def seats_moved(self) -> dict[str, int]:
@@ -37,7 +56,11 @@ class NegotiationChange:
     @property
     def changed(self) -> bool:
         """Whether anything a reader sees differs between the two dates."""
-        return self.status_from != self.status_to or self.split_from != self.split_to
+        return (
+            self.status_from != self.status_to
+            or self.split_from != self.split_to
+            or bool(self.seats_changed)
+        )
 
     def to_json(self) -> JsonDict:
         """The negotiation's entry in `diff --format json`."""
@@ -50,6 +73,7 @@ class NegotiationChange:
             "split_from": dict(self.split_from),
             "split_to": dict(self.split_to),
             "seats_moved": self.seats_moved,
+            "seats_changed": [seat.to_json() for seat in self.seats_changed],
         }
 
 
@@ -109,7 +133,8 @@ def ledger_diff(
     every = views.history(negotiation, None, known_on)
     before = _open(views.splits(from_date, known_on), negotiation)
     after = _open(views.splits(to_date, known_on), negotiation)
-    changes = tuple(change for change in _changes(before, after) if change.changed)
+    held = _seat_changes(views, before, after, (from_date, to_date), known_on)
+    changes = tuple(change for change in _changes(before, after, held) if change.changed)
     agreed = split_difference(
         rollup_of(before.values(), from_date, known_on).parties,
         rollup_of(after.values(), to_date, known_on).parties,
@@ -132,8 +157,48 @@ def _open(splits: Iterable[SplitView], negotiation: str | None) -> dict[str, Spl
     return {s.negotiation: s for s in splits if negotiation in (None, s.negotiation)}
 
 
+def _seat_changes(
+    views: LedgerViews,
+    before: Mapping[str, SplitView],
+    after: Mapping[str, SplitView],
+    dates: tuple[ValidTime, ValidTime | None],
+    known_on: ValidTime | None,
+) -> dict[str, tuple[SeatChanged, ...]]:
+    """Per negotiation, the listed seats whose holder differs from the first date to the second.
+
+    A seat is held only through named or settled seats, so talks naming none on either date
+    are not read.
+    """
+    found: dict[str, tuple[SeatChanged, ...]] = {}
+    for slug in sorted({*before, *after}):
+        on_dates = (before.get(slug), after.get(slug))
+        if not any(view is not None and (view.named or view.settled) for view in on_dates):
+            continue
+        then, now = (
+            {} if view is None else {constituency_key(seat.constituency): seat
+                                     for seat in views.seats(slug, when, known_on)}
+            for view, when in zip(on_dates, dates, strict=True)
+        )  # fmt: skip
+        changed = []
+        for key in dict.fromkeys([*then, *now]):
+            old, new = then.get(key), now.get(key)
+            holder_from = None if old is None else old.holder
+            holder_to = None if new is None else new.holder
+            if holder_from != holder_to:
+                changed.append(SeatChanged(
+                    (new or old or SeatHolder(key, None, "")).constituency,
+                    holder_from, holder_to,
+                    None if old is None else old.status, None if new is None else new.status,
+                ))  # fmt: skip
+        if changed:
+            found[slug] = tuple(changed)
+    return found
+
+
 def _changes(
-    before: Mapping[str, SplitView], after: Mapping[str, SplitView]
+    before: Mapping[str, SplitView],
+    after: Mapping[str, SplitView],
+    held: Mapping[str, tuple[SeatChanged, ...]],
 ) -> Iterable[NegotiationChange]:
     latest = {**before, **after}  # title and pool as on the later date where open then
     for slug in sorted(latest):
@@ -146,4 +211,5 @@ def _changes(
             status_to=None if new is None else new.status,
             split_from={} if old is None else dict(old.split),
             split_to={} if new is None else dict(new.split),
+            seats_changed=held.get(slug, ()),
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ledger.application import NegotiationLedger
 from ledger.domain.events import (
@@ -19,6 +19,7 @@ from ledger.domain.events import (
     ProposalWithdrawn,
 )
 from ledger.domain.negotiation import negotiation_id
+from ledger.persistence.recorders import SqlAggregateRecorder
 from projections.answers import JsonDict, MoveView
 
 OFFERS = ("proposal", "counter_offer")
@@ -42,16 +43,44 @@ class LineageStep:
                 "answers": self.answers}  # fmt: skip
 
 
-def replies(app: NegotiationLedger, slug: str) -> dict[str, str]:
-    """Move id -> the move it answered, for every reply stored in the negotiation's events."""
-    found: dict[str, str] = {}
-    for stored in app.recorder.select_events(negotiation_id(slug)):
-        event: Any = app.mapper.to_domain_event(stored)
+def replies(
+    app: NegotiationLedger, slug: str, move_ids: Iterable[str] | None = None
+) -> dict[str, str]:
+    """Move id -> the move it answered, for every reply stored in the negotiation's events
+    (or among `move_ids` only: their events are found by the move index, not by a scan)."""
+    aggregate = negotiation_id(slug)
+    if move_ids is None:
+        stored = app.recorder.select_events(aggregate)
+    else:
+        recorder = cast(SqlAggregateRecorder, app.recorder)
+        found = recorder.find_moves(list(move_ids))
+        wanted = {v for owner, v in found.values() if owner == aggregate}
+        versions = sorted(wanted)
+        stored = [
+            event
+            for first, last in _runs(versions)
+            for event in recorder.select_events(aggregate, gt=first - 1, lte=last)
+            if event.originator_version in wanted
+        ]
+    answered: dict[str, str] = {}
+    for each in stored:
+        event: Any = app.mapper.to_domain_event(each)
         if isinstance(event, _REPLIES):
             target = event.in_reply_to if isinstance(event, CounterOfferMade) else event.of
             if target is not None:
-                found[str(event.move_id)] = str(target)
-    return found
+                answered[str(event.move_id)] = str(target)
+    return answered
+
+
+def _runs(versions: list[int], gap: int = 8) -> list[tuple[int, int]]:
+    """Sorted versions as (first, last) ranges, near ones together: a few reads, not one each."""
+    runs: list[tuple[int, int]] = []
+    for version in versions:
+        if runs and version - runs[-1][1] <= gap:
+            runs[-1] = (runs[-1][0], version)
+        else:
+            runs.append((version, version))
+    return runs
 
 
 def lineage(history: Iterable[MoveView], answered: Mapping[str, str]) -> list[LineageStep]:

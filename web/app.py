@@ -83,6 +83,18 @@ def create_app(url: str) -> Starlette:
         page = pages.negotiation(reader, slug, request.query_params)
         return respond(request, page, as_json)
 
+    def seat(request: Request) -> Response:
+        slug = params.checked_slug(str(request.path_params["slug"]))
+        name = str(request.path_params["name"])
+        as_json = name.endswith(".json")
+        name = params.constituency(name.removesuffix(".json"))
+        return respond(request, pages.seat(reader, slug, name, request.query_params), as_json)
+
+    def chart(request: Request) -> Response:
+        slug = params.checked_slug(str(request.path_params["slug"]))
+        as_json = request.url.path.endswith(".json")
+        return respond(request, pages.chart(reader, slug, request.query_params), as_json)
+
     def diff(request: Request) -> Response:
         return respond(request, pages.diff(reader, request.query_params), _json(request))
 
@@ -107,6 +119,9 @@ def create_app(url: str) -> Starlette:
         Route("/", overview, methods=["GET"]),
         Route("/index.json", overview, methods=["GET"]),
         Route("/n/{slug}", negotiation, methods=["GET"]),
+        Route("/n/{slug}/seat/{name:path}", seat, methods=["GET"]),
+        Route("/n/{slug}/chart", chart, methods=["GET"]),
+        Route("/n/{slug}/chart.json", chart, methods=["GET"]),
         Route("/diff", diff, methods=["GET"]),
         Route("/diff.json", diff, methods=["GET"]),
         Route("/static/report.css", report_css, methods=["GET"]),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from markupsafe import Markup
 
@@ -23,7 +24,11 @@ from projections.reports.text import (
 from projections.views.timeaxis import iso
 from web import params
 from web.graphics import lineage_graph, rollup_bar, seats_chart
-from web.reading import Reader, Span, span_of
+from web.reading import NegotiationPage, Reader, Span
+
+SEAT_STATUS = {"agreed": "agreed", "settled": "settled", "on_table": "on the table",
+               "unassigned": "unassigned"}  # fmt: skip
+MOVES_PER_PAGE = 50  # the moves list shows the latest 50 dated by D; `page=2` the 50 before
 
 FILTERS: dict[str, Callable[..., Any]] = {
     "status_label": status_label,
@@ -34,6 +39,8 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "instant_text": instant_text,
     "web_link": web_link,  # (href, host) for http(s) only: anything else stays text
     "signed": lambda n: f"{int(n):+d}",
+    "path_part": lambda text: quote(str(text), safe=""),  # a name as one segment of a path
+    "seat_status": lambda status: SEAT_STATUS.get(str(status), str(status)),
 }
 
 
@@ -84,36 +91,99 @@ def overview(reader: Reader, query: Mapping[str, str]) -> Page:
 
 
 def negotiation(reader: Reader, slug: str, query: Mapping[str, str]) -> Page:
-    """One negotiation on D: chart, split, positions, moves with sources, lineage."""
+    """One negotiation on D: chart, split, seats, positions, a page of moves, lineage."""
     known_on = params.when(query, "known_on")
-    every = reader.moves(slug, known_on)
-    span = span_of(every)  # this negotiation's dates: the slider spans its talks
+    span = reader.negotiation_span(slug, known_on)  # the slider spans this negotiation's talks
     as_of = params.as_of(query, span)
-    found = reader.negotiation(slug, as_of, known_on, every)
+    page = params.page(query)
+    found = reader.negotiation(slug, as_of, known_on, page, MOVES_PER_PAGE)
     view = found.split
-    # Colours by the whole story, so a party keeps its colour as the slider moves.
-    colours = party_colours(
-        sorted(found.series, key=lambda party: (-(found.series[party][-1].seats or 0), party))
-    )
     title = view.title or view.region or slug
-    chart = None
-    if found.series:
-        # Drawn once per story (matplotlib takes ~150 ms): every move known on K, not cut at D.
-        label = f"Seats over time: {title}"
-        svg = seats_chart(found.series, colours=colours, seats=view.seats, label=label)
-        chart = Markup(svg)  # matplotlib's SVG; the only ledger text in it is escaped by it
+    colours = party_colours(_parties([view]) + sorted({*found.positions, *_holders(found)}))
+    controls = slider(span, as_of, known_on)
     context = {
         "title": title,
-        "controls": slider(span, as_of, known_on),
+        "controls": controls,
         "view": _split_row(view, colours),
         "positions": found.positions,
-        "chart": chart,
-        "moves": found.history,
+        "seats": found.seats,
+        "chart_id": chart_id(known_on),
+        "moves": found.moves.moves,
+        "pager": _pager(found.moves.number, found.moves.pages, found.moves.total, controls),
         "lineage": lineage_graph(found.lineage),
         "steps": found.lineage,
         "colours": colours,
     }
     return Page("negotiation.html", context, found.to_json())
+
+
+def chart_id(known_on: Any) -> str:
+    """The chart's element id: htmx keeps it as the slider moves, not when K changes."""
+    return "chart-" + re.sub(r"[^0-9A-Za-z]", "-", iso(known_on) or "latest")
+
+
+def chart(reader: Reader, slug: str, query: Mapping[str, str]) -> Page:
+    """The seats-over-time chart of every move known on K, whatever its date."""
+    known_on = params.when(query, "known_on")
+    view, series = reader.chart(slug, known_on)
+    # Colours by the whole story, so a party keeps its colour as the slider moves.
+    colours = party_colours(
+        sorted(series, key=lambda party: (-(series[party][-1].seats or 0), party))
+    )
+    title = view.title or view.region or slug
+    svg = None
+    if series:
+        # Drawn once per story (matplotlib takes 0.1-0.7 s), then kept (graphics.seats_chart).
+        label = f"Seats over time: {title}"
+        svg = Markup(seats_chart(series, colours=colours, seats=view.seats, label=label))
+    context = {
+        "title": f"Seats over time: {title}",
+        "negotiation": slug,
+        "known_on": iso(known_on) or "",
+        "chart_id": chart_id(known_on),
+        "chart": svg,  # matplotlib's SVG; the only ledger text in it is escaped by it
+    }
+    points = {party: [point.to_json() for point in line] for party, line in series.items()}
+    json = {"negotiation": slug, "known_on": iso(known_on), "series": points}
+    return Page("chart.html", context, json)
+
+
+def _holders(found: NegotiationPage) -> list[str]:
+    return [seat.holder for seat in found.seats if seat.holder]
+
+
+def seat(reader: Reader, slug: str, name: str, query: Mapping[str, str]) -> Page:
+    """One constituency on D: its holder and status, and each change of them up to D."""
+    known_on = params.when(query, "known_on")
+    span = reader.negotiation_span(slug, known_on)
+    as_of = params.as_of(query, span)
+    found = reader.seat(slug, name, as_of, known_on)
+    context = {
+        "title": f"{found.constituency} ({slug})",
+        "controls": slider(span, as_of, known_on),
+        "seat": found,
+        "negotiation": slug,
+    }
+    return Page("seat.html", context, found.to_json())
+
+
+def _pager(number: int, pages: int, total: int, controls: Mapping[str, Any]) -> dict[str, Any]:
+    """Links to the newer and older pages of moves, for the same dates."""
+    base = controls["carry"]
+
+    def link(n: int) -> str:
+        return "?" + "&".join(part for part in (base, f"page={n}") if part)
+
+    return {
+        "number": number,
+        "pages": pages,
+        "total": total,
+        "newer": link(number - 1) if number > 1 else None,
+        "older": link(number + 1) if number < pages else None,
+        "latest": link(1) if number > 1 else None,
+        "earliest": link(pages) if number < pages else None,
+        "size": MOVES_PER_PAGE,
+    }
 
 
 def diff(reader: Reader, query: Mapping[str, str]) -> Page:
@@ -137,6 +207,7 @@ def diff(reader: Reader, query: Mapping[str, str]) -> Page:
         "diff": found,
         "moves": list(found.moves),
         "corrections": list(found.corrections),
+        "held": [(change, seat) for change in found.negotiations for seat in change.seats_changed],
         "colours": party_colours(sorted(every)),
     }
     return Page("diff.html", context, found.to_json())

@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from ledger.domain.errors import InputError, NotFoundError
-from ledger.domain.values import ValidTime, check_slug, parse_when
+from ledger.domain.values import MAX_CONSTITUENCY, ValidTime, check_slug, parse_when
 from web.reading import Span, day_of
 
 MAX_PARAM = 64  # no date, slug or step is longer; longer text is refused unread
+MAX_NAME = MAX_CONSTITUENCY  # nor a constituency's name
 MAX_DAYS = 36_600  # a century of slider steps
+MAX_PAGES = 1_000_000  # a page number beyond the moves shows an empty page, never an error
 
 
 def text(params: Mapping[str, str], name: str) -> str | None:
@@ -57,6 +59,23 @@ def checked_slug(value: str) -> str:
         return check_slug(value)
     except ValueError:
         raise NotFoundError(f"no negotiation {value[:MAX_PARAM]!r} in this ledger") from None
+
+
+def page(params: Mapping[str, str]) -> int:
+    """Which page of a long list (`page`, 1 = the latest; default 1)."""
+    value = text(params, "page")
+    if value is None:
+        return 1
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGES:
+        raise InputError(f"page: {value!r} is not a page number from 1 to {MAX_PAGES}")
+    return int(value)
+
+
+def constituency(value: str) -> str:
+    """A constituency named in a page's path; one too long to be listed names none (404)."""
+    if len(value) > MAX_NAME or not value.strip():
+        raise NotFoundError(f"no constituency {value[:MAX_PARAM]!r} in these talks")
+    return value
 
 
 def as_of(params: Mapping[str, str], span: Span) -> ValidTime | None:

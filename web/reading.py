@@ -1,7 +1,7 @@
 """What each page shows, read over the query API: plain values, one JSON twin each.
 
-One `Reader` per server: `LedgerViews` (splits, history, roll-up) and the application (for
-the offer lineage), behind one lock, since a catch-up by one request must not race another.
+One `Reader` per server: `LedgerViews` (splits, seats, history, roll-up) and the application
+(for the offer lineage), behind one lock, since a catch-up by one request must not race another.
 """
 
 from __future__ import annotations
@@ -11,13 +11,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from ledger.application import NegotiationLedger
-from ledger.domain.values import ValidTime, end_of, valid_instant
-from projections.answers import JsonDict, MoveView, RollupView, SplitView, rollup_of
+from ledger.domain.values import ValidTime
+from projections.answers import (
+    JsonDict,
+    MoveView,
+    RollupView,
+    SeatHolder,
+    SeatView,
+    SplitView,
+    rollup_of,
+)
 from projections.api import LedgerViews
+from projections.chart_story import chart_story
 from projections.diff import LedgerDiff, ledger_diff
 from projections.lineage import LineageStep, lineage, replies
 from projections.reports.model import Series, chart_series
-from projections.views.timeaxis import iso, parse_valid_time
+from projections.views.timeaxis import iso
 
 SPAN_CACHE_SIZE = 32
 
@@ -44,10 +53,11 @@ class Span:
         return self.first + timedelta(days=min(max(step, 0), self.days))
 
 
-def span_of(moves: list[MoveView]) -> Span:
-    """The span of some moves' dates (today's date alone for none)."""
-    days = [day_of(move.on) for move in moves] or [date.today()]
-    return Span(min(days), max(days))
+def span_between(found: tuple[datetime, datetime] | None) -> Span:
+    """The span between the first and last move instants (today's date alone for none)."""
+    if found is None:
+        return Span(date.today(), date.today())
+    return Span(day_of(found[0]), day_of(found[1]))
 
 
 def day_of(when: ValidTime) -> date:
@@ -75,21 +85,43 @@ class Overview:
 
 
 @dataclass(frozen=True)
+class MovesPage:
+    """One page of a negotiation's moves dated by D: page 1 holds the latest."""
+
+    number: int
+    size: int
+    total: int  # every move dated by D, on all pages
+    moves: list[MoveView]  # in history order
+
+    @property
+    def pages(self) -> int:
+        """How many pages the moves dated by D fill (at least one)."""
+        return max(1, -(-self.total // self.size))
+
+    def to_json(self) -> JsonDict:
+        """Where this page sits among the others."""
+        return {"number": self.number, "pages": self.pages, "size": self.size,
+                "moves": self.total}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class NegotiationPage:
-    """One negotiation on D as known on K: split, positions, moves, chart and lineage."""
+    """One negotiation on D as known on K: split, seats, positions, a page of moves, lineage."""
 
     split: SplitView
     positions: dict[str, dict[str, int]]
-    history: list[MoveView]  # dated by D
-    lineage: list[LineageStep]
-    series: Series  # the whole story known on K: the chart is the same on every D
+    seats: list[SeatHolder]
+    moves: MovesPage  # dated by D
+    lineage: list[LineageStep]  # of the moves on this page
 
     def to_json(self) -> JsonDict:
-        """`split --format json`, the positions, `history --format json` and the lineage."""
+        """`split --format json`, the positions, `seats`, a page of `history`, the lineage."""
         return {
             "split": self.split.to_json(),
             "positions": self.positions,
-            "history": [move.to_json() for move in self.history],
+            "seats": [seat.to_json() for seat in self.seats],
+            "history": [move.to_json() for move in self.moves.moves],
+            "page": self.moves.to_json(),
             "lineage": [step.to_json() for step in self.lineage],
         }
 
@@ -109,44 +141,61 @@ class Reader:
             splits = self.views.splits(as_of, known_on)
         return Overview(as_of, known_on, splits, rollup_of(splits, as_of, known_on))
 
-    def moves(self, slug: str | None, known_on: ValidTime | None) -> list[MoveView]:
-        """Every move known on K, whatever its date: one negotiation's, or the ledger's."""
-        with self._lock:
-            return self.views.history(slug, None, known_on)  # refuses an unknown slug
-
     def span(self, known_on: ValidTime | None) -> Span:
         """The dates of every move known on K; kept until the log grows."""
         head = self.views.status().head
         cached = self._spans.get(iso(known_on))
         if cached is not None and cached[0] == head:
             return cached[1]
-        found = span_of(self.moves(None, known_on))
+        with self._lock:
+            found = span_between(self.views.move_span(None, known_on))
         if len(self._spans) > SPAN_CACHE_SIZE:
             self._spans.clear()
         self._spans[iso(known_on)] = (head, found)
         return found
 
-    def negotiation(
-        self, slug: str, as_of: ValidTime | None, known_on: ValidTime | None, every: list[MoveView]
-    ) -> NegotiationPage:
-        """One negotiation's page facts, from its `moves`; NotFoundError if not open on D."""
+    def negotiation_span(self, slug: str, known_on: ValidTime | None) -> Span:
+        """The dates of one negotiation's moves known on K; NotFoundError if unknown."""
         with self._lock:
-            split = self.views.split(slug, as_of, known_on)
-            positions = self.views.positions(slug, as_of, known_on)
-            answered = replies(self._app, slug)
-        shown = dated_by(every, as_of)
-        with self._lock:  # the split view on each move's date, as the report's chart draws it
-            series = chart_series(
-                [move.to_json() for move in every],
-                lambda on: self.views.split(slug, parse_valid_time(on), known_on).to_json(),
+            return span_between(self.views.move_span(slug, known_on))
+
+    def negotiation(
+        self,
+        slug: str,
+        as_of: ValidTime | None,
+        known_on: ValidTime | None,
+        page: int,
+        size: int,
+    ) -> NegotiationPage:
+        """One negotiation's page facts, with page `page` of its moves; NotFoundError if not
+        open on D."""
+        with self._lock:
+            split, positions, seats = self.views.standing(slug, as_of, known_on)
+            total, shown = self.views.history_page(
+                slug, as_of, known_on, limit=size, offset=(page - 1) * size
             )
+            answered = replies(self._app, slug, [move.id for move in shown])
         return NegotiationPage(
             split=split,
             positions=positions,
-            history=shown,
+            seats=seats,
+            moves=MovesPage(page, size, total, shown),
             lineage=lineage(shown, answered),
-            series=series,
         )
+
+    def chart(self, slug: str, known_on: ValidTime | None) -> tuple[SplitView, Series]:
+        """The negotiation as last known on K, and its seats over time: the whole story known
+        on K, so the chart is the same on every D. NotFoundError if unknown."""
+        with self._lock:
+            latest = self.views.split(slug, None, known_on)
+            return latest, chart_series(*chart_story(self.views, slug, known_on))
+
+    def seat(
+        self, slug: str, name: str, as_of: ValidTime | None, known_on: ValidTime | None
+    ) -> SeatView:
+        """One constituency's holder on D and its history: `seatledger seat`'s answer."""
+        with self._lock:
+            return self.views.seat(slug, name, as_of, known_on)
 
     def diff(
         self,
@@ -163,11 +212,3 @@ class Reader:
         """Every negotiation's slug, for the diff page's choice."""
         with self._lock:
             return self.views.negotiations()
-
-
-def dated_by(moves: list[MoveView], as_of: ValidTime | None) -> list[MoveView]:
-    """The moves dated by D, as `LedgerViews.history(…, as_of=D)` lists them."""
-    if as_of is None:
-        return moves
-    end = end_of(as_of)
-    return [move for move in moves if valid_instant(move.on) <= end]

@@ -28,6 +28,22 @@ def _status(change: Mapping[str, Any], key: str) -> str:
     return status_label(value) if value else "not open"
 
 
+def _held(seat: Mapping[str, Any], key: str) -> str:
+    holder, status = seat.get(f"holder_{key}"), seat.get(f"status_{key}")
+    if status is None:
+        return "not listed"
+    return f"{holder} ({status})" if holder else f"none ({status})"
+
+
+def _seats_changed(diff: Mapping[str, Any]) -> list[tuple[Any, Mapping[str, Any]]]:
+    """(negotiation title, seat) for each named seat that changed holder."""
+    return [
+        (c.get("title"), seat)
+        for c in diff.get("negotiations") or []
+        for seat in c.get("seats_changed") or []
+    ]
+
+
 def diff_html(diff: JsonDict) -> str:
     """The section as HTML; every ledger value escaped."""
     rows = "".join(
@@ -43,12 +59,24 @@ def diff_html(diff: JsonDict) -> str:
         if rows
         else '<p class="empty">No split or status changed.</p>'
     )
+    held = "".join(
+        f"<tr><td>{_e(title)}</td><td>{_e(seat.get('constituency'))}</td>"
+        f"<td>{_e(_held(seat, 'from'))}</td><td>{_e(_held(seat, 'to'))}</td></tr>"
+        for title, seat in _seats_changed(diff)
+    )
+    seats = (
+        "<h3>Seats that changed holder</h3><table><thead><tr><th>Negotiation</th>"
+        "<th>Constituency</th><th>Held then</th><th>Held now</th></tr></thead>"
+        f"<tbody>{held}</tbody></table>"
+        if held
+        else ""
+    )
     agreed = seats_moved_text(diff.get("agreed_seats_moved")) or "no change"
     moves = ", ".join(_e(m.get("id")) for m in diff.get("moves") or []) or "none"
     fixes = ", ".join(_e(m.get("id")) for m in diff.get("corrections") or []) or "none"
     return (
         '<section class="diff" id="diff"><div class="heading"><h2>What changed</h2>'
-        f'<span class="sub">{_e(_span(diff))}</span></div>{table}'
+        f'<span class="sub">{_e(_span(diff))}</span></div>{table}{seats}'
         f"<p><strong>Agreed seats, all talks:</strong> {_e(agreed)}</p>"
         f"<p><strong>Moves made:</strong> {moves}</p>"
         f"<p><strong>Corrections:</strong> {fixes}</p></section>"
@@ -66,6 +94,16 @@ def diff_markdown(diff: JsonDict) -> list[str]:
         for c in diff.get("negotiations") or []
     ]  # fmt: skip
     head = ["Negotiation", "Status", "Split then", "Split now", "Seats moved"]
+    held = [
+        [_m(title), _m(seat.get("constituency")), _m(_held(seat, "from")), _m(_held(seat, "to"))]
+        for title, seat in _seats_changed(diff)
+    ]
+    seats = (
+        ["### Seats that changed holder", "",
+         *_table(["Negotiation", "Constituency", "Held then", "Held now"], held)]
+        if held
+        else []
+    )  # fmt: skip
     moves = ", ".join(_m(m.get("id")) for m in diff.get("moves") or []) or "none"
     fixes = ", ".join(_m(m.get("id")) for m in diff.get("corrections") or []) or "none"
     return [
@@ -74,6 +112,7 @@ def diff_markdown(diff: JsonDict) -> list[str]:
         _m(_span(diff)),
         "",
         *(_table(head, rows) if rows else ["No split or status changed.", ""]),
+        *seats,
         f"- **Agreed seats, all talks:** "
         f"{_m(seats_moved_text(diff.get('agreed_seats_moved')) or 'no change')}",
         f"- **Moves made:** {moves}",

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, TextClause, func, select, text
+from sqlalchemy import Connection, Row, Select, TextClause, func, null, select, text
 
 from ledger.domain.folding import Handover, Moved
 from ledger.domain.values import ValidTime
@@ -140,22 +140,77 @@ def history(
     conn: Connection, negotiation: str | None, d: int, k: int
 ) -> tuple[list[MoveRecord], list[MoveRecord]]:
     """Moves known by K and dated by D, in history order; and every correction known by K."""
+    shown = _shown(negotiation, d, k).order_by(*_ORDER)
+    return [_record(r) for r in conn.execute(shown)], corrections(conn, negotiation, k)
+
+
+def history_page(
+    conn: Connection, negotiation: str, d: int, k: int, limit: int, offset: int
+) -> tuple[int, list[MoveRecord]]:
+    """How many moves are known by K and dated by D, and `limit` of them, `offset` from the
+    latest, in history order: a page of a long history without reading the rest of it."""
+    c = moves.c
+    count = (
+        select(func.count())
+        .select_from(moves)
+        .where(c.negotiation == negotiation, c.known_from <= k, c.on_at <= d)
+    )
+    total = int(conn.execute(count).scalar() or 0)
+    # Walk the history index (negotiation, on_at) backwards from D; the seats moved are read
+    # for the page's rows only (joined before the limit, PostgreSQL may hash the whole table).
+    latest = (
+        select(moves, null().label("seats_moved"), null().label("seats_given"))
+        .where(c.negotiation == negotiation, c.known_from <= k, c.on_at <= d)
+        .order_by(*(column.desc() for column in _ORDER))
+    )
+    rows = list(conn.execute(latest.limit(limit).offset(offset)))
+    m = moved.c
+    found = select(m.move_id, m.seats_moved, m.seats_given).where(
+        m.move_id.in_([row.move_id for row in rows]), m.recorded_from <= k, m.recorded_to > k
+    )
+    seats = {r[0]: (r[1], r[2]) for r in conn.execute(found)} if rows else {}
+    page = [_record(row, *seats.get(row.move_id, (None, None))) for row in rows]
+    return total, page[::-1]
+
+
+def corrections(conn: Connection, negotiation: str | None, k: int) -> list[MoveRecord]:
+    """Every correction known by K (of one negotiation's moves, or of any), in history order;
+    for the links between moves, so without the seats they moved."""
+    c = moves.c
+    fixes = select(moves, null().label("seats_moved"), null().label("seats_given")).where(
+        c.known_from <= k, c.corrects.is_not(None)
+    )
+    if negotiation is not None:
+        fixes = fixes.where(c.negotiation == negotiation)
+    return [_record(r) for r in conn.execute(fixes.order_by(*_ORDER))]
+
+
+def move_span(conn: Connection, negotiation: str | None, k: int) -> tuple[int, int] | None:
+    """The earliest and latest valid instant of the moves known by K (of one negotiation)."""
+    c = moves.c
+    query = select(func.min(c.on_at), func.max(c.on_at)).where(c.known_from <= k)
+    if negotiation is not None:
+        query = query.where(c.negotiation == negotiation)
+    first, last = conn.execute(query).one()
+    return None if first is None else (int(first), int(last))
+
+
+_ORDER = (moves.c.on_at, moves.c.known_from, moves.c.seq, moves.c.move_id)
+
+
+def _with_moved(k: int) -> Select[Any]:
+    """Move rows with the seats each moved, as derived from the story known on K (or none)."""
     c, m = moves.c, moved.c
-    order = (c.on_at, c.known_from, c.seq, c.move_id)
-    # Each move's seats moved as derived from the story known on K (none: no row).
     joined = moves.outerjoin(
         moved, (m.move_id == c.move_id) & (m.recorded_from <= k) & (m.recorded_to > k)
     )
-    rows = select(moves, m.seats_moved, m.seats_given).select_from(joined)
-    shown = rows.where(c.known_from <= k, c.on_at <= d)
-    fixes = rows.where(c.known_from <= k, c.corrects.is_not(None))
-    if negotiation is not None:
-        shown = shown.where(c.negotiation == negotiation)
-        fixes = fixes.where(c.negotiation == negotiation)
-    return (
-        [_record(r) for r in conn.execute(shown.order_by(*order))],
-        [_record(r) for r in conn.execute(fixes.order_by(*order))],
-    )
+    return select(moves, m.seats_moved, m.seats_given).select_from(joined)
+
+
+def _shown(negotiation: str | None, d: int, k: int) -> Select[Any]:
+    c = moves.c
+    shown = _with_moved(k).where(c.known_from <= k, c.on_at <= d)
+    return shown if negotiation is None else shown.where(c.negotiation == negotiation)
 
 
 def mirrored_moved(conn: Connection, k: int) -> list[tuple[str, Moved]]:
@@ -181,7 +236,11 @@ def negotiations(conn: Connection) -> list[str]:
     return [str(slug) for slug in conn.execute(query).scalars()]
 
 
-def _record(row: Row[Any]) -> MoveRecord:
+def _record(
+    row: Row[Any], seats_moved: str | None = None, seats_given: str | None = None
+) -> MoveRecord:
+    moved_text = row.seats_moved if seats_moved is None else seats_moved
+    given_text = row.seats_given if seats_given is None else seats_given
     return MoveRecord(
         move_id=row.move_id,
         seq=int(row.seq),
@@ -194,12 +253,38 @@ def _record(row: Row[Any]) -> MoveRecord:
         recorded_by=row.recorded_by,
         by=row.by,
         split=None if row.split is None else orjson.loads(row.split),
-        seats_moved=None if row.seats_moved is None else orjson.loads(row.seats_moved),
+        seats_moved=None if moved_text is None else orjson.loads(moved_text),
         source=row.source,
         note=row.note,
         confidence=row.confidence,
         corrects=row.corrects,
         retract=bool(row.retract),
         named=None if row.named is None else orjson.loads(row.named),
-        seats_given=_given(row.seats_given),
+        seats_given=_given(given_text),
     )
+
+
+def move_marks(conn: Connection, negotiation: str, k: int) -> list[dict[str, Any]]:
+    """What a chart needs of each move known by K (id, type, date, who), in history order."""
+    c = moves.c
+    query = (
+        select(c.move_id, c.type, c.on_text, c.by)
+        .where(c.negotiation == negotiation, c.known_from <= k)
+        .order_by(*_ORDER)
+    )
+    return [
+        {"id": row[0], "type": row[1], "on": parse_valid_time(row[2]).isoformat(), "by": row[3]}
+        for row in conn.execute(query)
+    ]
+
+
+def split_story(conn: Connection, negotiation: str, k: int) -> list[tuple[int, int, str, Any]]:
+    """(valid_from, valid_to, split JSON, maker) of each row known on K, in valid-time order:
+    the negotiation's whole story as known on K, which `split_rows` reads one date of."""
+    c = splits.c
+    query = (
+        select(c.valid_from, c.valid_to, c.split, c.maker)
+        .where(c.negotiation == negotiation, c.recorded_from <= k, c.recorded_to > k)
+        .order_by(c.valid_from)
+    )
+    return [(int(r[0]), int(r[1]), str(r[2]), r[3]) for r in conn.execute(query)]

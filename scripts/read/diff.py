@@ -28,6 +28,19 @@ def _shown(move: dict[str, Any]) -> dict[str, Any]:
     return {**move, "seats_moved": moved_text(move, GIVEN_SHOWN)}
 
 
+HELD_COLUMNS = ["negotiation", "constituency", "holder_from", "holder_to", "status_from",
+                "status_to"]  # fmt: skip
+
+
+def held_rows(diff: LedgerDiff) -> list[dict[str, Any]]:
+    """Each named seat whose holder changed, per negotiation."""
+    return [
+        {"negotiation": change.negotiation, **seat.to_json()}
+        for change in diff.negotiations
+        for seat in change.seats_changed
+    ]
+
+
 def seat_rows(diff: LedgerDiff) -> list[dict[str, Any]]:
     """Seats moved per party, per negotiation, then over the agreed talks."""
     rows: list[dict[str, Any]] = []
@@ -63,11 +76,13 @@ def diff(
     db: DbOpt = None,
     debug: DebugOpt = False,
 ) -> None:  # fmt: skip
-    """What changed from one date to another: seats moved per party, moves made, corrections.
+    """What changed from one date to another: seats moved per party and per constituency
+    (named seats that changed holder), moves made, corrections.
 
     Moves are those dated after --from up to --to; corrections those of these moves, and any
     recorded in that span.
-    CSV carries the seats table only; JSON carries everything.
+    CSV carries the seats-per-party table only; JSON carries everything (each negotiation's
+    "seats_changed").
 
     Example: seatledger diff --from 2024-02-01 --to 2024-02-29 --format json
     """
@@ -80,6 +95,9 @@ def diff(
     known = f", as known on {known_on.isoformat()}" if known_on else ""
     print_rows(seat_rows(found), SEAT_COLUMNS, fmt.value, title=f"Seats moved {span}{known}")
     if fmt is Format.table:
+        held = held_rows(found)
+        if held:
+            print_rows(held, HELD_COLUMNS, "table", title=f"Seats that changed holder {span}")
         moves = [_shown(move.to_json()) for move in found.moves]
         print_rows(moves, HISTORY_TABLE, "table", title=f"Moves made {span}")
         fixes = [_shown(move.to_json()) for move in found.corrections]

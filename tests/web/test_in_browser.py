@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -22,8 +23,10 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.projections.reports.test_in_browser import QUIET, chromium
 from tests.support.example import record_example
+from tests.web.test_seat_pages import seats_ledger
 
 pytestmark = pytest.mark.browser
+__all__ = ["seats_ledger"]  # the fixture, for seat_server
 
 START_TIMEOUT_S = 30
 SWAP_TIMEOUT_MS = 15_000
@@ -40,6 +43,20 @@ def free_port() -> int:
 def server(db_url: str, tmp_path: Path) -> Iterator[str]:
     """The demo ledger served by `seatledger serve` in its own process; its base URL."""
     record_example(db_url, recorded_by="analyst")
+    with serving(db_url, tmp_path) as base:
+        yield base
+
+
+@pytest.fixture
+def seat_server(seats_ledger: str, tmp_path: Path) -> Iterator[str]:
+    """The seat-level talks (Bhadohi passes from SP to TMC on 15 March 2024), served."""
+    with serving(seats_ledger, tmp_path) as base:
+        yield base
+
+
+@contextmanager
+def serving(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """`seatledger serve` of `db_url` on a free port, stopped on leaving."""
     port = free_port()
     command = [str(Path(sys.executable).with_name("seatledger")), "serve", "--port", str(port),
                "--db", db_url]  # fmt: skip
@@ -102,6 +119,9 @@ def test_moving_the_slider_shows_the_split_of_that_date_without_reloading(
     page = browser.new_page()
     page.goto(f"{server}/n/uttar-pradesh?as_of=2024-01-31")
     assert split_shown(page) == {"SP": "62", "INC": "11"}
+    page.wait_for_selector('figure.chart svg[aria-label^="Seats over time"]',
+                           timeout=SWAP_TIMEOUT_MS)  # fmt: skip
+    page.evaluate("document.querySelector('figure.chart svg').dataset.kept = 'yes'")
     page.evaluate("window.notReloaded = true")
     page.locator("#day").fill(step_to(page, date(2024, 2, 10)))
     page.wait_for_selector('#view[data-as-of="2024-02-10"]', timeout=SWAP_TIMEOUT_MS)
@@ -113,6 +133,8 @@ def test_moving_the_slider_shows_the_split_of_that_date_without_reloading(
     assert page.locator("#as-of-label").inner_text() == "2024-02-21"
     assert page.evaluate("window.notReloaded") is True  # swapped in place by htmx
     assert "day=" in page.url  # and the address names the date, for sharing
+    # The chart shows every move known on K: it stays as the date moves, not drawn again.
+    assert page.evaluate("document.querySelector('figure.chart svg').dataset.kept") == "yes"
 
 
 def test_overview_slider_and_known_on_control_update_the_page(
@@ -138,3 +160,20 @@ def test_slider_form_works_without_javascript(server: str, browser: Browser) -> 
     page.wait_for_selector('#view[data-as-of="2024-02-10"]', timeout=SWAP_TIMEOUT_MS)
     assert split_shown(page) == {"INC": "25"}
     context.close()
+
+
+def test_a_seat_reached_from_the_seat_table_shows_its_holder_as_the_slider_moves(
+    seat_server: str, browser: Browser
+) -> None:
+    page = browser.new_page()
+    page.goto(f"{seat_server}/n/uttar-pradesh?as_of=2024-03-01")
+    page.locator("#seats a", has_text="Bhadohi").click()
+    page.wait_for_selector("#seat-history", timeout=SWAP_TIMEOUT_MS)
+    assert "/n/uttar-pradesh/seat/Bhadohi" in page.url
+    assert page.locator("#holder").inner_text() == "Held by SP (agreed)."
+    page.evaluate("window.notReloaded = true")
+    page.locator("#day").fill(step_to(page, date(2024, 3, 15)))  # the slider's last day
+    page.wait_for_selector('#view[data-as-of="2024-03-15"]', timeout=SWAP_TIMEOUT_MS)
+    assert page.locator("#holder").inner_text() == "Held by TMC (agreed)."
+    assert "up-bhadohi-to-tmc" in page.locator("#seat-history").inner_text()
+    assert page.evaluate("window.notReloaded") is True

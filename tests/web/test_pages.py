@@ -114,7 +114,10 @@ def test_negotiation_page_shows_split_chart_moves_sources_and_lineage_when_it_ex
 ) -> None:
     page = client.get("/n/uttar-pradesh", params={"as_of": "2024-02-10"}).text
     assert 'id="split"' in page and "INC 25" in page  # INC's counter-offer is on the table
-    assert '<svg role="img" aria-label="Seats over time' in page  # the report's chart
+    # The report's chart, drawn apart and swapped in on load (a link without JavaScript).
+    assert 'hx-get="/n/uttar-pradesh/chart" hx-trigger="load"' in page
+    chart = client.get("/n/uttar-pradesh/chart").text
+    assert '<svg role="img" aria-label="Seats over time' in chart
     assert 'class="lineage-graph"' in page
     assert 'answering <a href="#m-up-sp-offers-11">up-sp-offers-11</a>' in page
     assert 'id="m-up-sp-offer-split-corrected"' in page
@@ -139,6 +142,19 @@ def test_negotiation_json_twin_matches_split_history_and_names_each_reply(
         "up-sp-final-offer-17": "up-inc-seeks-25",
         "up-inc-accepts-17": "up-sp-final-offer-17",
     }
+
+
+def test_chart_twin_is_the_report_series_of_the_story_known_on_k(
+    client: TestClient, example_ledger: str
+) -> None:
+    from projections.reports.gather import gather
+
+    report = gather(example_ledger, "uttar-pradesh", None, None).to_json()
+    found = client.get("/n/uttar-pradesh/chart.json").json()
+    assert found["series"] == report["negotiations"][0]["series"]
+    assert found["series"]["INC"][-1]["seats"] == 17
+    early = client.get("/n/uttar-pradesh/chart.json", params={"known_on": "2020-01-01"})
+    assert early.status_code == 404  # nothing was recorded yet
 
 
 def test_known_on_before_a_correction_shows_the_move_as_first_recorded(
@@ -268,7 +284,12 @@ def test_pages_work_on_the_postgresql_reader_role_when_the_views_lag(
         assert as_reader.get("/").status_code == 200
         found = as_reader.get("/n/kerala.json").json()  # answered from the log: the views lag
         assert found["split"]["split"] == {"INC": 16, "CPIM": 4}
+        assert found["history"][0]["id"] == "kerala/opened"  # a page of moves, by replay
+        assert found["page"] == {"number": 1, "pages": 1, "size": 50, "moves": 2}
         assert as_reader.get("/n/kerala").status_code == 200
+        chart = as_reader.get("/n/kerala/chart.json").json()["series"]
+        last = {party: line[-1]["seats"] for party, line in chart.items()}
+        assert last == {"INC": 16, "CPIM": 4}
         assert as_reader.get("/diff.json", params={"from": "2024-03-01"}).status_code == 200
         assert LedgerViews(_as(pg_url, reader)).status().lag > 0  # the pages wrote nothing
     finally:
