@@ -74,7 +74,7 @@ def overview(reader: Reader, query: Mapping[str, str]) -> Page:
     span = reader.span(known_on)
     as_of = params.as_of(query, span)
     found = reader.overview(as_of, known_on)
-    colours = party_colours([*found.rollup.parties, *_parties(found.splits)])
+    colours = party_colours([*found.rollup.parties, *_parties(found.splits)], reader.colours())
     pool = sum(view.seats for view in found.splits)
     agreed = sum(found.rollup.parties.values())
     context = {
@@ -99,7 +99,8 @@ def negotiation(reader: Reader, slug: str, query: Mapping[str, str]) -> Page:
     found = reader.negotiation(slug, as_of, known_on, page, MOVES_PER_PAGE)
     view = found.split
     title = view.title or view.region or slug
-    colours = party_colours(_parties([view]) + sorted({*found.positions, *_holders(found)}))
+    parties = _parties([view]) + sorted({*found.positions, *_holders(found)})
+    colours = party_colours(parties, reader.colours())
     controls = slider(span, as_of, known_on)
     context = {
         "title": title,
@@ -128,7 +129,8 @@ def chart(reader: Reader, slug: str, query: Mapping[str, str]) -> Page:
     view, series = reader.chart(slug, known_on)
     # Colours by the whole story, so a party keeps its colour as the slider moves.
     colours = party_colours(
-        sorted(series, key=lambda party: (-(series[party][-1].seats or 0), party))
+        sorted(series, key=lambda party: (-(series[party][-1].seats or 0), party)),
+        reader.colours(),
     )
     title = view.title or view.region or slug
     svg = None
@@ -208,7 +210,7 @@ def diff(reader: Reader, query: Mapping[str, str]) -> Page:
         "moves": list(found.moves),
         "corrections": list(found.corrections),
         "held": [(change, seat) for change in found.negotiations for seat in change.seats_changed],
-        "colours": party_colours(sorted(every)),
+        "colours": party_colours(sorted(every), reader.colours()),
     }
     return Page("diff.html", context, found.to_json())
 

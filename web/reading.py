@@ -134,6 +134,7 @@ class Reader:
         self._app = NegotiationLedger(url)
         self._lock = threading.Lock()
         self._spans: dict[str | None, tuple[int, Span]] = {}  # by known_on: (log head, span)
+        self._colours: tuple[int, dict[str, str]] = (-1, {})  # (log head, chosen colours)
 
     def overview(self, as_of: ValidTime | None, known_on: ValidTime | None) -> Overview:
         """The overview page's facts."""
@@ -153,6 +154,15 @@ class Reader:
             self._spans.clear()
         self._spans[iso(known_on)] = (head, found)
         return found
+
+    def colours(self) -> dict[str, str]:
+        """The chart colours chosen for parties (`colour:` in a file, `parties add --colour`),
+        as the reports use them; kept until the log grows."""
+        head = self.views.status().head
+        if self._colours[0] != head:
+            with self._lock:
+                self._colours = (head, dict(self._app.roster().colours))
+        return self._colours[1]
 
     def negotiation_span(self, slug: str, known_on: ValidTime | None) -> Span:
         """The dates of one negotiation's moves known on K; NotFoundError if unknown."""

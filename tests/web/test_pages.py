@@ -318,3 +318,27 @@ def test_lineage_graph_draws_one_arrow_per_reply(client: TestClient) -> None:
     page = client.get("/n/uttar-pradesh").text
     assert page.count('class="reply"') == 3
     assert page.count('<g class="node ') == 4
+
+
+def test_a_partys_chosen_colour_is_the_one_every_page_and_the_chart_draw(db_url: str) -> None:
+    ledger = NegotiationLedger(db_url)
+    ledger.open(
+        NegotiationSpec(
+            id="kerala", title="Kerala", region="Kerala", seats=20, parties=["INC", "CPIM"],
+            opened_on=date(2024, 2, 1),
+        )
+    )  # fmt: skip
+    ledger.record(
+        ProposalSpec(
+            type="proposal", id="kl-inc", negotiation="kerala", on=date(2024, 2, 2), by="INC",
+            split={"INC": 16, "CPIM": 4},
+        )
+    )  # fmt: skip
+    with TestClient(create_app(db_url)) as client:
+        assert "#123456" not in client.get("/n/kerala").text
+        # Chosen after the server started: the next page (the log has grown) uses it.
+        ledger.register_parties({"INC": ""}, {"INC": "#123456"})
+        page = client.get("/n/kerala").text
+        assert 'style="background:#123456"' in page
+        assert 'background:#123456' in client.get("/").text  # the overview's split
+        assert "stroke: #123456" in client.get("/n/kerala/chart").text.lower()
