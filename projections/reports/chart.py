@@ -134,14 +134,15 @@ def _draw(
     figure.draw_without_rendering()  # the axes' size, to turn points into seats
     low, high = axes.get_ylim()
     seats_per_point = (high - low) / (axes.bbox.height * 72 / figure.dpi)
-    taken: list[tuple[Step, int]] = []
+    taken: dict[int, list[tuple[datetime, datetime, int]]] = {}  # by seats: (from, to, lane)
     labels = []
     for party in sorted(series, key=lambda p: (-(_last_seats(series[p]) or 0), p)):
         steps = _steps(sorted(series[party], key=lambda p: instant(p.on)), end)
         if not steps:
             continue
-        lanes = [_free_lane(step, taken) for step in steps]
-        taken += zip(steps, lanes, strict=True)
+        lanes = [_free_lane(step, taken.get(step[2], ())) for step in steps]
+        for (x0, x1, y), lane in zip(steps, lanes, strict=True):
+            taken.setdefault(y, []).append((x0, x1, lane))
         # Lanes alternate above and below the true value: 0, +1, -1, +2, …
         shifts = [OFFSET_PT * ((lane + 1) // 2) * (1 if lane % 2 else -1) for lane in lanes]
         drawn = [(x0, x1, y + shift * seats_per_point) for (x0, x1, y), shift in zip(
@@ -207,11 +208,14 @@ def _with_gaps(steps: Sequence[tuple[datetime, datetime, float]]) -> tuple[list[
     return xs, ys
 
 
-def _free_lane(step: Step, taken: Sequence[tuple[Step, int]]) -> int:
-    """The first lane where no stretch drawn before has this value over the same dates."""
-    start, stop, y = step
-    busy = {lane for (a0, a1, ay), lane in taken if ay == y and a0 < stop and start < a1}
-    return next(lane for lane in range(len(taken) + 1) if lane not in busy)
+def _free_lane(step: Step, same_value: Sequence[tuple[datetime, datetime, int]]) -> int:
+    """The first lane where no stretch drawn before at this value (`same_value`: those
+    stretches, with their lanes) covers the same dates."""
+    # Only stretches of the same value are looked at: scanning every stretch drawn before
+    # made a 2,000-move talks' chart quadratic: 8 parties x 2,000 stretches, 2.5 s -> 0.11 s.
+    start, stop, _ = step
+    busy = {lane for a0, a1, lane in same_value if a0 < stop and start < a1}
+    return next(lane for lane in range(len(same_value) + 1) if lane not in busy)
 
 
 def _mark(axes: Any, marks: Sequence[Mark], first: datetime, end: datetime) -> list[Any]:
