@@ -215,7 +215,8 @@ class LedgerViews:
         found = self._read_fresh(read)
         if found is None:
             every = reference.replay_history(self.url, negotiation, as_of, known_on)
-            return len(every), every[max(len(every) - offset - limit, 0) : len(every) - offset]
+            end = max(len(every) - offset, 0)  # past the earliest move: an empty page
+            return len(every), every[max(end - limit, 0) : end]
         return found
 
     def move_span(

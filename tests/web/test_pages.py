@@ -291,7 +291,11 @@ def test_pages_work_on_the_postgresql_reader_role_when_the_views_lag(
         last = {party: line[-1]["seats"] for party, line in chart.items()}
         assert last == {"INC": 16, "CPIM": 4}
         assert as_reader.get("/diff.json", params={"from": "2024-03-01"}).status_code == 200
-        assert LedgerViews(_as(pg_url, reader)).status().lag > 0  # the pages wrote nothing
+        replayed = LedgerViews(_as(pg_url, reader))
+        opened = replayed.history_page("kerala", limit=1, offset=1)[1]
+        assert [move.id for move in opened] == ["kerala/opened"]  # the older of the two
+        assert replayed.history_page("kerala", limit=1, offset=3) == (2, [])  # past the last
+        assert replayed.status().lag > 0  # the pages wrote nothing
     finally:
         _drop_roles(pg_server_url, writer, reader)
 
