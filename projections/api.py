@@ -155,7 +155,7 @@ class LedgerViews:
     ) -> list[SplitView]:
         """Every negotiation open on D (of one election or alliance, if scoped), by slug."""
         d, k = _instants(as_of, known_on)
-        rows = self._read_fresh(lambda conn: queries.split_rows(conn, None, d, k))
+        rows = self.read_fresh(lambda conn: queries.split_rows(conn, None, d, k))
         if rows is None:
             found = reference.replay_splits(self.url, as_of, known_on, scope)
         else:
@@ -212,7 +212,7 @@ class LedgerViews:
             total, shown = queries.history_page(conn, negotiation, d, k, limit, offset)
             return total, history_views(shown, queries.corrections(conn, negotiation, k))
 
-        found = self._read_fresh(read)
+        found = self.read_fresh(read)
         if found is None:
             every = reference.replay_history(self.url, negotiation, as_of, known_on)
             end = max(len(every) - offset, 0)  # past the earliest move: an empty page
@@ -231,7 +231,7 @@ class LedgerViews:
             span = queries.move_span(conn, negotiation, k)
             return [] if span is None else [span]
 
-        found = self._read_fresh(read)
+        found = self.read_fresh(read)
         if found is None:  # this role replays
             every = reference.replay_history(self.url, negotiation, None, known_on)
             instants = [valid_instant(move.on) for move in every]
@@ -272,7 +272,7 @@ class LedgerViews:
                 raise _missing(conn, negotiation, as_of, known_on, k)
             return runs
 
-        found = self._read_fresh(read)
+        found = self.read_fresh(read)
         if found is None:
             return seats.replay_seat(self.url, negotiation, constituency, as_of, known_on)
         return seats.seat_view(negotiation, constituency, found, as_of, known_on)
@@ -298,13 +298,9 @@ class LedgerViews:
                 raise _missing(conn, negotiation, as_of, known_on, k)
             return rows[0]
 
-        return self._read_fresh(read)
+        return self.read_fresh(read)
 
     def read_fresh(self, read: Callable[[Connection], _T]) -> _T | None:
-        """`read` over up-to-date views; None: this role may not update them (replay)."""
-        return self._read_fresh(read)
-
-    def _read_fresh(self, read: Callable[[Connection], _T]) -> _T | None:
         """`read` in one transaction that first checks the views are up to date.
 
         A reader of up-to-date views pays one transaction (position, head and answer

@@ -6,16 +6,12 @@ the section, the command and the web view's diff page carry the same facts.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import Any
 
 from projections.reports.model import JsonDict
+from projections.reports.text import escape_html as _e
 from projections.reports.text import seats_moved_text, split_text, status_label
-
-
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _span(diff: Mapping[str, Any]) -> str:

@@ -6,7 +6,6 @@ only http(s) sources become links.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +30,7 @@ from projections.reports.text import (
     type_label,
     web_link,
 )
+from projections.reports.text import escape_html as _e
 
 # (heading, width): fixed widths keep the table inside the page; the note takes the rest.
 MOVE_COLUMNS = (
@@ -45,10 +45,6 @@ MOVE_COLUMNS = (
     ("Note", "auto"),
     ("Confidence", "96px"),
 )
-
-
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def render_html(facts: ReportFacts) -> str:

@@ -3,11 +3,11 @@ pacts (partial agreements) marked on the chart, in HTML and Markdown alike."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from projections.reports.model import JsonDict
+from projections.reports.text import escape_html as _e
 
 STATUS_WORDS = {
     "agreed": "agreed",
@@ -27,10 +27,6 @@ def pact_word(move: Mapping[str, Any]) -> str:
     """A partial agreement's word on the chart: the parties whose shares it settled."""
     parties = ", ".join(str(party) for party in (move.get("split") or {}))
     return f"pact {parties}".strip()
-
-
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def seats_html(seats: Sequence[JsonDict], colours: Mapping[str, str]) -> str:

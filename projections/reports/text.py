@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
+
+
+def escape_html(value: Any) -> str:
+    """A value as HTML text or attribute (None: nothing), as every HTML part of a report
+    writes it."""
+    return html.escape("" if value is None else str(value), quote=True)
 
 STATUS_LABELS = {
     "opened": "Opened",
