@@ -144,7 +144,7 @@ class Reader:
 
     def span(self, known_on: ValidTime | None) -> Span:
         """The dates of every move known on K; kept until the log grows."""
-        head = self.views.status().head
+        head = self._head()
         cached = self._spans.get(iso(known_on))
         if cached is not None and cached[0] == head:
             return cached[1]
@@ -158,11 +158,16 @@ class Reader:
     def colours(self) -> dict[str, str]:
         """The chart colours chosen for parties (`colour:` in a file, `parties add --colour`),
         as the reports use them; kept until the log grows."""
-        head = self.views.status().head
+        head = self._head()
         if self._colours[0] != head:
             with self._lock:
                 self._colours = (head, dict(self._app.roster().colours))
         return self._colours[1]
+
+    def _head(self) -> int:
+        """The last notification recorded: what the kept answers are checked against (one
+        indexed MAX; the views' position, which `status()` reads too, is not needed)."""
+        return self._app.recorder.max_notification_id() or 0
 
     def negotiation_span(self, slug: str, known_on: ValidTime | None) -> Span:
         """The dates of one negotiation's moves known on K; NotFoundError if unknown."""
