@@ -3,7 +3,8 @@
 The chart (`projections.reports.model.chart_series`) asks for the split on each move's
 date. Asked one date at a time, a negotiation of thousands of moves costs hundreds of
 queries; here its moves' marks and every split row known on K are read once, and each
-date is answered from them as `LedgerViews.split` would answer it.
+date is answered from them as `LedgerViews.split` would answer it. The web view's chart
+reads both; a report, which has the moves already, reads the split rows (`story_split_on`).
 """
 
 from __future__ import annotations
@@ -30,14 +31,35 @@ def chart_story(
     """Every move known on K (id, type, on, by) and the split on any date, as known on K."""
     k = query_instant(known_on, "known on")
 
-    def read(conn: Any) -> tuple[list[JsonDict], list[tuple[int, int, str, Any]]]:
+    def read(conn: Any) -> tuple[list[JsonDict], list[StoryRow]]:
         return queries.move_marks(conn, negotiation, k), queries.split_story(conn, negotiation, k)
 
     found = views.read_fresh(read)
     if found is None:  # this role replays: every move, and the split one date at a time
         every = [move.to_json() for move in views.history(negotiation, None, known_on)]
-        return every, lambda on: views.split(negotiation, parse_valid_time(on), known_on).to_json()
+        return every, _replayed(views, negotiation, known_on)
     marks, rows = found
+    return marks, _split_on(rows, negotiation, known_on)
+
+
+def story_split_on(views: LedgerViews, negotiation: str, known_on: ValidTime | None) -> SplitOn:
+    """The split on any date as known on K, from the negotiation's story read once (a
+    report's chart, which has its moves already)."""
+    k = query_instant(known_on, "known on")
+    rows = views.read_fresh(lambda conn: queries.split_story(conn, negotiation, k))
+    if rows is None:  # this role replays
+        return _replayed(views, negotiation, known_on)
+    return _split_on(rows, negotiation, known_on)
+
+
+StoryRow = tuple[int, int, str, Any]  # valid_from, valid_to, split JSON, maker
+
+
+def _replayed(views: LedgerViews, negotiation: str, known_on: ValidTime | None) -> SplitOn:
+    return lambda on: views.split(negotiation, parse_valid_time(on), known_on).to_json()
+
+
+def _split_on(rows: list[StoryRow], negotiation: str, known_on: ValidTime | None) -> SplitOn:
     starts = [row[0] for row in rows]
 
     def split_on(on: str) -> JsonDict:
@@ -48,4 +70,4 @@ def chart_story(
             raise not_opened(negotiation, when, known_on)
         return {"split": orjson.loads(rows[i][2]), "by": rows[i][3]}
 
-    return marks, split_on
+    return split_on

@@ -17,19 +17,19 @@ from ledger.integrity.verifier import Digest, compute_digest
 from ledger.persistence.engine import read_transaction
 from projections.answers import EVERYTHING, Scope
 from projections.api import LedgerViews
+from projections.chart_story import story_split_on
 from projections.diff import ledger_diff
 from projections.reference import replay_known_through
 from projections.reports.model import (
     JsonDict,
     NegotiationReport,
     ReportFacts,
-    SplitOn,
     chart_series,
     iso,
 )
 from projections.reports.render import FORMATS, ReportFormat, render
 from projections.views.tables import moves, splits
-from projections.views.timeaxis import from_micros, parse_valid_time
+from projections.views.timeaxis import from_micros
 
 When = date | datetime | None
 MEMBERSHIP = ("party_joined_alliance", "party_left_alliance")
@@ -88,11 +88,6 @@ def scope_limits(scope: Scope) -> JsonDict:
     return {key: value for key, value in given.items() if value is not None}
 
 
-def _split_on(views: LedgerViews, negotiation: str, known_on: When) -> SplitOn:
-    """The negotiation's split view at the end of a date, as known on the report's K."""
-    return lambda on: views.split(negotiation, parse_valid_time(on), known_on).to_json()
-
-
 def _membership_moves(views: LedgerViews, as_of: When, known_on: When) -> list[JsonDict]:
     """Parties joining or leaving an alliance: they change the tables of its talks."""
     # Alliance-level moves carry no alliance in the history rows, so a ledger of several
@@ -121,7 +116,7 @@ def _read(
     for split in splits:
         history = [m.to_json() for m in views.history(split.negotiation, as_of, known_on)]
         title = split.title or split.region or split.negotiation
-        split_on = _split_on(views, split.negotiation, known_on)
+        split_on = story_split_on(views, split.negotiation, known_on)
         series = chart_series(history, split_on, alliance_moves)
         seats = [s.to_json() for s in views.seats(split.negotiation, as_of, known_on)]
         parts.append(NegotiationReport(split.to_json(), title, history, series, seats))
