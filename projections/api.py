@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import InputError, NotFoundError
-from ledger.domain.values import ValidTime, valid_instant
+from ledger.domain.values import ValidTime, constituency_key, valid_instant
 from ledger.persistence.base import SqlRecorderBase
 from ledger.persistence.engine import get_engine, read_transaction
 from projections import reference, seats
@@ -265,17 +265,22 @@ class LedgerViews:
     ) -> SeatView:
         """One constituency on D as known on K, with each change of its holder up to D."""
         d, k = _instants(as_of, known_on)
+        key = constituency_key(constituency)
 
-        def read(conn: Connection) -> list[tuple[int, str, str]]:
-            runs = queries.seat_runs(conn, negotiation, d, k)
-            if not runs:
+        def read(conn: Connection) -> list[tuple[int, str, str, str | None, str]]:
+            changes = queries.seat_history(conn, negotiation, key, d, k)
+            if changes:
+                return changes
+            rows = queries.split_rows(conn, negotiation, d, k)  # not listed, or not open
+            if not rows:
                 raise _missing(conn, negotiation, as_of, known_on, k)
-            return runs
+            listed = [seat.constituency for seat in seats.holders_of(rows[0].holders)]
+            raise seats.not_listed(negotiation, constituency, listed, as_of)
 
         found = self.read_fresh(read)
         if found is None:
             return seats.replay_seat(self.url, negotiation, constituency, as_of, known_on)
-        return seats.seat_view(negotiation, constituency, found, as_of, known_on)
+        return seats.seat_from_changes(negotiation, found, as_of, known_on)
 
     def negotiations(self) -> list[str]:
         """Every negotiation in the ledger, by slug."""

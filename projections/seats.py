@@ -75,6 +75,22 @@ def seat_view(
     )  # fmt: skip
 
 
+def seat_from_changes(
+    negotiation: str,
+    changes: list[tuple[int, str, str, str | None, str]],
+    as_of: ValidTime | None,
+    known_on: ValidTime | None,
+) -> SeatView:
+    """One seat on D from its changes up to D (valid_from, move, name, holder, status), as
+    the seat-changes view holds them: the same answer `seat_view` makes of the runs."""
+    history = tuple(
+        SeatChange(instant_text(valid_from), move_id, holder, status)
+        for valid_from, move_id, _, holder, status in changes
+    )
+    _, _, name, holder, status = changes[-1]
+    return SeatView(negotiation, name, as_of, known_on, holder, status, history)
+
+
 def not_listed(
     negotiation: str, name: str, listed: list[str], as_of: ValidTime | None
 ) -> NotFoundError:

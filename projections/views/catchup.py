@@ -33,12 +33,14 @@ from ledger.persistence.engine import write_transaction
 from ledger.persistence.schema import TABLES
 from projections.views.fold import NEVER, Folded, fold_event
 from projections.views.intervals import CurrentRow
+from projections.views.seat_history import SeatChanges
 from projections.views.tables import VIEW_TABLES
 from projections.views.timeaxis import micros
 from projections.views.writes import (
     PageWrites,
     current_moved,
     current_rows,
+    current_seats,
     lock_position,
     set_position,
 )
@@ -266,15 +268,17 @@ class Projector:
     def _apply(self, conn: Connection, event: LedgerEvent, writes: PageWrites) -> None:
         entry = self._entry(conn, event, writes)
 
-        def reread(slug: str) -> list[CurrentRow]:
+        def reread(slug: str) -> tuple[list[CurrentRow], SeatChanges]:
             writes.flush(conn)  # the table must hold what this page did before it is read back
-            return current_rows(conn, slug)
+            return current_rows(conn, slug), current_seats(conn, slug)
 
         fold_event(entry, event, writes, reread)
         rows = entry.rows
         if len(rows) > 2 * ROW_WINDOW:  # keep memory flat for talks with long histories
             del rows[:-ROW_WINDOW]
             entry.partial = True
+            first = rows[0].valid_from  # and the seat changes of the rows kept
+            entry.seats = {at: seats for at, seats in entry.seats.items() if at >= first}
 
     def _entry(self, conn: Connection, event: LedgerEvent, writes: PageWrites) -> Folded:
         key = event.originator_id
@@ -300,7 +304,10 @@ class Projector:
         if not isinstance(aggregate, Negotiation):
             return Folded(aggregate, version - 1, known_from)
         rows, slug = current_rows(conn, aggregate.slug), aggregate.slug
-        return Folded(aggregate, version - 1, known_from, rows, moved=current_moved(conn, slug))
+        return Folded(
+            aggregate, version - 1, known_from, rows,
+            moved=current_moved(conn, slug), seats=current_seats(conn, slug),
+        )  # fmt: skip
 
 
 def _fetch(conn: Connection, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:

@@ -15,6 +15,7 @@ from ledger.domain.negotiation import Negotiation
 from projections.views.derive import correction_moved, history_row
 from projections.views.intervals import INCOMPLETE, CurrentRow, StoryMark, advance
 from projections.views.moved import moved_changes
+from projections.views.seat_history import SeatChanges, SeatSink, fold_seats
 from projections.views.timeaxis import END_OF_TIME, micros
 from projections.views.writes import MovedWrites, Shown
 
@@ -32,6 +33,7 @@ class Folded:
     rows: list[CurrentRow] = field(default_factory=list)  # current split rows (negotiations)
     partial: bool = False  # rows holds only the latest current rows; the rest are in the table
     moved: Shown = field(default_factory=dict)  # move id -> current seats-moved row
+    seats: SeatChanges = field(default_factory=dict)  # current seat changes (of rows' span)
 
 
 class RowSink(Protocol):
@@ -39,6 +41,9 @@ class RowSink(Protocol):
 
     history: list[tuple[Any, ...]]
     moved: MovedWrites
+
+    @property
+    def seats(self) -> SeatSink: ...
 
     def open(self, negotiation: str, row: CurrentRow) -> None: ...
 
@@ -49,12 +54,13 @@ def fold_event(
     folded: Folded,
     event: LedgerEvent,
     sink: RowSink,
-    reread: Callable[[str], list[CurrentRow]],
+    reread: Callable[[str], tuple[list[CurrentRow], SeatChanges]],
 ) -> None:
     """Fold `event` into `folded` and give `sink` the view rows it opens and closes.
 
-    `reread(slug)` gives a negotiation's current split rows from the table, when `folded`
-    keeps only the latest ones (`partial`) and the event reaches further back.
+    `reread(slug)` gives a negotiation's current split rows and seat changes from the
+    table, when `folded` keeps only the latest ones (`partial`) and the event reaches
+    further back.
     """
     folded.known_from = max(folded.known_from, micros(event.timestamp))
     known_from = folded.known_from
@@ -75,7 +81,7 @@ def fold_event(
         sink.moved.set(folded.moved, slug, move_id, value, known_from)
     changes = advance(folded.rows, mark, story, known_from, complete=not folded.partial)
     if changes is INCOMPLETE:
-        folded.rows, folded.partial = reread(slug), False
+        (folded.rows, folded.seats), folded.partial = reread(slug), False
         changes = advance(folded.rows, mark, story, known_from)
     if changes is None:
         return
@@ -83,4 +89,5 @@ def fold_event(
         sink.close(slug, closed, known_from)
     for opened in changes.opened:
         sink.open(slug, opened)
+    fold_seats(folded.seats, changes, slug, known_from, sink.seats)
     folded.rows = changes.current

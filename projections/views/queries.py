@@ -6,13 +6,23 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, Select, TextClause, func, null, select, text
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    TextClause,
+    bindparam,
+    func,
+    null,
+    select,
+    text,
+)
 
 from ledger.domain.folding import Handover, Moved
 from ledger.domain.values import ValidTime
 from projections.answers import SplitView
 from projections.views.derive import MoveRecord
-from projections.views.tables import moved, moves, splits
+from projections.views.tables import moved, moves, seat_changes, splits
 from projections.views.timeaxis import parse_valid_time
 
 
@@ -85,38 +95,37 @@ def split_view(row: Row[Any], as_of: ValidTime | None, known_on: ValidTime | Non
     )
 
 
-def seat_runs(conn: Connection, negotiation: str, d: int, k: int) -> list[tuple[int, str, str]]:
-    """(valid_from, last move, holders) of each row of a negotiation known on K, up to D,
-    where the holders differ from the row before (the first row always).
+def seat_history(
+    conn: Connection, negotiation: str, key: str, d: int, k: int
+) -> list[tuple[int, str, str, str | None, str]]:
+    """(valid_from, move id, name, holder, status) of each change of one seat (by its
+    constituency key) known on K, up to D, in valid-time order: the seat's history, whose
+    last change is its state on D. Empty if the seat is not listed on D (or not opened).
 
-    The known rows cut the valid axis into disjoint runs: in valid_from order they are the
-    story as known on K; the primary key (negotiation, valid_from, ...) serves the walk. A
-    long talks has many runs but few changes of holders: comparing each row's holders text
-    with the one before (LAG) in the database sends and decodes only those.
-    """
-    c = splits.c
-    runs = (
-        select(
-            c.valid_from,
-            c.last_move_id,
-            c.holders,
-            func.lag(c.holders).over(order_by=c.valid_from).label("before"),
-        )
+    One range of the primary key (negotiation, constituency, valid_from, ...): a seat has
+    a few changes however many runs its talks have."""
+    return [
+        (int(r[0]), str(r[1]), str(r[2]), r[3], str(r[4]))
+        for r in conn.execute(_SEAT_HISTORY, {"n": negotiation, "c": key, "d": d, "k": k})
+    ]
+
+
+def _seat_history() -> Select[Any]:
+    c = seat_changes.c
+    return (
+        select(c.valid_from, c.move_id, c.name, c.holder, c.status)
         .where(
-            c.negotiation == negotiation,
-            c.valid_from <= d,
-            c.recorded_from <= k,
-            c.recorded_to > k,
+            c.negotiation == bindparam("n"),
+            c.constituency == bindparam("c"),
+            c.valid_from <= bindparam("d"),
+            c.recorded_from <= bindparam("k"),
+            c.recorded_to > bindparam("k"),
         )
-        .subquery()
+        .order_by(c.valid_from)
     )
-    r = runs.c
-    query = (
-        select(r.valid_from, r.last_move_id, r.holders)
-        .where(r.before.is_(None) | (r.before != r.holders))
-        .order_by(r.valid_from)
-    )
-    return [(int(row[0]), str(row[1]), str(row[2])) for row in conn.execute(query)]
+
+
+_SEAT_HISTORY = _seat_history()
 
 
 def positions_of(row: Row[Any]) -> dict[str, dict[str, int]]:

@@ -113,6 +113,32 @@ fact re-derives them for the later moves (closing the row, recorded_to = K, and 
 the new one). No row while a move moved no seats (None). `seats_given` lists the named seats
 that changed hands, [[constituency, from, to], ...] (null: none)."""
 
+seat_changes = Table(
+    "seatledger_view_seat_changes",
+    metadata,
+    Column("negotiation", _key(128), nullable=False),
+    Column("constituency", _key(), nullable=False),  # constituency_key of the name
+    Column("valid_from", BigInteger, nullable=False),
+    Column("recorded_from", BigInteger, nullable=False),
+    Column("recorded_to", BigInteger, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("holder", String(32)),
+    Column("status", String(16), nullable=False),
+    Column("move_id", Text, nullable=False),
+    PrimaryKeyConstraint(
+        "negotiation",
+        "constituency",
+        "valid_from",
+        "recorded_from",
+        name="seatledger_view_seat_changes_pkey",
+    ),
+    Index("seatledger_view_seat_changes_current", "negotiation", "recorded_to"),
+)
+"""Each change of one listed seat's (holder, status) in the valid-time story, per recorded
+interval: the run where it starts (valid_from), the run's last move, and the seat as that
+run has it. A seat's history as of D, known on K, is its rows known on K from before D, read
+through the primary key; `seat` no longer reads every run of the talks."""
+
 position = Table(
     "seatledger_view_position",
     metadata,
@@ -121,7 +147,7 @@ position = Table(
 )
 """The last notification id applied; written in the same transaction as the rows."""
 
-VIEW_TABLES: Final = (splits, moves, moved)
+VIEW_TABLES: Final = (splits, moves, moved, seat_changes)
 
 
 def create_view_tables(engine: Engine) -> None:

@@ -31,14 +31,16 @@ from ledger.integrity.log_reader import log_reader
 from ledger.persistence.schema import TABLES
 from projections.views.fold import NEVER, Folded, fold_event
 from projections.views.intervals import CurrentRow
-from projections.views.tables import moved, moves, position, splits
+from projections.views.seat_history import SeatChanges
+from projections.views.tables import moved, moves, position, seat_changes, splits
 from projections.views.timeaxis import END_OF_TIME, from_micros
 from projections.views.verify_snapshots import SnapshotChecker
-from projections.views.writes import MovedWrites, read_position
+from projections.views.writes import MovedWrites, SeatWrites, read_position
 
 _SPLIT_VALUES: Final = [c for c in splits.c if c.name != "negotiation"]
 _MOVE_VALUES: Final = list(moves.c)
 _MOVED_VALUES: Final = list(moved.c)
+_SEAT_VALUES: Final = list(seat_changes.c)
 
 
 class _SplitRows:
@@ -67,6 +69,7 @@ class _Fold:
         self.folded = Folded(None, 0, NEVER)
         self.history: list[tuple[Any, ...]] = []
         self.moved = MovedWrites()  # never flushed: its inserts are the expected rows
+        self.seats = SeatWrites()  # never flushed, as well
         self.splits = _SplitRows()
 
     @property
@@ -87,7 +90,7 @@ class _Fold:
         fold_event(self.folded, event, self, _every_row_kept)
 
 
-def _every_row_kept(slug: str) -> list[CurrentRow]:
+def _every_row_kept(slug: str) -> tuple[list[CurrentRow], SeatChanges]:
     raise AssertionError(f"verify keeps every current row of {slug}; none is re-read")
 
 
@@ -113,7 +116,7 @@ class DerivedChecker:
         """Return every problem of the derived data, as `verify` sees the ledger."""
         self.conn = conn
         tables = set(inspect(conn).get_table_names())
-        views = {splits.name, moves.name, moved.name, position.name} <= tables
+        views = {splits.name, moves.name, moved.name, seat_changes.name, position.name} <= tables
         at = read_position(conn) if views else -1
         snapshots = SnapshotChecker(self.app, conn, self.problems)
         for raw, events in self._aggregates(conn):
@@ -208,6 +211,29 @@ class DerivedChecker:
         }
         self._diff_moves(slug, expected_moves, found)
         self._diff_moved(slug, fold.moved.inserts)
+        self._diff_seats(slug, fold.seats.inserts)
+
+    def _diff_seats(self, slug: str, expected: dict[tuple[Any, ...], list[Any]]) -> None:
+        """Compare the seat-changes rows of one negotiation with the ones its events imply."""
+        conn = cast(Connection, self.conn)
+        query = select(*_SEAT_VALUES).where(seat_changes.c.negotiation == slug)
+        table = {tuple(r[:4]): list(r) for r in conn.execute(query)}
+        if expected == table:
+            return
+        for key in sorted(expected.keys() | table.keys()):
+            want, have = expected.get(key), table.get(key)
+            if want == have:
+                continue
+            where = f"the change of seat {key[1]!r} valid from {_when(key[2])}, recorded from "
+            where += _when(key[3])
+            if have is None:
+                detail = f"{where} is missing from the view (deleted)"
+            elif want is None:
+                detail = f"{where} is in the view but no event implies it (forged)"
+            else:
+                detail = _columns_differ(where, _SEAT_VALUES, want, have) or ""
+            self.problems.append(Problem(VIEW_SPLITS, detail, slug=slug,
+                                         aggregate_type="negotiation"))  # fmt: skip
 
     def _diff_moved(self, slug: str | None, expected: dict[tuple[str, int], list[Any]]) -> None:
         """Compare the seats-moved rows of one negotiation with the ones its events imply."""
@@ -282,6 +308,9 @@ class DerivedChecker:
             if slug not in self.seen:
                 for row in conn.execute(select(*_SPLIT_VALUES).where(c.negotiation == slug)):
                     self._diff_splits(slug, {}, {(row[0], row[2]): list(row)})
+        seated = select(seat_changes.c.negotiation).distinct()
+        for slug in sorted(set(conn.execute(seated).scalars()) - self.seen):
+            self._diff_seats(slug, {})
         for slug in sorted(set(conn.execute(select(moved.c.negotiation).distinct()).scalars())):
             if slug is None or slug not in self.seen:
                 self._diff_moved(slug, {})  # a row no negotiation's events imply

@@ -20,7 +20,15 @@ from ledger.domain.folding import Moved
 from ledger.persistence.base import insert_many
 from projections.views.derive import SplitRow, dumps
 from projections.views.intervals import CurrentRow
-from projections.views.tables import POSITION_NAME, moved, moves, position, splits
+from projections.views.seat_history import Change, SeatChanges
+from projections.views.tables import (
+    POSITION_NAME,
+    moved,
+    moves,
+    position,
+    seat_changes,
+    splits,
+)
 from projections.views.timeaxis import END_OF_TIME
 
 Shown = dict[str, tuple[str, str | None, int]]
@@ -103,13 +111,32 @@ def moved_texts(value: Moved) -> tuple[str, str | None]:
     return dumps(value.seats), dumps(value.given) if value.given else None
 
 
+class SeatWrites(TableChanges):
+    """The seat-changes rows of one page: opened (recorded_from = K) and closed at K."""
+
+    def __init__(self) -> None:
+        key = ("negotiation", "constituency", "valid_from", "recorded_from")
+        super().__init__(seat_changes, key, recorded_to_at=4)
+
+    def open_seat(self, negotiation: str, key: str, valid_from: int, row: Change) -> None:
+        name, holder, status, move_id, at = row
+        content = [negotiation, key, valid_from, at, END_OF_TIME, name, holder, status, move_id]
+        self.open((negotiation, key, valid_from, at), content)
+
+    def close_seat(
+        self, negotiation: str, key: str, valid_from: int, recorded_from: int, at: int
+    ) -> None:
+        self.close((negotiation, key, valid_from, recorded_from), recorded_from, at)
+
+
 class PageWrites:
-    """Everything one page changes: split rows, history rows and seats-moved rows."""
+    """Everything one page changes: split, history, seats-moved and seat-changes rows."""
 
     def __init__(self) -> None:
         self.splits = TableChanges(splits, ("negotiation", "valid_from", "recorded_from"), 4)
         self.history: list[tuple[Any, ...]] = []
         self.moved = MovedWrites()
+        self.seats = SeatWrites()
 
     def open(self, negotiation: str, row: CurrentRow) -> None:
         key = (negotiation, row.valid_from, row.recorded_from)
@@ -126,6 +153,7 @@ class PageWrites:
             insert_rows(conn, moves, tuple(c.name for c in moves.c), self.history)
             self.history.clear()
         self.moved.flush(conn)
+        self.seats.flush(conn)
 
 
 def insert_rows(
@@ -169,6 +197,19 @@ def current_moved(conn: Connection, negotiation: str) -> Shown:
         c.negotiation == negotiation, c.recorded_to == END_OF_TIME
     )
     return {str(r[0]): (str(r[1]), r[2], int(r[3])) for r in conn.execute(query)}
+
+
+def current_seats(conn: Connection, negotiation: str) -> SeatChanges:
+    """The seat-changes rows of a negotiation current on the recorded axis, by valid_from."""
+    c = seat_changes.c
+    query = select(
+        c.valid_from, c.constituency, c.name, c.holder, c.status, c.move_id, c.recorded_from
+    ).where(c.negotiation == negotiation, c.recorded_to == END_OF_TIME)
+    found: SeatChanges = {}
+    for valid_from, key, name, holder, status, move_id, recorded_from in conn.execute(query):
+        row = (str(name), holder, str(status), str(move_id), int(recorded_from))
+        found.setdefault(int(valid_from), {})[str(key)] = row
+    return found
 
 
 def lock_position(conn: Connection) -> int:
