@@ -1,4 +1,6 @@
-"""`seatledger split` wall time against `python -c` importing the modules it imports."""
+"""Whole processes, as a user waits for them: `seatledger split` against `python -c`
+importing the modules it imports, and `seatledger import` of a ledger's files followed by
+the first read (which catches the views up)."""
 
 from __future__ import annotations
 
@@ -52,27 +54,28 @@ def wall(command: list[str], env: dict[str, str], repeats: int) -> float:
     return statistics.median(times)
 
 
-def split_wall_times(url: str, meta: dict[str, Any], repeats: int) -> tuple[float, float]:
-    """(seatledger split, python -c importing the same modules): median wall seconds."""
-    # This checkout's code first, even where the console script was installed from another.
+def checkout_env() -> dict[str, str]:
+    """The environment with this checkout's code first, even where the console script
+    was installed from another."""
     root = str(Path(__file__).resolve().parent.parent)
-    env = {
+    return {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
     }
+
+
+def split_command(url: str, meta: dict[str, Any]) -> list[str]:
+    """`seatledger split` of the first talks in the middle of the season, as JSON."""
     as_of = date.fromisoformat(meta["first_day"]) + timedelta(days=meta["days"] // 2)
     slug = "n000-constituency-cluster"
-    command = [
-        *seatledger(),
-        "--db",
-        url,
-        "split",
-        slug,
-        "--as-of",
-        as_of.isoformat(),
-        "--format",
-        "json",
-    ]
+    return [*seatledger(), "--db", url, "split", slug, "--as-of", as_of.isoformat(),
+            "--format", "json"]  # fmt: skip
+
+
+def split_wall_times(url: str, meta: dict[str, Any], repeats: int) -> tuple[float, float]:
+    """(seatledger split, python -c importing the same modules): median wall seconds."""
+    env = checkout_env()
+    command = split_command(url, meta)
     subprocess.run(command, env=env, capture_output=True, check=True)  # catches the views up
     modules = imported_modules(command, env)
     program = (
@@ -85,3 +88,20 @@ def split_wall_times(url: str, meta: dict[str, Any], repeats: int) -> tuple[floa
     )
     baseline = [sys.executable, "-c", program]
     return wall(command, env, repeats), wall(baseline, env, repeats)
+
+
+def import_wall_times(url: str, meta: dict[str, Any]) -> tuple[float, float]:
+    """(`seatledger import` of each file in turn, the first `seatledger split` after it):
+    wall seconds of the whole processes, start-up included, into the empty ledger at `url`."""
+    env = checkout_env()
+    started = time.perf_counter()
+    for path in meta["files"]:
+        done = subprocess.run(
+            [*seatledger(), "--db", url, "import", str(path)], env=env, capture_output=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"seatledger import {path}: {done.stderr.decode()[-400:]}")
+    imported = time.perf_counter() - started
+    started = time.perf_counter()
+    subprocess.run(split_command(url, meta), env=env, capture_output=True, check=True)
+    return imported, time.perf_counter() - started

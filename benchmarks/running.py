@@ -120,6 +120,8 @@ class Runner:
         # The smallest ledger, kept until the end: bigger ones are queried in turn with it.
         self.reference: tuple[int, str] | None = None
         self.memory: dict[str, tuple[int, float]] = {}
+        # Events recorded by each file of the last import: the executemany baseline's cut.
+        self.per_file: list[int] = []
 
     def log(self, text: str) -> None:
         print(f"[{self.backend}] {text}", file=sys.stderr, flush=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Final, cast
 from uuid import UUID
 
@@ -32,6 +33,7 @@ from ledger.persistence.base import SqlRecorderBase
 from ledger.persistence.engine import write_transaction
 from ledger.persistence.schema import TABLES
 from projections.views.fold import NEVER, Folded, fold_event
+from projections.views.fold_worker import Claims, Fetch, FoldWorker, worth_two_processes
 from projections.views.intervals import CurrentRow
 from projections.views.seat_history import SeatChanges
 from projections.views.tables import VIEW_TABLES
@@ -78,6 +80,7 @@ class Projector:
         self._page_sql: str | None = None
         self._aggregate_sql: str | None = None
         self._ids: dict[str, UUID] = {}  # aggregate ids as text -> UUID
+        self.keep_all_rows = False  # True in a fold worker: it cannot read rows back
 
     def catch_up(self, progress: Progress | None = None, *, pages: int = 1) -> int:
         """Apply every notification after the position; return how many were applied.
@@ -131,7 +134,6 @@ class Projector:
         then the position N. Killed, it leaves the views and position as they were. Events
         recorded after N (writers commit notification ids in order) are caught up after.
         """
-        applied = reported = 0
         try:
             with write_transaction(self.engine) as conn:
                 lock_position(conn)
@@ -143,38 +145,84 @@ class Projector:
                 set_position(conn, 0)
                 self._cache.clear()
                 head = self._head(conn)
-                writes = PageWrites()
-                pending = 0
-                for raw_id in self._aggregate_ids(conn):
-                    after = 0
-                    while True:
-                        page = self._read_aggregate_page(conn, raw_id, after, head)
-                        if not page:
-                            break
-                        self._apply_page(conn, page, writes)
-                        after = page[-1].originator_version
-                        applied += len(page)
-                        pending += len(page)
-                        if progress is not None and applied >= reported + self.page_size:
-                            reported = applied - applied % self.page_size
-                            progress(applied, max(head, applied))
-                        if len(page) < self.page_size:
-                            break
-                    self._cache.clear()  # one folded aggregate at a time
-                    if pending >= REBUILD_BATCH:
-                        writes.flush(conn)
-                        pending = 0
-                writes.flush(conn)
+                counter = _Counter(progress, head, self.page_size)
+                self._fold_every_aggregate(conn, head, counter)
                 set_position(conn, head)
         except BaseException:
             self._cache.clear()
             raise
+        applied = counter.done
         if progress is None:
             return applied + self.catch_up()
-        if applied > reported:
-            progress(applied, max(head, applied))
-        done = applied
-        return done + self.catch_up(lambda n, total: progress(done + n, done + total))
+        counter.report()
+        return applied + self.catch_up(lambda n, total: progress(applied + n, applied + total))
+
+    def _fold_every_aggregate(self, conn: Connection, head: int, counter: _Counter) -> None:
+        """Fold each aggregate's events up to `head` and write the rows, in `conn`.
+
+        With a core to spare, a forked worker folds aggregates too (`fold_worker`): the
+        fold is most of a rebuild's work (measured: see BENCHMARKS.md).
+        """
+        ids = self._aggregate_ids(conn)
+        self._aggregate_query(conn)  # built before a fork, for both processes
+        claims, worker = Claims(ids), None
+        if worth_two_processes(head):
+            url = self.engine.url.render_as_string(hide_password=False)
+            worker = FoldWorker.start(url, claims, partial(self._fold_apart, head))
+
+        def fetch(sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+            return _fetch(conn, sql, parameters)
+
+        writes, pending, mine = PageWrites(), 0, set()
+        try:
+            while (raw_id := claims.next()) is not None:
+                mine.add(raw_id)
+                pending += self._fold_aggregate(conn, writes, fetch, raw_id, head, counter)
+                if pending >= REBUILD_BATCH:
+                    writes.flush(conn)
+                    pending = 0
+                if worker is not None:
+                    counter.add(worker.write_arrived(conn))
+            writes.flush(conn)
+            if worker is not None:
+                arrived = worker.write_rest(conn, counter.add)
+                for raw_id in ids:  # those the worker took and did not finish
+                    if raw_id not in mine and raw_id not in arrived:
+                        self._fold_aggregate(conn, writes, fetch, raw_id, head, counter)
+                writes.flush(conn)
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    def _fold_aggregate(
+        self,
+        conn: Connection | None,
+        writes: PageWrites,
+        fetch: Fetch,
+        raw_id: Any,
+        head: int,
+        counter: _Counter | None = None,
+    ) -> int:
+        """Fold one aggregate's events up to `head` into `writes`; return how many."""
+        after = applied = 0
+        while True:
+            page = self._read_aggregate_page(fetch, raw_id, after, head)
+            if not page:
+                break
+            self._apply_page(conn, page, writes)  # type: ignore[arg-type]
+            after = page[-1].originator_version
+            applied += len(page)
+            if counter is not None:
+                counter.add(len(page))
+            if len(page) < self.page_size:
+                break
+        self._cache.clear()  # one folded aggregate at a time
+        return applied
+
+    def _fold_apart(self, head: int, writes: PageWrites, fetch: Fetch, raw_id: Any) -> int:
+        """In the worker: fold one aggregate with every current row in memory (no table)."""
+        self.keep_all_rows = True
+        return self._fold_aggregate(None, writes, fetch, raw_id, head)
 
     def _events_sql(self, conn: Connection) -> tuple[str, str, list[str]]:
         """The events table and its notification columns, quoted, and the driver's mark."""
@@ -195,10 +243,8 @@ class Projector:
         rows = _fetch(conn, f"SELECT DISTINCT {oid} FROM {table} ORDER BY {oid}")
         return [row[0] for row in rows]
 
-    def _read_aggregate_page(
-        self, conn: Connection, raw_id: Any, after: int, head: int
-    ) -> list[Notification]:
-        """One aggregate's notifications after version `after`, up to id `head`, by version."""
+    def _aggregate_query(self, conn: Connection) -> str:
+        """The statement that reads a page of one aggregate's notifications."""
         if self._aggregate_sql is None:
             table, mark, (nid, oid, version, topic, state) = self._events_sql(conn)
             self._aggregate_sql = (
@@ -206,7 +252,14 @@ class Projector:
                 f"WHERE {oid} = {mark} AND {version} > {mark} AND {nid} <= {mark} "
                 f"ORDER BY {version} LIMIT {mark}"
             )
-        rows = _fetch(conn, self._aggregate_sql, (raw_id, after, head, self.page_size))
+        return self._aggregate_sql
+
+    def _read_aggregate_page(
+        self, fetch: Fetch, raw_id: Any, after: int, head: int
+    ) -> list[Notification]:
+        """One aggregate's notifications after version `after`, up to id `head`, by version."""
+        assert self._aggregate_sql is not None  # `_aggregate_query` built it
+        rows = fetch(self._aggregate_sql, (raw_id, after, head, self.page_size))
         if not rows:
             return []
         originator_id = raw_id if isinstance(raw_id, UUID) else UUID(str(raw_id))
@@ -274,7 +327,8 @@ class Projector:
 
         fold_event(entry, event, writes, reread)
         rows = entry.rows
-        if len(rows) > 2 * ROW_WINDOW:  # keep memory flat for talks with long histories
+        # Keep memory flat for talks with long histories (a worker keeps all: no table).
+        if not self.keep_all_rows and len(rows) > 2 * ROW_WINDOW:
             del rows[:-ROW_WINDOW]
             entry.partial = True
             first = rows[0].valid_from  # and the seat changes of the rows kept
@@ -308,6 +362,24 @@ class Projector:
             aggregate, version - 1, known_from, rows,
             moved=current_moved(conn, slug), seats=current_seats(conn, slug),
         )  # fmt: skip
+
+
+class _Counter:
+    """A rebuild's events folded and written, reported every `step` (and at the end)."""
+
+    def __init__(self, progress: Progress | None, head: int, step: int) -> None:
+        self.progress, self.head, self.step = progress, head, step
+        self.done = self.reported = 0
+
+    def add(self, count: int) -> None:
+        self.done += count
+        if self.progress is not None and self.done >= self.reported + self.step:
+            self.reported = self.done - self.done % self.step
+            self.progress(self.done, max(self.head, self.done))
+
+    def report(self) -> None:
+        if self.progress is not None and self.done > self.reported:
+            self.progress(self.done, max(self.head, self.done))
 
 
 def _fetch(conn: Connection, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:

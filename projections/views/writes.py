@@ -31,6 +31,9 @@ from projections.views.tables import (
 )
 from projections.views.timeaxis import END_OF_TIME
 
+TablePart = tuple[list[list[Any]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+"""One table's changes as plain lists (rows opened, closes, deletes): picklable."""
+
 Shown = dict[str, tuple[str, str | None, int]]
 """Each move's current seats-moved row: its two texts and recorded_from, by move id."""
 
@@ -79,6 +82,17 @@ class TableChanges:
         self.inserts.clear()
         self.closes.clear()
         self.deletes.clear()
+
+    def export(self) -> TablePart:
+        """Hand over (and forget) the changes, for another process to write (`load`)."""
+        part = (list(self.inserts.values()), self.closes, self.deletes)
+        self.inserts, self.closes, self.deletes = {}, [], []
+        return part
+
+    def load(self, part: TablePart) -> None:
+        """Take changes another process exported; to be flushed before any other change."""
+        inserts, self.closes, self.deletes = part
+        self.inserts = {(index,): row for index, row in enumerate(inserts)}
 
 
 class MovedWrites(TableChanges):
@@ -146,6 +160,26 @@ class PageWrites:
     def close(self, negotiation: str, row: CurrentRow, at: int) -> None:
         key = (negotiation, row.valid_from, row.recorded_from)
         self.splits.close(key, row.recorded_from, at)
+
+    def export(self) -> dict[str, Any]:
+        """Hand over (and forget) every change, as plain lists, by attribute."""
+        part: dict[str, Any] = {"history": self.history}
+        self.history = []
+        for name, changes in vars(self).items():
+            if isinstance(changes, TableChanges):
+                part[name] = changes.export()
+        return part
+
+    @classmethod
+    def loaded(cls, part: dict[str, Any]) -> PageWrites:
+        """The changes another process exported, ready to flush."""
+        writes = cls()
+        writes.history = part.pop("history")
+        for name, table_part in part.items():
+            changes = getattr(writes, name)
+            assert isinstance(changes, TableChanges)
+            changes.load(table_part)
+        return writes
 
     def flush(self, conn: Connection) -> None:
         self.splits.flush(conn)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from datetime import date
 from typing import Any
 
@@ -14,7 +16,7 @@ from ledger.timeline.document import CorrectionSpec, NoteSpec, PartySpecMove, Pr
 from ledger.timeline.importer import import_timeline
 from ledger.timeline.parsing import read_timeline
 from projections.api import LedgerViews
-from projections.views import catchup
+from projections.views import catchup, fold_worker
 from projections.views.tables import metadata
 from tests.support.example import EXAMPLE
 
@@ -148,4 +150,52 @@ def test_events_recorded_after_the_rebuild_read_the_head_are_caught_up_after_it(
     assert seen == [head - 9]
     assert calls[-1] == (head, head)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert dump(ledger) == incremental
+
+
+@pytest.fixture
+def two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fold in two processes even the small example, however busy the machine is."""
+    monkeypatch.setattr(fold_worker, "SPLIT_FROM", 0)
+    monkeypatch.setattr(fold_worker, "SPARE_LOAD", 1000.0)
+    monkeypatch.setattr(fold_worker, "BATCH", 3)  # many batches: closes after their opens
+
+
+def test_a_rebuild_in_two_processes_gives_the_same_rows(
+    ledger: str, two_processes: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incremental = dump(ledger)
+    arrived: list[int] = []
+    stop = fold_worker.FoldWorker.stop
+
+    def counted(worker: fold_worker.FoldWorker) -> None:
+        arrived.append(len(worker.arrived))
+        stop(worker)
+
+    monkeypatch.setattr(fold_worker.FoldWorker, "stop", counted)
+    views = LedgerViews(ledger)
+    head = views.status().head
+    calls: list[tuple[int, int]] = []
+    assert views.rebuild(lambda done, total: calls.append((done, total))) == head
+    assert arrived and arrived[0] >= 1  # the worker folded aggregates of its own
+    assert calls[-1] == (head, head)
+    assert dump(ledger) == incremental
+
+
+def test_a_worker_that_dies_leaves_its_aggregates_to_the_rebuild(
+    ledger: str, two_processes: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incremental = dump(ledger)
+    fold_apart = catchup.Projector._fold_apart
+    folded: list[Any] = []
+
+    def dies_on_the_third(self: Any, head: int, writes: Any, fetch: Any, raw_id: Any) -> int:
+        folded.append(raw_id)
+        if len(folded) == 3:
+            os.kill(os.getpid(), signal.SIGKILL)  # in the worker: as kill -9 would
+        return fold_apart(self, head, writes, fetch, raw_id)
+
+    monkeypatch.setattr(catchup.Projector, "_fold_apart", dies_on_the_third)
+    views = LedgerViews(ledger)
+    assert views.rebuild() == views.status().head
     assert dump(ledger) == incremental

@@ -1,0 +1,170 @@
+"""A rebuild's second process: on a big log with a core to spare, a forked worker folds
+aggregates and sends their rows back; the rebuild's own process writes them.
+
+Each aggregate's rows depend only on its own events, so the aggregates can be folded in
+any order and by any process. Both processes take the next aggregate from one shared
+counter, so the rebuild's process, which also writes every row, folds fewer. The rebuild
+keeps its one write transaction: the worker only reads the log (events up to the head,
+which are committed and never change) through a driver connection of its own, and never
+writes. Its rows come back in batches of whole aggregates, written as they arrive; if the
+worker fails or dies, the rebuild folds the aggregates it took and did not finish itself,
+so the views never depend on it. If the rebuild's process dies, its transaction rolls
+back and the worker's next send fails: it exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, Final
+
+from sqlalchemy import Connection
+
+from ledger.persistence.engine import driver_connection
+from projections.views.writes import PageWrites
+
+PROCESSES = 2
+"""2: a forked worker folds half the aggregates of a big rebuild (Linux only); 1: alone."""
+
+SPLIT_FROM = 20_000
+"""Fold in two processes only a log of at least this many notifications."""
+
+SPARE_LOAD = 0.5
+"""A worker starts only while the 1-minute load average is at most cores - 1 + this."""
+
+BATCH: Final = 5_000
+"""Events the worker folds (in whole aggregates) before it sends their rows."""
+
+Fetch = Callable[[str, tuple[Any, ...]], list[Any]]
+FoldOne = Callable[[Fetch, Any], int]
+"""Fold one aggregate's events (read with `fetch`) into the rows of a PageWrites."""
+
+
+def worth_two_processes(head: int) -> bool:
+    """Whether a worker should fold half a log of `head` notifications: a core to spare."""
+    if PROCESSES < 2 or sys.platform != "linux" or head < SPLIT_FROM:
+        return False
+    cores = len(os.sched_getaffinity(0))
+    return cores >= 2 and os.getloadavg()[0] <= cores - 1 + SPARE_LOAD
+
+
+class Claims:
+    """The next aggregate to fold, shared by the two processes: each takes it in turn."""
+
+    def __init__(self, ids: list[Any], counter: Any = None) -> None:
+        self.ids = ids
+        self.counter = counter
+
+    def next(self) -> Any | None:
+        """The next aggregate nobody has taken (None: all are taken)."""
+        if self.counter is None:  # alone
+            index = getattr(self, "_alone", 0)
+            self._alone = index + 1
+        else:
+            with self.counter.get_lock():
+                index = self.counter.value
+                self.counter.value = index + 1
+        return self.ids[index] if index < len(self.ids) else None
+
+
+class FoldWorker:
+    """The forked worker, seen from the rebuild: its rows written as they arrive."""
+
+    def __init__(self, process: Any, pipe: Any) -> None:
+        self.process, self.pipe = process, pipe
+        self.arrived: set[Any] = set()  # aggregates whose rows were written
+        self.events = 0  # events whose rows were written
+        self.finished = False
+
+    @classmethod
+    def start(
+        cls, url: str, claims: Claims, fold: Callable[[PageWrites, Fetch, Any], int]
+    ) -> FoldWorker | None:
+        """Fork a worker that folds the aggregates it claims; None if that cannot be done."""
+        try:
+            context = multiprocessing.get_context("fork")
+            claims.counter = context.Value("q", 0)
+            receiver, sender = context.Pipe(duplex=False)
+            args = (sender, url, claims, fold)
+            process = context.Process(target=_work, args=args, daemon=True)
+            process.start()  # refused, for one, inside a daemonic process
+        except Exception:
+            claims.counter = None
+            return None
+        sender.close()
+        return cls(process, receiver)
+
+    def write_arrived(self, conn: Connection) -> int:
+        """Write the rows that have arrived, without waiting; return their events."""
+        before = self.events
+        try:
+            while not self.finished and self.pipe.poll():
+                self._take(conn, self.pipe.recv())
+        except (EOFError, OSError):
+            self.finished = True
+        return self.events - before
+
+    def write_rest(self, conn: Connection, progress: Callable[[int], None]) -> set[Any]:
+        """Wait for the worker, writing its rows; return the aggregates whose rows arrived."""
+        try:
+            while not self.finished:
+                before = self.events
+                self._take(conn, self.pipe.recv())
+                progress(self.events - before)
+        except (EOFError, OSError):
+            self.finished = True
+        return self.arrived
+
+    def _take(self, conn: Connection, message: tuple[str, Any]) -> None:
+        kind, value = message
+        if kind != "rows":
+            self.finished = True
+            return
+        done, events, part = value
+        PageWrites.loaded(part).flush(conn)  # in arrival order: a close follows its open
+        self.arrived.update(done)
+        self.events += events
+
+    def stop(self) -> None:
+        self.pipe.close()
+        if self.process.is_alive() and not self.finished:
+            self.process.kill()
+        self.process.join()
+
+
+def _work(
+    pipe: Any, url: str, claims: Claims, fold: Callable[[PageWrites, Fetch, Any], int]
+) -> None:
+    """The worker process: fold its aggregates, send their rows in batches."""
+    # The parent's objects (its engine's connections among them) are never finalised here.
+    gc.freeze()
+    try:
+        with driver_connection(url) as driver:
+
+            def fetch(sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+                cursor = driver.execute(sql, parameters)
+                rows = list(cursor.fetchall())
+                cursor.close()
+                return rows
+
+            writes, done, events = PageWrites(), [], 0
+            while (raw_id := claims.next()) is not None:
+                events += fold(writes, fetch, raw_id)
+                done.append(raw_id)
+                if events >= BATCH:
+                    pipe.send(("rows", (done, events, writes.export())))
+                    done, events = [], 0
+            pipe.send(("rows", (done, events, writes.export())))
+            pipe.send(("done", None))
+    except BaseException:  # the rebuild folds what is left itself
+        with contextlib.suppress(BaseException):  # the rebuild may be gone too
+            pipe.send(("failed", None))
+    finally:
+        pipe.close()
+        # Leave at once: multiprocessing's exit path flushes stdout and stderr, whose locks
+        # another thread of the parent (a progress bar's refresh) may have held at the fork.
+        os._exit(0)
