@@ -37,12 +37,25 @@ def holders_of(text: str) -> list[SeatHolder]:
     return [SeatHolder(name, holder, status) for name, holder, status in orjson.loads(text)]
 
 
+_TEXTS_MEMO = 16_384
+_instant_texts: dict[int, str] = {}
+
+
 def instant_text(valid_from: int) -> str:
-    """A run's start as a date when it is a day's start (UTC), else an ISO instant."""
-    instant = from_micros(valid_from)
-    if instant.timetz() == time(0, tzinfo=UTC):
-        return instant.date().isoformat()
-    return instant.isoformat()
+    """A run's start as a date when it is a day's start (UTC), else an ISO instant.
+
+    Memoised: a long history names hundreds of starts, and its talks' seats share them."""
+    found = _instant_texts.get(valid_from)
+    if found is None:
+        if len(_instant_texts) >= _TEXTS_MEMO:
+            _instant_texts.clear()
+        instant = from_micros(valid_from)
+        if instant.timetz() == time(0, tzinfo=UTC):
+            found = instant.date().isoformat()
+        else:
+            found = instant.isoformat()
+        _instant_texts[valid_from] = found
+    return found
 
 
 def seat_view(

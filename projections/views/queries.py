@@ -104,10 +104,8 @@ def seat_history(
 
     One range of the primary key (negotiation, constituency, valid_from, ...): a seat has
     a few changes however many runs its talks have."""
-    return [
-        (int(r[0]), str(r[1]), str(r[2]), r[3], str(r[4]))
-        for r in conn.execute(_SEAT_HISTORY, {"n": negotiation, "c": key, "d": d, "k": k})
-    ]
+    found = conn.execute(_SEAT_HISTORY, {"n": negotiation, "c": key, "d": d, "k": k})
+    return [tuple(row) for row in found]
 
 
 def _seat_history() -> Select[Any]:

@@ -25,30 +25,33 @@ from ledger.domain.values import constituency_key
 from projections.views.derive import SplitRow
 from projections.views.intervals import RowChanges
 
-Seat = tuple[str, str | None, str]
-"""(name, holder, status) of one listed seat in one run."""
+Seats = tuple[dict[str, tuple[str | None, str]], dict[str, str]]
+"""A run's listed seats by constituency key: their (holder, status), and their names."""
 Change = tuple[str, str | None, str, str, int]
 """A current seat-changes row: name, holder, status, the move id and recorded_from."""
 SeatChanges = dict[int, dict[str, Change]]
 """The current rows of one negotiation: valid_from -> constituency key -> row."""
 
 _VALID_FROM: Final = attrgetter("valid_from")
-_MEMO_SIZE = 4096
-_seats_memo: dict[str, dict[str, Seat]] = {}
+_MEMO_SIZE = 256  # runs parsed lately: each talks's last one is the next one's "before"
+_seats_memo: dict[str, Seats] = {}
 _keys_memo: dict[str, str] = {}
+_NONE: Final[Seats] = ({}, {})
 
 
-def seats_of(holders: str) -> dict[str, Seat]:
+def seats_of(holders: str) -> Seats:
     """A split row's holders column by constituency key (memoised: runs share their texts)."""
     if holders == "[]":
-        return {}
+        return _NONE
     found = _seats_memo.get(holders)
     if found is None:
         if len(_seats_memo) >= _MEMO_SIZE:
             _seats_memo.clear()
-        found = _seats_memo[holders] = {
-            _key(name): (name, holder, status) for name, holder, status in orjson.loads(holders)
-        }
+        values, names = {}, {}
+        for name, holder, status in orjson.loads(holders):
+            key = _key(name)
+            values[key], names[key] = (holder, status), name
+        found = _seats_memo[holders] = (values, names)
     return found
 
 
@@ -84,6 +87,8 @@ def fold_seats(
 
     `changes.current` must hold the split row before the earliest changed run (if any).
     """
+    if all(row.content.holders == "[]" for row in (*changes.closed, *changes.opened)):
+        return  # no seat is listed in these runs, so none before them either
     before = {row.valid_from: row.content for row in changes.closed}
     after = {row.valid_from: row.content for row in changes.opened}
     touched = [t for t, content in after.items() if _differs(before.get(t), content)]
@@ -93,20 +98,20 @@ def fold_seats(
     rows = changes.current
     first = bisect_left(rows, min(touched), key=_VALID_FROM)
     last = bisect_right(rows, max(touched), key=_VALID_FROM)
-    previous = seats_of(rows[first - 1].content.holders) if first else {}
+    previous = seats_of(rows[first - 1].content.holders)[0] if first else {}
     derived: dict[int, dict[str, tuple[str, str | None, str, str]]] = {}
     for row in rows[first : last + 1]:  # and the run after: the run before it may have changed
-        seats = seats_of(row.content.holders)
-        if seats is not previous:
+        values, names = seats_of(row.content.holders)
+        if values is not previous:
             move_id = row.content.last_move_id
             found = {
-                key: (*seat, move_id)
-                for key, seat in seats.items()
-                if (was := previous.get(key)) is None or was[1:] != seat[1:]
+                key: (names[key], *value, move_id)
+                for key, value in values.items()
+                if previous.get(key) != value
             }
             if found:
                 derived[row.valid_from] = found
-        previous = seats
+        previous = values
     instants = set(touched).union(row.valid_from for row in rows[first : last + 1])
     for instant in sorted(instants):
         old = current.pop(instant, {})
