@@ -132,12 +132,12 @@ seat_changes = Table(
         "recorded_from",
         name="seatledger_view_seat_changes_pkey",
     ),
-    Index("seatledger_view_seat_changes_current", "negotiation", "recorded_to"),
 )
 """Each change of one listed seat's (holder, status) in the valid-time story, per recorded
 interval: the run where it starts (valid_from), the run's last move, and the seat as that
 run has it. A seat's history as of D, known on K, is its rows known on K from before D, read
-through the primary key; `seat` no longer reads every run of the talks."""
+through the primary key; `seat` no longer reads every run of the talks. No other index: the
+current rows of a talks (read when the fold resumes it) come from the key's prefix."""
 
 position = Table(
     "seatledger_view_position",
