@@ -192,27 +192,9 @@ def translate_db_errors() -> Iterator[None]:
         raise target(message) from error
 
 
-@contextmanager
-def driver_connection(url: str) -> Iterator[Any]:
-    """A new DB-API connection of the URL's driver, outside SQLAlchemy's engine and pool.
-
-    For a forked worker process: none of its parent's pooled connections may be touched.
-    Autocommit: each statement reads what is committed.
-    """
-    engine_url = make_url(normalize_url(url))
-    dialect_class = engine_url.get_dialect()
-    args, kwargs = dialect_class().create_connect_args(engine_url)
-    connect: Any = dialect_class.import_dbapi().connect
-    kwargs.pop("context", None)  # SQLAlchemy's adapters: the driver's defaults suffice
-    if engine_url.get_backend_name() == "postgresql":
-        kwargs.setdefault("connect_timeout", 10)  # as the engine's: never wait forever
-        driver = connect(*args, **kwargs)
-        driver.autocommit = True
-    else:
-        kwargs["isolation_level"] = None
-        driver = connect(*args, **kwargs)
-        driver.execute("PRAGMA busy_timeout=30000")
-    try:
-        yield driver
-    finally:
-        driver.close()
+def forget_engines() -> None:
+    """In a forked child: forget the parent's engines without closing their connections
+    (they are the parent's to close); the next `get_engine` builds the child's own."""
+    global _engines_lock
+    _engines_lock = threading.Lock()  # another thread of the parent may have held it
+    _engines.clear()

@@ -16,13 +16,14 @@ position before committing. A process killed anywhere loses the page, never half
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
-from typing import Any, Final, cast
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, Engine, delete
 
 from ledger.application import NegotiationLedger
 from ledger.domain.alliance import PartiesRegistered
@@ -30,11 +31,23 @@ from ledger.domain.events import LedgerEvent
 from ledger.domain.folding import as_known
 from ledger.domain.negotiation import Negotiation
 from ledger.persistence.base import SqlRecorderBase
-from ledger.persistence.engine import write_transaction
+from ledger.persistence.engine import (
+    forget_engines,
+    get_engine,
+    read_transaction,
+    write_transaction,
+)
 from ledger.persistence.schema import TABLES
 from projections.views.fold import NEVER, Folded, fold_event
-from projections.views.fold_worker import Claims, Fetch, FoldWorker, worth_two_processes
+from projections.views.fold_worker import (
+    Claims,
+    Counter,
+    FoldOne,
+    FoldWorker,
+    worth_two_processes,
+)
 from projections.views.intervals import CurrentRow
+from projections.views.log_pages import LogPages
 from projections.views.seat_history import SeatChanges
 from projections.views.tables import VIEW_TABLES
 from projections.views.timeaxis import micros
@@ -44,11 +57,14 @@ from projections.views.writes import (
     current_rows,
     current_seats,
     lock_position,
+    read_position,
     set_position,
 )
 
 Progress = Callable[[int, int], None]
 PAGE_SIZE = 1000
+BY_AGGREGATE_FROM = 20_000
+"""A catch-up this many events behind goes aggregate by aggregate, as a rebuild does."""
 REBUILD_BATCH = 20_000
 """Events a rebuild folds before it writes their rows (all in its one transaction)."""
 CACHE_SIZE = 1024
@@ -56,14 +72,6 @@ ROW_WINDOW = 128
 """Current split rows kept in memory per negotiation (between this and twice as many).
 
 A late fact or a correction that reaches further back reads them all from the table."""
-_IDS_MEMO = 65_536
-_NOTIFICATION_COLUMNS: Final = (
-    "notification_id",
-    "originator_id",
-    "originator_version",
-    "topic",
-    "state",
-)
 
 
 class Projector:
@@ -77,10 +85,8 @@ class Projector:
         self.page_size = page_size
         # Aggregates stay folded between pages and calls; evicted ones are re-read.
         self._cache: OrderedDict[UUID, Folded] = OrderedDict()
-        self._page_sql: str | None = None
-        self._aggregate_sql: str | None = None
-        self._ids: dict[str, UUID] = {}  # aggregate ids as text -> UUID
-        self.keep_all_rows = False  # True in a fold worker: it cannot read rows back
+        self._log = LogPages(cast(SqlRecorderBase, app.recorder).tables.events, page_size)
+        self.in_worker = False  # in a fold worker: never writes, keeps every current row
 
     def catch_up(self, progress: Progress | None = None, *, pages: int = 1) -> int:
         """Apply every notification after the position; return how many were applied.
@@ -88,18 +94,18 @@ class Projector:
         Each transaction applies up to `pages` pages (their rows written once, then the
         position): a rebuild commits far less often than a catch-up of a few moves.
         """
-        applied = total = 0
         head = self.app.recorder.max_notification_id() or 0
+        applied, total = self._catch_up_by_aggregate(head, progress), 0
         while True:
             done: list[int] = []  # the size of each page applied in this transaction
             try:
                 with write_transaction(self.engine) as conn:
                     at = lock_position(conn)
-                    if applied == 0:
-                        total = max(head - at, 0)  # in notification ids: a progress estimate
+                    if total == 0:
+                        total = max(head - at, 0) + applied  # notification ids: an estimate
                     writes = PageWrites()
                     while len(done) < pages:
-                        page = self._read_page(conn, at)
+                        page = self._log.page(conn, at)
                         if not page:
                             break
                         self._apply_page(conn, page, writes)
@@ -145,8 +151,8 @@ class Projector:
                 set_position(conn, 0)
                 self._cache.clear()
                 head = self._head(conn)
-                counter = _Counter(progress, head, self.page_size)
-                self._fold_every_aggregate(conn, head, counter)
+                counter = Counter(progress, head, self.page_size)
+                self._fold_every_aggregate(conn, 0, head, counter)
                 set_position(conn, head)
         except BaseException:
             self._cache.clear()
@@ -157,27 +163,49 @@ class Projector:
         counter.report()
         return applied + self.catch_up(lambda n, total: progress(applied + n, applied + total))
 
-    def _fold_every_aggregate(self, conn: Connection, head: int, counter: _Counter) -> None:
-        """Fold each aggregate's events up to `head` and write the rows, in `conn`.
+    def _catch_up_by_aggregate(self, head: int, progress: Progress | None) -> int:
+        """Catch a big lag up aggregate by aggregate, as a rebuild does; return the count.
+
+        Worth it from BY_AGGREGATE_FROM events behind (the first read after a big import):
+        one folded aggregate at a time, and a worker process where a core is spare. One
+        write transaction, as a rebuild: killed, nothing of it is kept. 0 for a small lag.
+        """
+        with read_transaction(self.engine) as conn:
+            if head - read_position(conn) < BY_AGGREGATE_FROM:
+                return 0
+        try:
+            with write_transaction(self.engine) as conn:
+                at = lock_position(conn)
+                head = self._head(conn)
+                if head - at < BY_AGGREGATE_FROM:  # another process caught up meanwhile
+                    return 0
+                self._cache.clear()
+                counter = Counter(progress, head - at, self.page_size)
+                self._fold_every_aggregate(conn, at, head, counter)
+                set_position(conn, head)
+        except BaseException:
+            self._cache.clear()
+            raise
+        counter.report()
+        return counter.done
+
+    def _fold_every_aggregate(
+        self, conn: Connection, at: int, head: int, counter: Counter
+    ) -> None:
+        """Fold each aggregate's events in (at, head] and write the rows, in `conn`.
 
         With a core to spare, a forked worker folds aggregates too (`fold_worker`): the
         fold is most of a rebuild's work (measured: see BENCHMARKS.md).
         """
-        ids = self._aggregate_ids(conn)
-        self._aggregate_query(conn)  # built before a fork, for both processes
+        ids = self._log.aggregate_ids(conn, at, head)
         claims, worker = Claims(ids), None
-        if worth_two_processes(head):
-            url = self.engine.url.render_as_string(hide_password=False)
-            worker = FoldWorker.start(url, claims, partial(self._fold_apart, head))
-
-        def fetch(sql: str, parameters: tuple[Any, ...]) -> list[Any]:
-            return _fetch(conn, sql, parameters)
-
+        if worth_two_processes(head - at):
+            worker = FoldWorker.start(claims, partial(self._folding_apart, at, head))
         writes, pending, mine = PageWrites(), 0, set()
         try:
             while (raw_id := claims.next()) is not None:
                 mine.add(raw_id)
-                pending += self._fold_aggregate(conn, writes, fetch, raw_id, head, counter)
+                pending += self._fold_aggregate(conn, writes, raw_id, at, head, counter)
                 if pending >= REBUILD_BATCH:
                     writes.flush(conn)
                     pending = 0
@@ -188,7 +216,7 @@ class Projector:
                 arrived = worker.write_rest(conn, counter.add)
                 for raw_id in ids:  # those the worker took and did not finish
                     if raw_id not in mine and raw_id not in arrived:
-                        self._fold_aggregate(conn, writes, fetch, raw_id, head, counter)
+                        self._fold_aggregate(conn, writes, raw_id, at, head, counter)
                 writes.flush(conn)
         finally:
             if worker is not None:
@@ -196,20 +224,20 @@ class Projector:
 
     def _fold_aggregate(
         self,
-        conn: Connection | None,
+        conn: Connection,
         writes: PageWrites,
-        fetch: Fetch,
         raw_id: Any,
+        at: int,
         head: int,
-        counter: _Counter | None = None,
+        counter: Counter | None = None,
     ) -> int:
-        """Fold one aggregate's events up to `head` into `writes`; return how many."""
+        """Fold one aggregate's events in (at, head] into `writes`; return how many."""
         after = applied = 0
         while True:
-            page = self._read_aggregate_page(fetch, raw_id, after, head)
+            page = self._log.aggregate_page(conn, raw_id, after, at, head)
             if not page:
                 break
-            self._apply_page(conn, page, writes)  # type: ignore[arg-type]
+            self._apply_page(conn, page, writes)
             after = page[-1].originator_version
             applied += len(page)
             if counter is not None:
@@ -219,95 +247,20 @@ class Projector:
         self._cache.clear()  # one folded aggregate at a time
         return applied
 
-    def _fold_apart(self, head: int, writes: PageWrites, fetch: Fetch, raw_id: Any) -> int:
-        """In the worker: fold one aggregate with every current row in memory (no table)."""
-        self.keep_all_rows = True
-        return self._fold_aggregate(None, writes, fetch, raw_id, head)
-
-    def _events_sql(self, conn: Connection) -> tuple[str, str, list[str]]:
-        """The events table and its notification columns, quoted, and the driver's mark."""
-        events = cast(SqlRecorderBase, self.app.recorder).tables.events
-        preparer = conn.dialect.identifier_preparer
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        columns = [preparer.quote(events.c[name].name) for name in _NOTIFICATION_COLUMNS]
-        return preparer.format_table(events), mark, columns
+    @contextmanager
+    def _folding_apart(self, at: int, head: int) -> Iterator[FoldOne]:
+        """In a forked worker: a projector of its own (its own engine; no schema work) that
+        keeps every current row in memory, reading the tables but never writing them."""
+        forget_engines()
+        app = NegotiationLedger(self.app.url, env={"CREATE_TABLE": "no"})
+        apart = Projector(app, get_engine(self.app.url), page_size=self.page_size)
+        apart.in_worker = True
+        with read_transaction(apart.engine) as conn:
+            yield lambda writes, raw_id: apart._fold_aggregate(conn, writes, raw_id, at, head)
 
     def _head(self, conn: Connection) -> int:
         """The last notification id recorded, as this transaction sees it."""
-        events = cast(SqlRecorderBase, self.app.recorder).tables.events
-        return int(conn.execute(select(func.max(events.c.notification_id))).scalar() or 0)
-
-    def _aggregate_ids(self, conn: Connection) -> list[Any]:
-        """Every aggregate id in the log, as the driver returns it (to be passed back)."""
-        table, _, (_, oid, *_) = self._events_sql(conn)
-        rows = _fetch(conn, f"SELECT DISTINCT {oid} FROM {table} ORDER BY {oid}")
-        return [row[0] for row in rows]
-
-    def _aggregate_query(self, conn: Connection) -> str:
-        """The statement that reads a page of one aggregate's notifications."""
-        if self._aggregate_sql is None:
-            table, mark, (nid, oid, version, topic, state) = self._events_sql(conn)
-            self._aggregate_sql = (
-                f"SELECT {nid}, {version}, {topic}, {state} FROM {table} "
-                f"WHERE {oid} = {mark} AND {version} > {mark} AND {nid} <= {mark} "
-                f"ORDER BY {version} LIMIT {mark}"
-            )
-        return self._aggregate_sql
-
-    def _read_aggregate_page(
-        self, fetch: Fetch, raw_id: Any, after: int, head: int
-    ) -> list[Notification]:
-        """One aggregate's notifications after version `after`, up to id `head`, by version."""
-        assert self._aggregate_sql is not None  # `_aggregate_query` built it
-        rows = fetch(self._aggregate_sql, (raw_id, after, head, self.page_size))
-        if not rows:
-            return []
-        originator_id = raw_id if isinstance(raw_id, UUID) else UUID(str(raw_id))
-        return [
-            Notification(
-                id=int(notification_id),
-                originator_id=originator_id,
-                originator_version=int(version),
-                topic=topic,
-                state=state if type(state) is bytes else bytes(state),
-            )
-            for notification_id, version, topic, state in rows
-        ]
-
-    def _read_page(self, conn: Connection, after: int) -> list[Notification]:
-        """The notifications after `after` (a page), read on the catch-up's own connection.
-
-        What the recorder's select_notifications returns, without a connection and a
-        transaction per page or a UUID parsed per row (a ledger has few aggregates).
-        """
-        if self._page_sql is None:
-            table, mark, (nid, oid, version, topic, state) = self._events_sql(conn)
-            # The id as text: a dict of ~500 strings beats a UUID object made per row
-            # (psycopg's loader) and hashed in Python for every lookup.
-            self._page_sql = (
-                f"SELECT {nid}, CAST({oid} AS TEXT), {version}, {topic}, {state} FROM {table} "
-                f"WHERE {nid} > {mark} ORDER BY {nid} LIMIT {mark}"
-            )
-        rows = _fetch(conn, self._page_sql, (after, self.page_size))
-        ids = self._ids
-        page = []
-        for notification_id, raw_id, version, topic, state in rows:
-            originator_id = ids.get(raw_id)
-            if originator_id is None:
-                originator_id = UUID(raw_id)
-                if len(ids) >= _IDS_MEMO:
-                    ids.clear()
-                ids[raw_id] = originator_id
-            page.append(
-                Notification(
-                    id=int(notification_id),
-                    originator_id=originator_id,
-                    originator_version=int(version),
-                    topic=topic,
-                    state=state if type(state) is bytes else bytes(state),
-                )
-            )
-        return page
+        return self._log.head(conn)
 
     def _apply_page(
         self, conn: Connection, page: Sequence[Notification], writes: PageWrites
@@ -328,7 +281,7 @@ class Projector:
         fold_event(entry, event, writes, reread)
         rows = entry.rows
         # Keep memory flat for talks with long histories (a worker keeps all: no table).
-        if not self.keep_all_rows and len(rows) > 2 * ROW_WINDOW:
+        if not self.in_worker and len(rows) > 2 * ROW_WINDOW:
             del rows[:-ROW_WINDOW]
             entry.partial = True
             first = rows[0].valid_from  # and the seat changes of the rows kept
@@ -340,7 +293,7 @@ class Projector:
         if entry is not None and entry.version == event.originator_version - 1:
             self._cache.move_to_end(key)
             return entry
-        if event.originator_version > 1:
+        if event.originator_version > 1 and not self.in_worker:
             writes.flush(conn)  # the table must hold what this page did before it is read back
         entry = self._load(conn, event)
         self._cache[key] = entry
@@ -362,29 +315,3 @@ class Projector:
             aggregate, version - 1, known_from, rows,
             moved=current_moved(conn, slug), seats=current_seats(conn, slug),
         )  # fmt: skip
-
-
-class _Counter:
-    """A rebuild's events folded and written, reported every `step` (and at the end)."""
-
-    def __init__(self, progress: Progress | None, head: int, step: int) -> None:
-        self.progress, self.head, self.step = progress, head, step
-        self.done = self.reported = 0
-
-    def add(self, count: int) -> None:
-        self.done += count
-        if self.progress is not None and self.done >= self.reported + self.step:
-            self.reported = self.done - self.done % self.step
-            self.progress(self.done, max(self.head, self.done))
-
-    def report(self) -> None:
-        if self.progress is not None and self.done > self.reported:
-            self.progress(self.done, max(self.head, self.done))
-
-
-def _fetch(conn: Connection, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
-    """All rows of a statement as the driver's tuples, not SQLAlchemy rows."""
-    result = conn.exec_driver_sql(sql, parameters)
-    rows = list(result.cursor.fetchall())
-    result.close()
-    return rows

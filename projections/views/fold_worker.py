@@ -4,12 +4,13 @@ aggregates and sends their rows back; the rebuild's own process writes them.
 Each aggregate's rows depend only on its own events, so the aggregates can be folded in
 any order and by any process. Both processes take the next aggregate from one shared
 counter, so the rebuild's process, which also writes every row, folds fewer. The rebuild
-keeps its one write transaction: the worker only reads the log (events up to the head,
-which are committed and never change) through a driver connection of its own, and never
-writes. Its rows come back in batches of whole aggregates, written as they arrive; if the
-worker fails or dies, the rebuild folds the aggregates it took and did not finish itself,
-so the views never depend on it. If the rebuild's process dies, its transaction rolls
-back and the worker's next send fails: it exits.
+keeps its one write transaction: the worker only reads, through an engine of its own (the
+events up to the head, which are committed and never change; each aggregate's view rows
+as last committed, which nobody else touches meanwhile), and never writes. Its rows come
+back in batches of whole aggregates, written as they arrive; if the worker fails or dies,
+the rebuild folds the aggregates it took and did not finish itself, so the views never
+depend on it. If the rebuild's process dies, its transaction rolls back and the worker's
+next send fails: it exits. A catch-up far behind works the same way (`catchup.py`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, Final
 
 from sqlalchemy import Connection
 
-from ledger.persistence.engine import driver_connection
 from projections.views.writes import PageWrites
 
 PROCESSES = 2
@@ -39,9 +40,10 @@ SPARE_LOAD = 0.5
 BATCH: Final = 5_000
 """Events the worker folds (in whole aggregates) before it sends their rows."""
 
-Fetch = Callable[[str, tuple[Any, ...]], list[Any]]
-FoldOne = Callable[[Fetch, Any], int]
-"""Fold one aggregate's events (read with `fetch`) into the rows of a PageWrites."""
+FoldOne = Callable[[PageWrites, Any], int]
+"""Fold one aggregate's events into the rows of a PageWrites; return how many."""
+Folding = Callable[[], AbstractContextManager[FoldOne]]
+"""Run in the worker: its own projector and read transaction, for the time it folds."""
 
 
 def worth_two_processes(head: int) -> bool:
@@ -82,14 +84,14 @@ class FoldWorker:
 
     @classmethod
     def start(
-        cls, url: str, claims: Claims, fold: Callable[[PageWrites, Fetch, Any], int]
+        cls, claims: Claims, folding: Folding
     ) -> FoldWorker | None:
         """Fork a worker that folds the aggregates it claims; None if that cannot be done."""
         try:
             context = multiprocessing.get_context("fork")
             claims.counter = context.Value("q", 0)
             receiver, sender = context.Pipe(duplex=False)
-            args = (sender, url, claims, fold)
+            args = (sender, claims, folding)
             process = context.Process(target=_work, args=args, daemon=True)
             process.start()  # refused, for one, inside a daemonic process
         except Exception:
@@ -136,24 +138,15 @@ class FoldWorker:
         self.process.join()
 
 
-def _work(
-    pipe: Any, url: str, claims: Claims, fold: Callable[[PageWrites, Fetch, Any], int]
-) -> None:
-    """The worker process: fold its aggregates, send their rows in batches."""
+def _work(pipe: Any, claims: Claims, folding: Folding) -> None:
+    """The worker process: fold the aggregates it claims, send their rows in batches."""
     # The parent's objects (its engine's connections among them) are never finalised here.
     gc.freeze()
     try:
-        with driver_connection(url) as driver:
-
-            def fetch(sql: str, parameters: tuple[Any, ...]) -> list[Any]:
-                cursor = driver.execute(sql, parameters)
-                rows = list(cursor.fetchall())
-                cursor.close()
-                return rows
-
+        with folding() as fold:
             writes, done, events = PageWrites(), [], 0
             while (raw_id := claims.next()) is not None:
-                events += fold(writes, fetch, raw_id)
+                events += fold(writes, raw_id)
                 done.append(raw_id)
                 if events >= BATCH:
                     pipe.send(("rows", (done, events, writes.export())))
@@ -168,3 +161,23 @@ def _work(
         # Leave at once: multiprocessing's exit path flushes stdout and stderr, whose locks
         # another thread of the parent (a progress bar's refresh) may have held at the fork.
         os._exit(0)
+
+
+class Counter:
+    """A rebuild's events folded and written, reported every `step` (and at the end)."""
+
+    def __init__(
+        self, progress: Callable[[int, int], None] | None, head: int, step: int
+    ) -> None:
+        self.progress, self.head, self.step = progress, head, step
+        self.done = self.reported = 0
+
+    def add(self, count: int) -> None:
+        self.done += count
+        if self.progress is not None and self.done >= self.reported + self.step:
+            self.reported = self.done - self.done % self.step
+            self.progress(self.done, max(self.head, self.done))
+
+    def report(self) -> None:
+        if self.progress is not None and self.done > self.reported:
+            self.progress(self.done, max(self.head, self.done))

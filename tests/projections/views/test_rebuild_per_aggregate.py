@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 
 from ledger.application import NegotiationLedger
-from ledger.persistence.engine import get_engine, read_transaction
+from ledger.persistence.engine import get_engine, read_transaction, write_transaction
 from ledger.timeline.document import CorrectionSpec, NoteSpec, PartySpecMove, ProposalSpec
 from ledger.timeline.importer import import_timeline
 from ledger.timeline.parsing import read_timeline
@@ -173,6 +174,14 @@ def test_a_rebuild_in_two_processes_gives_the_same_rows(
         stop(worker)
 
     monkeypatch.setattr(fold_worker.FoldWorker, "stop", counted)
+    fold_aggregate = catchup.Projector._fold_aggregate
+
+    def slow_alone(self: Any, *args: Any) -> int:
+        if not self.in_worker:
+            time.sleep(0.1)  # the rebuild's process is slow: the worker takes its share
+        return fold_aggregate(self, *args)
+
+    monkeypatch.setattr(catchup.Projector, "_fold_aggregate", slow_alone)
     views = LedgerViews(ledger)
     head = views.status().head
     calls: list[tuple[int, int]] = []
@@ -186,16 +195,74 @@ def test_a_worker_that_dies_leaves_its_aggregates_to_the_rebuild(
     ledger: str, two_processes: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     incremental = dump(ledger)
-    fold_apart = catchup.Projector._fold_apart
-    folded: list[Any] = []
+    fold_aggregate = catchup.Projector._fold_aggregate
+    in_worker: list[Any] = []
 
-    def dies_on_the_third(self: Any, head: int, writes: Any, fetch: Any, raw_id: Any) -> int:
-        folded.append(raw_id)
-        if len(folded) == 3:
-            os.kill(os.getpid(), signal.SIGKILL)  # in the worker: as kill -9 would
-        return fold_apart(self, head, writes, fetch, raw_id)
+    def dies_on_its_third(self: Any, conn: Any, writes: Any, raw_id: Any, *rest: Any) -> int:
+        if self.in_worker:
+            in_worker.append(raw_id)
+            if len(in_worker) == 3:
+                os.kill(os.getpid(), signal.SIGKILL)  # the worker, as kill -9 would
+        else:
+            time.sleep(0.2)  # the rebuild's process is slow: the worker takes its share
+        return fold_aggregate(self, conn, writes, raw_id, *rest)
 
-    monkeypatch.setattr(catchup.Projector, "_fold_apart", dies_on_the_third)
+    monkeypatch.setattr(catchup.Projector, "_fold_aggregate", dies_on_its_third)
+    messages: list[str] = []
+    take = fold_worker.FoldWorker._take
+
+    def seen(worker: Any, conn: Any, message: tuple[str, Any]) -> None:
+        messages.append(message[0])
+        take(worker, conn, message)
+
+    monkeypatch.setattr(fold_worker.FoldWorker, "_take", seen)
     views = LedgerViews(ledger)
     assert views.rebuild() == views.status().head
+    assert "rows" in messages and "done" not in messages  # rows arrived, then it died
     assert dump(ledger) == incremental
+
+
+def restore(url: str, saved: dict[str, list[tuple[Any, ...]]]) -> None:
+    """Put the view tables (and position) back as `saved` holds them."""
+    with write_transaction(get_engine(url)) as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(delete(table))
+        for table in metadata.sorted_tables:
+            rows = [dict(zip(table.columns.keys(), row, strict=True)) for row in saved[table.name]]
+            if rows:
+                conn.execute(insert(table), rows)
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_catch_up_far_behind_goes_by_aggregate_with_the_rows_of_page_by_page(
+    db_url: str, processes: int, two_processes: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = NegotiationLedger(db_url, recorded_by="analyst")
+    import_timeline(app, read_timeline(EXAMPLE))
+    views = LedgerViews(db_url, page_size=4)
+    views.catch_up()
+    caught_up_to_the_example = dump(db_url)
+    for spec in _later_moves(app):
+        app.record(spec)
+    head = views.status().head
+    lag = head - views.status().position
+    assert views.catch_up() == lag  # page by page: the lag is under BY_AGGREGATE_FROM
+    page_by_page = dump(db_url)
+
+    restore(db_url, caught_up_to_the_example)
+    monkeypatch.setattr(catchup, "BY_AGGREGATE_FROM", 2)
+    monkeypatch.setattr(fold_worker, "PROCESSES", processes)
+    passes: list[int] = []
+    by_aggregate = catchup.Projector._fold_every_aggregate
+
+    def spy(self: Any, conn: Any, at: int, head: int, counter: Any) -> None:
+        passes.append(at)
+        by_aggregate(self, conn, at, head, counter)
+
+    monkeypatch.setattr(catchup.Projector, "_fold_every_aggregate", spy)
+    calls: list[tuple[int, int]] = []
+    views = LedgerViews(db_url, page_size=4)
+    assert views.catch_up(lambda done, total: calls.append((done, total))) == lag
+    assert passes == [head - lag]
+    assert calls[-1] == (lag, lag)
+    assert dump(db_url) == page_by_page
