@@ -131,7 +131,9 @@ PACKED = 2
 
 def packed_story(aggregate: Storied[Any]) -> dict[str, Any]:
     """What the aggregate's story needs to load without a re-fold, as plain JSON."""
-    # Saves re-folding every move on load, and the per-move dicts of the first format.
+    # Saves re-folding every move on load, and the per-move dicts of the first format:
+    # 100k events as ten files cut by time on SQLite, the tenth file 8.5 s -> 5.3 s (with
+    # worth_a_snapshot; the ten files' CPU 22.9-25.2 s -> 19.1-19.6 s).
     story = aggregate.story
     at = {id(move): index for index, move in enumerate(story.moves)}
     pack_state = state_codec(type(story.initial))[0]
