@@ -31,7 +31,7 @@ _REPEATED = ("kind", "confidence", "recorded_by", "by", "party")
 
 
 def move_to_json(move: Move) -> dict[str, Any]:
-    """A move as plain JSON values."""
+    """A move as the first snapshot format wrote it (still read; tests write such snapshots)."""
     # Field by field, not dataclasses.asdict: asdict deep-copies every value (ten
     # times slower), and a snapshot holds every move of the story.
     data = dict(zip(_MOVE_FIELDS, _MOVE_VALUES(move), strict=True))
