@@ -101,6 +101,20 @@ class Story(Generic[S]):
             self._around = plan.around or {}
         self.final = plan.final
 
+    def kept_states(self) -> tuple[dict[int, S], dict[int, S]]:
+        """The states the story keeps to re-fold from: its checkpoints, and those around
+        its latest late move (by the index of the move they stand before)."""
+        return self._checkpoints, self._around
+
+    def restore(
+        self, moves: list[Move], final: S, checkpoints: dict[int, S], around: dict[int, S]
+    ) -> None:
+        """Take moves and the states kept from them as they were (a snapshot), unfolded."""
+        self.moves = moves
+        self.final = final
+        self._checkpoints = {0: self.initial, **checkpoints}
+        self._around = around
+
     def state_before(self, index: int) -> S:
         """The state before moves[index], from the nearest checkpoint."""
         start, state = self._nearest(index)

@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
-from ledger.application import SNAPSHOT_EVERY, NegotiationLedger
+from ledger.application import NegotiationLedger
 from ledger.domain.alliance import Alliance, AllianceFormed, PartyRoster, alliance_id
 from ledger.domain.errors import NotFoundError
 from ledger.domain.negotiation import negotiation_id
@@ -81,10 +81,20 @@ class Batch:
         if self.dry_run:
             return
         self.rows.extend(map(self.app.mapper.to_stored_event, events))
-        before = events[0].originator_version - 1
-        crossed = before // SNAPSHOT_EVERY != aggregate.version // SNAPSHOT_EVERY
-        if snapshot and crossed and isinstance(aggregate, Storied):
+        if snapshot and isinstance(aggregate, Storied) and worth_a_snapshot(aggregate.version):
             self.snapshots.add(self.app, aggregate)
+
+
+IMPORT_SNAPSHOT_FROM = 50
+"""An import snapshots every aggregate it extends that has at least this many events."""
+
+
+def worth_a_snapshot(version: int) -> bool:
+    """Whether an import snapshots an aggregate it extended, now at `version`."""
+    # Saves replaying each talks' events since its last snapshot (taken only every
+    # SNAPSHOT_EVERY events before) when the next file extends it: 100k events as ten
+    # files cut by time on SQLite, 19.1-19.6 s of CPU instead of 20.6-22.6 s.
+    return version >= IMPORT_SNAPSHOT_FROM
 
 
 class SnapshotSpill:
@@ -135,7 +145,15 @@ class SnapshotSpill:
 
 def opening_of(app: NegotiationLedger, slug: str) -> Any:
     """A negotiation's opening event (its seats and alliance never change)."""
-    first = app.recorder.select_events(negotiation_id(slug), limit=1)
-    if not first:
+    opening = recorded_opening(app, slug)
+    if opening is None:
         raise NotFoundError(f"no negotiation {slug!r} in this ledger (open it first)")
-    return app.mapper.to_domain_event(first[0])
+    return opening
+
+
+def recorded_opening(app: NegotiationLedger, slug: str) -> Any | None:
+    """A negotiation's opening event, or None if the ledger does not hold the talks."""
+    # One query where asking whether the talks exist, then reading their opening, took
+    # two per talks a file names: 4-6% of the CPU of 100k events as ten files cut by time.
+    first = app.recorder.select_events(negotiation_id(slug), limit=1)
+    return app.mapper.to_domain_event(first[0]) if first else None

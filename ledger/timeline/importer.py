@@ -27,7 +27,7 @@ from ledger.domain.story_aggregate import Storied
 from ledger.domain.values import valid_instant
 from ledger.persistence.recorders import DuplicateMoveIdError
 from ledger.spec_events import ALLIANCE_ONLY, same_move, spec_move
-from ledger.timeline.batch import Batch, opening_of
+from ledger.timeline.batch import Batch, recorded_opening
 from ledger.timeline.date_order import fold_by_date
 from ledger.timeline.document import (
     AnyMove,
@@ -338,9 +338,8 @@ def _open(
     name: str,
 ) -> bool:
     """Open the file's talks unless the ledger has them already (then check the seats)."""
-    key = negotiation_id(spec.id)
-    if app.exists(key):
-        opening = opening_of(app, spec.id)
+    opening = recorded_opening(app, spec.id)
+    if opening is not None:
         batch.alliance_slugs[spec.id] = opening.alliance
         if opening.seats != spec.seats:
             raise InputError(

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from ledger import application
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import NotFoundError
 from ledger.domain.values import ValidTime
@@ -119,6 +120,10 @@ def test_views_match_replay_when_timelines_are_random(
         # moves and corrections read the rest back from the table.
         window = data.draw(st.sampled_from([1, 2, catchup.ROW_WINDOW]), label="row window")
         monkeypatch.setattr(catchup, "ROW_WINDOW", window)
+        # Talks snapshotted every few events load from their snapshots (the states their
+        # story keeps, unpacked) and take late moves and corrections from there.
+        every = data.draw(st.sampled_from([2, 5, application.SNAPSHOT_EVERY]), label="snapshots")
+        monkeypatch.setattr(application, "SNAPSHOT_EVERY", every)
         views = LedgerViews(url, page_size=page_size)
         timeline = TimelineBuilder(app, data, clock)
         timeline.start()
