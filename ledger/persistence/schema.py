@@ -199,11 +199,11 @@ def _schema_complete(conn: Connection, tables: LedgerTables) -> bool:
 def _index_wanted(conn: Connection, table: Table) -> bool:
     """Whether `table` lacks one of its indexes and this connection may add it."""
     # One catalog lookup each, not the inspector's reflection: every command opens the ledger.
-    if conn.dialect.name == "postgresql":
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
         query = "SELECT to_regclass(:name) IS NULL"
     else:
         query = "SELECT count(*) = 0 FROM sqlite_master WHERE type = 'index' AND name = :name"
-    postgres = conn.dialect.name == "postgresql"
     missing = any(
         conn.execute(text(query), {"name": _quote(conn, name) if postgres else name}).scalar()
         for name in (str(index.name) for index in table.indexes)
