@@ -6,7 +6,7 @@ that is not a healthy link; they name what is wrong, in the user's words.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -50,6 +50,41 @@ def by_move_id(problem: Problem) -> str:
     return problem.move_id or ""
 
 
+class Several:
+    """The move ids of several index entries at one version (a forged entry beside the real).
+
+    Never equal to a payload's move id, so that verify's walk sends it to MoveIndex.check.
+    """
+
+    __slots__ = ("ids",)
+
+    def __init__(self, ids: list[str]) -> None:
+        self.ids = ids
+
+
+Entry = str | Several
+"""The move id of one version's index entry, or the ids of its several entries."""
+
+
+def entries_by_version(rows: Sequence[MoveRow]) -> dict[int, Entry]:
+    """One aggregate's index entries by version: a move id each, Several where entries share one.
+
+    A string per entry, not a list: saves verify ~1 s of its ~6 s of CPU at 1M events on
+    SQLite (17%; 3% at 100k), the allocation of a million lists and the collector's passes.
+    """
+    entries: dict[int, Entry] = {version: move_id for _, version, move_id in rows}
+    if len(entries) == len(rows):
+        return entries
+    several: dict[int, list[str]] = {}
+    for _, version, move_id in rows:
+        several.setdefault(version, []).append(move_id)
+    return {v: ids[0] if len(ids) == 1 else Several(ids) for v, ids in several.items()}
+
+
+def entry_ids(entry: Entry) -> list[str]:
+    return entry.ids if isinstance(entry, Several) else [entry]
+
+
 class MoveIndex:
     """The move index, read in the log's order: each aggregate's entries by version.
 
@@ -65,63 +100,53 @@ class MoveIndex:
         self.next = 0
         self.problems: list[Problem] = []
         self.raw: Any = NOTHING
-        self.entries: dict[int, list[str]] = {}
+        self.entries: dict[int, Entry] = {}
         self.matched: set[int] = set()
 
-    def at(self, raw: Any) -> dict[int, list[str]]:
+    def at(self, raw: Any) -> dict[int, Entry]:
         """Return the entries of aggregate `raw` by version; report those left before it.
 
         `raw` None takes every entry left: they point at no event.
         """
         self.close()
         self.raw = raw
-        entries: dict[int, list[str]] = {}
+        mine: list[MoveRow] = []
         rows, start = self.rows, self.next
         while True:
             if start >= len(rows):
                 rows, start = next(self.batches, ()), 0
                 if not rows:
                     break
-            # The entries up to this aggregate's last are a run of the sorted batch.
+            # The entries up to this aggregate's last are a run of the sorted batch; those
+            # sorting before it belong to aggregates without a single event.
             end = len(rows) if raw is None else bisect_right(rows, raw, start, key=_first)
-            run = rows[start:end]
-            if run and run[0][0] == raw:
-                for _, version, move_id in run:  # all of this aggregate
-                    if version in entries:
-                        entries[version].append(move_id)
-                    else:
-                        entries[version] = [move_id]
-            else:
-                for entry_raw, version, move_id in run:
-                    if entry_raw == raw:
-                        entries.setdefault(version, []).append(move_id)
-                    else:  # an aggregate without a single event
-                        self.nowhere(entry_raw, version, move_id)
+            first = end if raw is None else bisect_left(rows, raw, start, end, key=_first)
+            for entry_raw, version, move_id in rows[start:first]:
+                self.nowhere(entry_raw, version, move_id)
+            mine += rows[first:end]
             start = end
             if end < len(rows):
                 break
         self.rows, self.next = rows, start
-        self.entries = entries
+        self.entries = entries_by_version(mine)
         self.matched = set()
-        return entries
+        return self.entries
 
-    def check(
-        self, move_ids: list[str], aggregate: str, version: int, nid: int, payload: Any
-    ) -> None:
+    def check(self, entry: Entry, aggregate: str, version: int, nid: int, payload: Any) -> None:
         """Report the entries pointing at an event whose payload carries another move id."""
         if not isinstance(payload, dict):
             return  # encrypted or compressed: unreadable here, and the chain covers it
         found = payload.get("move_id")
-        for move_id in move_ids:
+        for move_id in entry_ids(entry):
             if found != move_id:
                 detail = f"the move index says move {move_id!r} is here, the event says {found!r}"
                 self.problems.append(Problem(MOVE_INDEX, detail, aggregate, version, nid, move_id))
 
     def close(self) -> None:
         """Report the current aggregate's entries that pointed at no event."""
-        for version, move_ids in self.entries.items():
+        for version, entry in self.entries.items():
             if version not in self.matched:
-                for move_id in move_ids:
+                for move_id in entry_ids(entry):
                     self.nowhere(self.raw, version, move_id)
         self.entries = {}
 

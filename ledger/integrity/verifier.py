@@ -151,11 +151,7 @@ def _walk(check: ChainChecker, reader: LogReader, tick: Tick) -> None:
                         payload = loads(state)
                     except JSONDecodeError:
                         payload = None  # encrypted or compressed: the chain covers it
-                    if (
-                        type(payload) is not dict
-                        or payload.get("move_id") != move_ids[0]
-                        or len(move_ids) > 1
-                    ):
+                    if type(payload) is not dict or payload.get("move_id") != move_ids:
                         index.check(move_ids, aggregate, version, nid, payload)
                 linked = link_hash(prev_hash, topic, aggregate, version, state) == stored
                 if move_ids is None and linked and b'"move_id":' in state:
@@ -176,8 +172,6 @@ def _walk(check: ChainChecker, reader: LogReader, tick: Tick) -> None:
     check.move_problems += index.problems
 
 
-
-
 def _name_aggregates(conn: Connection, problems: list[Problem]) -> list[Problem]:
     """Add each problem's negotiation (or alliance) slug, read from its aggregate's first event."""
     ids = sorted({p.aggregate_id for p in problems if p.aggregate_id is not None})
@@ -195,4 +189,3 @@ def _name_aggregates(conn: Connection, problems: list[Problem]) -> list[Problem]
             problem if found is None else replace(problem, aggregate_type=found[0], slug=found[1])
         )
     return named
-

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from eventsourcing import persistence as es
 from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
     Engine,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -71,7 +73,18 @@ def moves_table(metadata: MetaData, name: str = "seatledger_moves") -> Table:
         Column("move_id", Text, primary_key=True),
         Column("originator_id", Uuid(as_uuid=True), nullable=False),
         Column("originator_version", BigInteger, nullable=False),
+        Index(move_event_index(name), "originator_id", "originator_version", "move_id"),
     )
+
+
+def move_event_index(moves_name: str) -> str:
+    """The name of the move table's index in the log's order (aggregate, version, move id).
+
+    Verify reads the move index in the log's order beside the log: without it the whole
+    table is sorted for each verify (28 ms of 470 at 100k events on SQLite, ~10% on
+    PostgreSQL). Ledgers made before it get it when their owner next opens them.
+    """
+    return f"{moves_name}_event"
 
 
 def tracking_table(metadata: MetaData, name: str = "seatledger_tracking") -> Table:
@@ -122,21 +135,21 @@ def advisory_lock_key(name: str) -> int:
 
 
 def create_schema(engine: Engine, tables: LedgerTables = TABLES) -> None:
-    """Create the tables and the append-only triggers unless they exist."""
+    """Create the tables, their indexes and the append-only triggers unless they exist."""
     append_only = ((tables.events, EVENTS_APPEND_ONLY), (tables.moves, MOVES_APPEND_ONLY))
     with read_transaction(engine) as conn:
         # Every command opens the ledger: a complete schema must cost no write lock
         # (on SQLite the write lock is database-wide and would serialise readers).
-        if _schema_complete(conn, tables):
+        complete = _schema_complete(conn, tables)
+        if complete and not _index_wanted(conn, tables.moves):
             return
+    if complete:
+        _add_indexes(engine, tables.moves)
+        return
     with write_transaction(engine) as conn:
         is_postgres = conn.dialect.name == "postgresql"
         if is_postgres:
-            # Concurrent DDL (two processes starting at once) would otherwise race.
-            conn.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"),
-                {"key": advisory_lock_key("seatledger:create_schema")},
-            )
+            _lock_schema(conn)
         tables.metadata.create_all(
             conn,
             tables=[tables.events, tables.snapshots, tables.moves, tables.tracking],
@@ -146,6 +159,18 @@ def create_schema(engine: Engine, tables: LedgerTables = TABLES) -> None:
                 _create_postgres_triggers(conn, table, message)
             else:
                 _create_sqlite_triggers(conn, table, message)
+        if _may_index(conn, tables.moves):
+            # create_all adds a table's indexes only when it creates the table.
+            for index in tables.moves.indexes:
+                index.create(conn, checkfirst=True)
+
+
+def _lock_schema(conn: Connection) -> None:
+    # Concurrent DDL (two processes starting at once) would otherwise race.
+    conn.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"),
+        {"key": advisory_lock_key("seatledger:create_schema")},
+    )
 
 
 def _schema_complete(conn: Connection, tables: LedgerTables) -> bool:
@@ -169,6 +194,52 @@ def _schema_complete(conn: Connection, tables: LedgerTables) -> bool:
         suffixes = ("_no_update", "_no_delete")
     needed = {f"{t.name}{suffix}" for t in (tables.events, tables.moves) for suffix in suffixes}
     return needed <= triggers
+
+
+def _index_wanted(conn: Connection, table: Table) -> bool:
+    """Whether `table` lacks one of its indexes and this connection may add it."""
+    # One catalog lookup each, not the inspector's reflection: every command opens the ledger.
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        query = "SELECT to_regclass(:name) IS NULL"
+    else:
+        query = "SELECT count(*) = 0 FROM sqlite_master WHERE type = 'index' AND name = :name"
+    missing = any(
+        conn.execute(text(query), {"name": _quote(conn, name) if postgres else name}).scalar()
+        for name in (str(index.name) for index in table.indexes)
+    )
+    return missing and _may_index(conn, table)
+
+
+def _may_index(conn: Connection, table: Table) -> bool:
+    """Whether this connection may add an index to `table`: on PostgreSQL only its owner may.
+
+    The writer, projector and reader roles (roles.py) own nothing: their ledger, if made
+    before an index, is given it when the owner next opens it (`seatledger init`,
+    `create-roles`, any command). Without it nothing is wrong, only verify is slower.
+    """
+    if conn.dialect.name != "postgresql":
+        return True
+    query = (
+        "SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c "
+        "WHERE c.oid = to_regclass(:table)"
+    )
+    owner = conn.execute(text(query), {"table": _quote(conn, table.name)}).scalar()
+    return owner is None or bool(owner)  # None: the table is about to be created
+
+
+def _add_indexes(engine: Engine, table: Table) -> None:
+    """Add the indexes a ledger made before them lacks (once, under the write lock)."""
+    try:
+        with write_transaction(engine) as conn:
+            if conn.dialect.name == "postgresql":
+                _lock_schema(conn)
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
+    except es.OperationalError:
+        if engine.dialect.name == "postgresql":
+            raise
+        # A SQLite file this process may only read: it stays as it is (verify sorts).
 
 
 def _quote(conn: Connection, name: str) -> str:

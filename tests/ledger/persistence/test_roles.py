@@ -148,6 +148,26 @@ def test_writer_records_a_move_when_connected_as_the_writer(roles: Roles) -> Non
     assert verify(roles.owner_url).ok
 
 
+def test_writer_records_in_a_ledger_made_before_the_move_event_index_until_the_owner_adds_it(
+    roles: Roles,
+) -> None:
+    (index,) = MOVES.indexes
+    with get_engine(roles.owner_url).begin() as conn:
+        conn.exec_driver_sql(f"DROP INDEX {index.name}")
+    note = NoteSpec(type="note", negotiation="uttar-pradesh", on=date(2024, 3, 20), note="seen")
+
+    # Only the owner may add an index: the writer opens and records without it.
+    outcome = NegotiationLedger(roles.writer_url, recorded_by="writer").record(note)
+
+    assert outcome.status == "recorded"
+    assert verify(roles.reader_url).ok
+    with get_engine(roles.owner_url).connect() as conn:
+        assert conn.execute(text("SELECT to_regclass(:i)"), {"i": index.name}).scalar() is None
+    NegotiationLedger(roles.owner_url, recorded_by="owner")
+    with get_engine(roles.owner_url).connect() as conn:
+        assert conn.execute(text("SELECT to_regclass(:i)"), {"i": index.name}).scalar() is not None
+
+
 def test_writer_is_refused_when_it_writes_a_projection_or_a_snapshot(roles: Roles) -> None:
     _refused(roles.writer_url, text(f"INSERT INTO {VIEW} (party) VALUES ('SP')"))
     _refused(roles.writer_url, update(SNAPSHOTS).values(originator_version=1))

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, inspect, select
 
 from ledger.persistence.engine import (
     DatabaseURLError,
@@ -185,6 +185,26 @@ def test_database_refuses_truncate_when_on_postgres(pg_url: str) -> None:
         conn.exec_driver_sql("TRUNCATE seatledger_events")
 
     assert recorder.max_notification_id() == 1
+
+
+def test_ledger_made_before_the_move_event_index_gets_it_when_next_opened(db_url: str) -> None:
+    from ledger.integrity.verifier import verify
+    from ledger.persistence.schema import moves
+
+    recorder = _recorder(db_url)
+    negotiation = uuid4()
+    recorder.insert_events([_move(negotiation, 1, "up-1"), _move(negotiation, 2, "up-2")])
+    (index,) = moves.indexes
+    with write_transaction(get_engine(db_url)) as conn:
+        conn.exec_driver_sql(f"DROP INDEX {index.name}")
+
+    assert verify(db_url).ok  # without it verify sorts the index instead
+    create_schema(get_engine(db_url))
+
+    with read_transaction(get_engine(db_url)) as conn:
+        names = {i["name"] for i in inspect(conn).get_indexes(moves.name)}
+    assert index.name in names
+    assert verify(db_url).ok
 
 
 def test_writer_holds_the_write_lock_from_begin_when_on_sqlite(sqlite_url: str) -> None:
