@@ -9,6 +9,7 @@ story's own checkpointed state before that instant.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import NamedTuple
 
 from ledger.domain.folding import intervals
@@ -152,17 +153,12 @@ INCOMPLETE = RowChanges([], [], [])
 first row of a partial `current` (a suffix of the current rows): call again with all."""
 
 _MICROS_MEMO = 65_536
-_instant_micros: dict[datetime, int] = {}
 
 
+@lru_cache(maxsize=_MICROS_MEMO)
 def instant_micros(instant: datetime) -> int:
     """`micros` of a valid instant, memoised: a story has a few thousand distinct ones."""
-    found = _instant_micros.get(instant)
-    if found is None:
-        if len(_instant_micros) >= _MICROS_MEMO:
-            _instant_micros.clear()
-        found = _instant_micros[instant] = micros(instant)
-    return found
+    return micros(instant)
 
 
 def _appended(

@@ -16,6 +16,7 @@ once listed, stays listed, so "the run before" is the previous split row.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from functools import lru_cache
 from operator import attrgetter
 from typing import Final, Protocol
 
@@ -34,8 +35,6 @@ SeatChanges = dict[int, dict[str, Change]]
 
 _VALID_FROM: Final = attrgetter("valid_from")
 _MEMO_SIZE = 256  # runs parsed lately: each talks's last one is the next one's "before"
-_seats_memo: dict[str, Seats] = {}
-_keys_memo: dict[str, str] = {}
 _NONE: Final[Seats] = ({}, {})
 
 
@@ -43,25 +42,19 @@ def seats_of(holders: str) -> Seats:
     """A split row's holders column by constituency key (memoised: runs share their texts)."""
     if holders == "[]":
         return _NONE
-    found = _seats_memo.get(holders)
-    if found is None:
-        if len(_seats_memo) >= _MEMO_SIZE:
-            _seats_memo.clear()
-        values, names = {}, {}
-        for name, holder, status in orjson.loads(holders):
-            key = _key(name)
-            values[key], names[key] = (holder, status), name
-        found = _seats_memo[holders] = (values, names)
-    return found
+    return _parsed(holders)
 
 
-def _key(name: str) -> str:
-    key = _keys_memo.get(name)
-    if key is None:
-        if len(_keys_memo) >= _MEMO_SIZE:
-            _keys_memo.clear()
-        key = _keys_memo[name] = constituency_key(name)
-    return key
+@lru_cache(maxsize=_MEMO_SIZE)
+def _parsed(holders: str) -> Seats:
+    values, names = {}, {}
+    for name, holder, status in orjson.loads(holders):
+        key = _key(name)
+        values[key], names[key] = (holder, status), name
+    return values, names
+
+
+_key = lru_cache(maxsize=_MEMO_SIZE)(constituency_key)
 
 
 class SeatSink(Protocol):
