@@ -8,7 +8,7 @@ with the projection's and the aggregates' own code, and compared row by row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final, cast
 from uuid import UUID
 
@@ -218,20 +218,14 @@ class DerivedChecker:
         conn = cast(Connection, self.conn)
         query = select(*_SEAT_VALUES).where(seat_changes.c.negotiation == slug)
         table = {tuple(r[:4]): list(r) for r in conn.execute(query)}
-        if expected == table:
-            return
-        for key in sorted(expected.keys() | table.keys()):
-            want, have = expected.get(key), table.get(key)
-            if want == have:
-                continue
-            where = f"the change of seat {key[1]!r} valid from {_when(key[2])}, recorded from "
-            where += _when(key[3])
-            if have is None:
-                detail = f"{where} is missing from the view (deleted)"
-            elif want is None:
-                detail = f"{where} is in the view but no event implies it (forged)"
-            else:
-                detail = _columns_differ(where, _SEAT_VALUES, want, have) or ""
+
+        def where(key: tuple[Any, ...]) -> str:
+            return (
+                f"the change of seat {key[1]!r} valid from {_when(key[2])}, recorded from "
+                f"{_when(key[3])}"
+            )
+
+        for _, detail in _row_differences(expected, table, _SEAT_VALUES, where):
             self.problems.append(Problem(VIEW_SPLITS, detail, slug=slug,
                                          aggregate_type="negotiation"))  # fmt: skip
 
@@ -240,17 +234,11 @@ class DerivedChecker:
         conn = cast(Connection, self.conn)
         query = select(*_MOVED_VALUES).where(moved.c.negotiation == slug)
         table = {(r[0], r[1]): list(r) for r in conn.execute(query)}
-        for key in sorted(expected.keys() | table.keys()):
-            want, have = expected.get(key), table.get(key)
-            if want == have:
-                continue
-            where = f"the seats moved recorded from {_when(key[1])}"
-            if have is None:
-                detail = f"{where} are missing from the view (deleted)"
-            elif want is None:
-                detail = f"{where} are in the view but no event implies them (forged)"
-            else:
-                detail = _columns_differ(where, _MOVED_VALUES, want, have) or ""
+
+        def where(key: tuple[Any, ...]) -> str:
+            return f"the seats moved recorded from {_when(key[1])}"
+
+        for key, detail in _row_differences(expected, table, _MOVED_VALUES, where, plural=True):
             self.problems.append(
                 Problem(VIEW_MOVES, detail, move_id=key[0], slug=slug,
                         aggregate_type="negotiation")
@@ -260,23 +248,13 @@ class DerivedChecker:
         self, slug: str, expected: dict[tuple[int, int], list[Any]],
         table: dict[tuple[int, int], list[Any]],
     ) -> None:  # fmt: skip
-        if expected == table:
-            return
-        for key in sorted(expected.keys() | table.keys()):
-            want, have = expected.get(key), table.get(key)
-            if want == have:
-                continue
-            where = f"split row valid from {_when(key[0])}, recorded from {_when(key[1])}"
-            if have is None:
-                detail = f"{where} is missing from the view (deleted)"
-            elif want is None:
-                detail = f"{where} is in the view but no event implies it (forged)"
-            else:
-                detail = _columns_differ(where, _SPLIT_VALUES, want, have) or ""
-                if not detail:
-                    continue
-            self.problems.append(Problem(VIEW_SPLITS, detail, slug=slug,
-                                         aggregate_type="negotiation"))  # fmt: skip
+        def where(key: tuple[Any, ...]) -> str:
+            return f"split row valid from {_when(key[0])}, recorded from {_when(key[1])}"
+
+        for _, detail in _row_differences(expected, table, _SPLIT_VALUES, where):
+            if detail:
+                self.problems.append(Problem(VIEW_SPLITS, detail, slug=slug,
+                                             aggregate_type="negotiation"))  # fmt: skip
 
     def _diff_moves(
         self, slug: str | None, expected: dict[str, tuple[Any, ...]],
@@ -341,6 +319,28 @@ def _when(value: int) -> str:
     if value <= NEVER:
         return "the beginning"
     return from_micros(value).isoformat()
+
+
+def _row_differences(
+    expected: Mapping[Any, Sequence[Any]], table: Mapping[Any, Sequence[Any]],
+    columns: Sequence[Any], where: Callable[[Any], str], *, plural: bool = False,
+) -> Iterator[tuple[Any, str]]:  # fmt: skip
+    """Each key whose row the table holds differs from the events', with what differs:
+    deleted, forged, or the columns that differ ("" if `_columns_differ` names none)."""
+    if expected == table:
+        return
+    verb, pronoun = ("are", "them") if plural else ("is", "it")
+    for key in sorted(expected.keys() | table.keys()):
+        want, have = expected.get(key), table.get(key)
+        if want == have:
+            continue
+        place = where(key)
+        if have is None:
+            yield key, f"{place} {verb} missing from the view (deleted)"
+        elif want is None:
+            yield key, f"{place} {verb} in the view but no event implies {pronoun} (forged)"
+        else:
+            yield key, _columns_differ(place, columns, want, have) or ""
 
 
 def _columns_differ(where: str, columns: Sequence[Any], want: Sequence[Any],
