@@ -73,13 +73,7 @@ class LogPages:
             return []
         originator_id = raw_id if isinstance(raw_id, UUID) else UUID(str(raw_id))
         return [
-            Notification(
-                id=int(notification_id),
-                originator_id=originator_id,
-                originator_version=int(version),
-                topic=topic,
-                state=state if type(state) is bytes else bytes(state),
-            )
+            _notification(notification_id, originator_id, version, topic, state)
             for notification_id, version, topic, state in rows
         ]
 
@@ -107,16 +101,21 @@ class LogPages:
                 if len(ids) >= _IDS_MEMO:
                     ids.clear()
                 ids[raw_id] = originator_id
-            page.append(
-                Notification(
-                    id=int(notification_id),
-                    originator_id=originator_id,
-                    originator_version=int(version),
-                    topic=topic,
-                    state=state if type(state) is bytes else bytes(state),
-                )
-            )
+            page.append(_notification(notification_id, originator_id, version, topic, state))
         return page
+
+
+def _notification(
+    notification_id: Any, originator_id: UUID, version: Any, topic: str, state: Any
+) -> Notification:
+    """A row as the recorder's select_notifications gives it (the driver's types made plain)."""
+    return Notification(
+        id=int(notification_id),
+        originator_id=originator_id,
+        originator_version=int(version),
+        topic=topic,
+        state=state if type(state) is bytes else bytes(state),
+    )
 
 
 def fetch(conn: Connection, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
