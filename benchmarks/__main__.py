@@ -47,10 +47,10 @@ def parse(argv: list[str]) -> tuple[Options, argparse.Namespace]:
     )
     parser.add_argument(
         "--cut",
-        choices=("time", "talks"),
-        default="time",
+        default="time,talks",
         help="how a big ledger is cut into files: stretches of time (each file extends "
-        "every talks) or groups of talks (a file per region)",
+        "every talks) and/or groups of talks (a file per region); the first cut's ledger "
+        "is the one every other figure is measured on, each further cut is imported too",
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", default="", help=f"some of {','.join(FIGURES)}")
@@ -67,6 +67,9 @@ def parse(argv: list[str]) -> tuple[Options, argparse.Namespace]:
     unknown = only - set(FIGURES)
     if unknown:
         parser.error(f"--only: unknown figure(s) {', '.join(sorted(unknown))}")
+    cuts = [c for c in args.cut.split(",") if c]
+    if not cuts or set(cuts) - {"time", "talks"} or len(set(cuts)) < len(cuts):
+        parser.error("--cut: time and/or talks")
     backends = [b for b in args.backends.split(",") if b]
     if set(backends) - {"sqlite", "postgres"}:
         parser.error("--backends: sqlite and/or postgres")
@@ -76,7 +79,7 @@ def parse(argv: list[str]) -> tuple[Options, argparse.Namespace]:
         quick=args.quick,
         runs=args.runs,
         chunk=args.chunk,
-        cut=args.cut,
+        cuts=cuts,
         seed=args.seed,
         cache=args.cache,
         workdir=Path(tempfile.mkdtemp(prefix="seatledger-bench-")),
@@ -109,6 +112,7 @@ def main(argv: list[str]) -> int:
                 for size in options.sizes:
                     suite.size(size)
                 suite.close()
+                suite.growth_figures()
                 suite.memory_figures()
                 if not options.only or "recorders" in options.only:
                     recorders += suite.recorders()

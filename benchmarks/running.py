@@ -57,7 +57,7 @@ class Options:
     quick: bool
     runs: int | None
     chunk: int
-    cut: str
+    cuts: list[str]  # the first: the ledger every figure is measured on
     seed: int
     cache: Path
     workdir: Path
@@ -71,15 +71,16 @@ class Ledgers:
     options: Options
     meta: dict[int, dict[str, Any]] = field(default_factory=dict)
 
-    def files(self, size: int) -> dict[str, Any]:
+    def files(self, size: int, cut: str | None = None) -> dict[str, Any]:
         o = self.options
+        cut = cut or o.cuts[0]
         tag = generator.source_digest()
-        folder = o.cache / f"{size}-seed{o.seed}-chunk{o.chunk}-{o.cut}-{tag}"
+        folder = o.cache / f"{size}-seed{o.seed}-chunk{o.chunk}-{cut}-{tag}"
         meta_path = folder / "meta.json"
         if not meta_path.exists():
             started = time.perf_counter()
             ledger = generator.generate(size, seed=o.seed)
-            paths = write(ledger, folder, o.chunk, o.cut)
+            paths = write(ledger, folder, o.chunk, cut)
             meta = {
                 "events": ledger.events,
                 "moves": len(ledger.moves),
@@ -89,10 +90,13 @@ class Ledgers:
                 "first_day": START.isoformat(),
                 "days": SPAN_DAYS,
                 "generated_in_s": round(time.perf_counter() - started, 1),
+                "cut": cut,
             }
             meta_path.write_text(json.dumps(meta, indent=1))
         meta = json.loads(meta_path.read_text())
-        self.meta[size] = meta
+        meta.setdefault("cut", cut)
+        if cut == o.cuts[0]:
+            self.meta[size] = meta
         return dict(meta)
 
 
@@ -122,6 +126,8 @@ class Runner:
         self.memory: dict[str, tuple[int, float]] = {}
         # Events recorded by each file of the last import: the executemany baseline's cut.
         self.per_file: list[int] = []
+        # Each import's ratio to executemany by (size, cut; "" for one file): issue 13's growth.
+        self.import_ratios: dict[tuple[int, str], float] = {}
 
     def log(self, text: str) -> None:
         print(f"[{self.backend}] {text}", file=sys.stderr, flush=True)
@@ -179,6 +185,11 @@ class Runner:
             for key, name, measure in self.each_ledger:
                 if self.wants(key):
                     self.guarded(name, size, measure, self, size, url, meta)
+            if len(meta["files"]) > 1 and self.wants("import"):
+                for cut in self.o.cuts[1:]:  # the import only, of the same season cut otherwise
+                    other = self.imports(size, self.ledgers.files(size, cut))
+                    if other is not None:
+                        self.dbs.drop(other)
         finally:
             if url is not None and self.reference is None and self.wants("query"):
                 self.reference = (size, url)
