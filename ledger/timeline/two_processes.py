@@ -51,9 +51,9 @@ class _Part:
 
 def worth_two_processes(moves: int, batch: Batch) -> bool:
     """Whether a worker should fold some of `moves` moves: a big file, a core to spare."""
-    # 100k events in one file on SQLite, idle second core: 9.3-9.9 s alone, 6.7 s in two
-    # (the import's CPU 9.0-9.6 s -> 6.2-6.5 s, plus 3.1-3.4 s in the worker). Under load
-    # the two only share the CPU; below ~20k moves the fold is too short to pay the fork.
+    # 100k events in one file, a core to spare: 12.3-12.5 s -> 9.7-9.8 s on SQLite,
+    # 14.2-14.7 s -> 11.0-11.3 s on PostgreSQL (BENCHMARKS.md). Under load the two only
+    # share the CPU; below ~20k moves the fold is too short to pay for the fork.
     return PROCESSES >= 2 and not batch.dry_run and moves >= SPLIT_FROM and a_core_to_spare()
 
 
