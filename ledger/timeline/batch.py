@@ -111,7 +111,10 @@ class SnapshotSpill:
     def add(self, app: NegotiationLedger, aggregate: Storied[Any]) -> None:
         if app.snapshots is None:
             return
-        stored = app.snapshots.mapper.to_stored_event(StorySnapshot.take(aggregate))
+        self.add_stored(app.snapshots.mapper.to_stored_event(StorySnapshot.take(aggregate)))
+
+    def add_stored(self, stored: StoredEvent) -> None:
+        """Keep a snapshot already encoded (by this process or an import's worker)."""
         if self.file is None:
             self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed in write)
         offset = self.file.tell()
@@ -125,22 +128,42 @@ class SnapshotSpill:
         if self.file is None or app.snapshots is None:
             return
         try:
-            self.file.seek(0)
-            file = self.file
             write_snapshots(
                 app.snapshots.recorder,
                 (
-                    StoredEvent(originator_id, version, topic, file.read(length))
-                    for originator_id, version, topic, _, length in self.index
+                    StoredEvent(originator_id, version, topic, self._read(offset, length))
+                    for originator_id, version, topic, offset, length in self.index
                 ),
             )
         finally:
             self.close()
 
+    def _read(self, offset: int, length: int) -> bytes:
+        """A snapshot's bytes (the index may have been put in another order than the file's)."""
+        self.file.seek(offset)
+        data: bytes = self.file.read(length)
+        return data
+
     def close(self) -> None:
         if self.file is not None:
             self.file.close()
             self.file = None
+
+
+class SnapshotList(SnapshotSpill):
+    """Snapshots kept in memory until they are sent (by an import's forked worker)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.taken: list[StoredEvent] = []
+
+    def add_stored(self, stored: StoredEvent) -> None:
+        self.taken.append(stored)
+
+    def take(self) -> list[StoredEvent]:
+        """The snapshots kept since the last call."""
+        taken, self.taken = self.taken, []
+        return taken
 
 
 def opening_of(app: NegotiationLedger, slug: str) -> Any:

@@ -42,6 +42,7 @@ from ledger.timeline.items import (
     fold_in_file_order,
     label,
 )
+from ledger.timeline.two_processes import fold_talks
 
 Progress = Callable[[int, int], None]
 
@@ -243,8 +244,13 @@ def _build(
                 group(negotiation_id(talks), talks).items.append(
                     Item(index, given, move_id, "mirror-correction", mirror_id(given.of, talks))
                 )
-    for key in list(groups):
-        _fold(app, batch, groups.pop(key), name, step)
+    in_talks = [groups.pop(key) for key in list(groups)]
+
+    def fold(on: NegotiationLedger, into: Batch, group: _Group, step: Callable[[], None]) -> None:
+        _fold(on, into, group, name, step)
+
+    fold_talks(app, batch, in_talks, fold, step, sum(len(group.items) for group in in_talks))
+    del in_talks
     # Rows in the order a save of (roster, alliances, talks) would give them.
     folded, batch.rows = batch.rows, []
     batch.done(batch.roster)

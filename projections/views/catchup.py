@@ -30,6 +30,7 @@ from ledger.domain.alliance import PartiesRegistered
 from ledger.domain.events import LedgerEvent
 from ledger.domain.folding import as_known
 from ledger.domain.negotiation import Negotiation
+from ledger.forked import Claims
 from ledger.persistence.base import SqlRecorderBase
 from ledger.persistence.engine import (
     forget_engines,
@@ -40,7 +41,6 @@ from ledger.persistence.engine import (
 from ledger.persistence.schema import TABLES
 from projections.views.fold import NEVER, Folded, fold_event
 from projections.views.fold_worker import (
-    Claims,
     Counter,
     FoldOne,
     FoldWorker,

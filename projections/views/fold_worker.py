@@ -15,17 +15,13 @@ next send fails: it exits. A catch-up far behind works the same way (`catchup.py
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import multiprocessing
-import os
-import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Final
 
 from sqlalchemy import Connection
 
+from ledger.forked import Claims, a_core_to_spare, fork, stop
 from projections.views.writes import PageWrites
 
 PROCESSES = 2
@@ -33,9 +29,6 @@ PROCESSES = 2
 
 SPLIT_FROM = 20_000
 """Fold in two processes only a log of at least this many notifications."""
-
-SPARE_LOAD = 0.5
-"""A worker starts only while the 1-minute load average is at most cores - 1 + this."""
 
 BATCH: Final = 5_000
 """Events the worker folds (in whole aggregates) before it sends their rows."""
@@ -48,29 +41,7 @@ Folding = Callable[[], AbstractContextManager[FoldOne]]
 
 def worth_two_processes(head: int) -> bool:
     """Whether a worker should fold half a log of `head` notifications: a core to spare."""
-    if PROCESSES < 2 or sys.platform != "linux" or head < SPLIT_FROM:
-        return False
-    cores = len(os.sched_getaffinity(0))
-    return cores >= 2 and os.getloadavg()[0] <= cores - 1 + SPARE_LOAD
-
-
-class Claims:
-    """The next aggregate to fold, shared by the two processes: each takes it in turn."""
-
-    def __init__(self, ids: list[Any], counter: Any = None) -> None:
-        self.ids = ids
-        self.counter = counter
-
-    def next(self) -> Any | None:
-        """The next aggregate nobody has taken (None: all are taken)."""
-        if self.counter is None:  # alone
-            index = getattr(self, "_alone", 0)
-            self._alone = index + 1
-        else:
-            with self.counter.get_lock():
-                index = self.counter.value
-                self.counter.value = index + 1
-        return self.ids[index] if index < len(self.ids) else None
+    return PROCESSES >= 2 and head >= SPLIT_FROM and a_core_to_spare()
 
 
 class FoldWorker:
@@ -83,22 +54,10 @@ class FoldWorker:
         self.finished = False
 
     @classmethod
-    def start(
-        cls, claims: Claims, folding: Folding
-    ) -> FoldWorker | None:
+    def start(cls, claims: Claims, folding: Folding) -> FoldWorker | None:
         """Fork a worker that folds the aggregates it claims; None if that cannot be done."""
-        try:
-            context = multiprocessing.get_context("fork")
-            claims.counter = context.Value("q", 0)
-            receiver, sender = context.Pipe(duplex=False)
-            args = (sender, claims, folding)
-            process = context.Process(target=_work, args=args, daemon=True)
-            process.start()  # refused, for one, inside a daemonic process
-        except Exception:
-            claims.counter = None
-            return None
-        sender.close()
-        return cls(process, receiver)
+        started = fork(claims, _work, folding)
+        return None if started is None else cls(*started)
 
     def write_arrived(self, conn: Connection) -> int:
         """Write the rows that have arrived, without waiting; return their events."""
@@ -132,43 +91,27 @@ class FoldWorker:
         self.events += events
 
     def stop(self) -> None:
-        self.pipe.close()
-        if self.process.is_alive() and not self.finished:
-            self.process.kill()
-        self.process.join()
+        stop(self.process, self.pipe, self.finished)
 
 
 def _work(pipe: Any, claims: Claims, folding: Folding) -> None:
     """The worker process: fold the aggregates it claims, send their rows in batches."""
-    # The parent's objects (its engine's connections among them) are never finalised here.
-    gc.freeze()
-    try:
-        with folding() as fold:
-            writes, done, events = PageWrites(), [], 0
-            while (raw_id := claims.next()) is not None:
-                events += fold(writes, raw_id)
-                done.append(raw_id)
-                if events >= BATCH:
-                    pipe.send(("rows", (done, events, writes.export())))
-                    done, events = [], 0
-            pipe.send(("rows", (done, events, writes.export())))
-            pipe.send(("done", None))
-    except BaseException:  # the rebuild folds what is left itself
-        with contextlib.suppress(BaseException):  # the rebuild may be gone too
-            pipe.send(("failed", None))
-    finally:
-        pipe.close()
-        # Leave at once: multiprocessing's exit path flushes stdout and stderr, whose locks
-        # another thread of the parent (a progress bar's refresh) may have held at the fork.
-        os._exit(0)
+    with folding() as fold:
+        writes, done, events = PageWrites(), [], 0
+        while (raw_id := claims.next()) is not None:
+            events += fold(writes, raw_id)
+            done.append(raw_id)
+            if events >= BATCH:
+                pipe.send(("rows", (done, events, writes.export())))
+                done, events = [], 0
+        pipe.send(("rows", (done, events, writes.export())))
+        pipe.send(("done", None))
 
 
 class Counter:
     """A rebuild's events folded and written, reported every `step` (and at the end)."""
 
-    def __init__(
-        self, progress: Callable[[int, int], None] | None, head: int, step: int
-    ) -> None:
+    def __init__(self, progress: Callable[[int, int], None] | None, head: int, step: int) -> None:
         self.progress, self.head, self.step = progress, head, step
         self.done = self.reported = 0
 

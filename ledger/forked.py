@@ -1,0 +1,99 @@
+"""A second, forked process for work that splits by aggregate (a rebuild, a catch-up far
+behind, a big import): the pieces they share.
+
+Both processes take the next aggregate (or group of them) from one shared counter
+(`Claims`), so the process that also writes every row does fewer. The worker only reads,
+through an engine of its own, and sends its results back over a pipe; whatever it did not
+deliver, the main process does itself, so the outcome never depends on the worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+SPARE_LOAD = 0.5
+"""A worker starts only while the 1-minute load average is at most cores - 1 + this."""
+
+
+def a_core_to_spare() -> bool:
+    """Whether a forked worker would have a core of its own: Linux, ≥ 2 cores, not busy."""
+    # On a machine that others keep busy, the scheduler shares the CPU between sessions,
+    # not processes: a worker would only add its overhead.
+    if sys.platform != "linux":
+        return False
+    cores = len(os.sched_getaffinity(0))
+    return cores >= 2 and os.getloadavg()[0] <= cores - 1 + SPARE_LOAD
+
+
+class Claims:
+    """The next aggregate to fold, shared by the two processes: each takes it in turn."""
+
+    def __init__(self, ids: list[Any], counter: Any = None) -> None:
+        self.ids = ids
+        self.counter = counter
+
+    def next(self) -> Any | None:
+        """The next aggregate nobody has taken (None: all are taken)."""
+        if self.counter is None:  # alone
+            index = getattr(self, "_alone", 0)
+            self._alone = index + 1
+        else:
+            with self.counter.get_lock():
+                index = self.counter.value
+                self.counter.value = index + 1
+        return self.ids[index] if index < len(self.ids) else None
+
+    def close(self) -> None:
+        """Let nobody take another one (those taken are still done)."""
+        if self.counter is None:
+            self._alone = len(self.ids)
+        else:
+            with self.counter.get_lock():
+                self.counter.value = len(self.ids)
+
+
+def fork(claims: Claims, work: Callable[..., None], *args: Any) -> tuple[Any, Any] | None:
+    """Fork a worker that runs `work(pipe, claims, *args)`; its process and the pipe's
+    receiving end, or None if no worker can be started (then `claims` stays one process's)."""
+    try:
+        context = multiprocessing.get_context("fork")
+        claims.counter = context.Value("q", 0)
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_run, args=(work, sender, claims, *args), daemon=True)
+        process.start()  # refused, for one, inside a daemonic process
+    except Exception:
+        claims.counter = None
+        return None
+    sender.close()
+    return process, receiver
+
+
+def _run(work: Callable[..., None], pipe: Any, *args: Any) -> None:
+    """The worker process: run `work`; on any failure say so; then leave at once."""
+    # The parent's objects (its engine's connections among them) are never finalised here.
+    gc.freeze()
+    try:
+        work(pipe, *args)
+    except BaseException:  # the main process does what is left itself
+        with contextlib.suppress(BaseException):  # it may be gone too
+            pipe.send(("failed", None))
+    finally:
+        with contextlib.suppress(BaseException):
+            pipe.close()
+        # Leave at once: multiprocessing's exit path flushes stdout and stderr, whose locks
+        # another thread of the parent (a progress bar's refresh) may have held at the fork.
+        os._exit(0)
+
+
+def stop(process: Any, pipe: Any, finished: bool) -> None:
+    """Close the pipe and end the worker (killed if it has not finished)."""
+    pipe.close()
+    if process.is_alive() and not finished:
+        process.kill()
+    process.join()
