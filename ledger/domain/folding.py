@@ -34,8 +34,8 @@ def state_on(story: Story[Any], as_of: datetime | None) -> Any:
     """The state after every move of the story dated up to `as_of` (None: all of them)."""
     if as_of is None:
         return story.final
-    keys = [m.key for m in story.moves]
-    index = bisect_right(keys, (as_of, 1 << 62))
+    # O(log n) keys, not all n: a story loaded from a snapshot unpacks only those moves.
+    index = bisect_right(story.moves, (as_of, 1 << 62), key=_key)
     return story.state_before(index)
 
 
@@ -131,3 +131,7 @@ def story_moved(
         after = apply(state, move)
         yield move.move_id, moved_by(move, state, after)
         state = after
+
+
+def _key(move: Move) -> tuple[datetime, int]:
+    return move.key

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import fields
 from datetime import datetime
 from operator import attrgetter
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from ledger.domain.aggregate import now
+from ledger.domain.lazy_moves import Item, LazyMoves, RecordedMoves, Rows
 from ledger.domain.moves import Move
 from ledger.domain.packing import (
     MOVE_FIELDS,
@@ -135,7 +137,11 @@ def packed_story(aggregate: Storied[Any]) -> dict[str, Any]:
     # 100k events as ten files cut by time on SQLite, the tenth file 8.5 s -> 5.3 s (with
     # worth_a_snapshot; the ten files' CPU 22.9-25.2 s -> 19.1-19.6 s).
     story = aggregate.story
-    at = {id(move): index for index, move in enumerate(story.moves)}
+    items, rows = story.moves.items, story.moves.rows
+    # A move's place in the story: by its row's place if loaded, else by its id.
+    at = {x if type(x) is int else id(x): i for i, x in enumerate(items)}
+    recorded = list(_recorded_items(aggregate))
+    places = [at.get(x if type(x) is int else id(x)) for x in recorded]
     pack_state = state_codec(type(story.initial))[0]
     states: list[Any] = []
     refs: dict[int, int] = {}
@@ -152,9 +158,11 @@ def packed_story(aggregate: Storied[Any]) -> dict[str, Any]:
         "format": PACKED,
         "slug": aggregate.slug,
         "fields": MOVE_FIELDS,
-        "story": [pack_move(m) for m in story.moves],
+        "story": _rows(rows, items),
         # A recorded move that stands in the story as recorded: its place there.
-        "recorded": [_place_or_row(at, m) for m in aggregate.recorded.values()],
+        "recorded": [
+            _row(rows, x) if p is None else p for p, x in zip(places, recorded, strict=True)
+        ],
         "corrections": flat(aggregate.corrections),
         "retracted": sorted(aggregate.retracted),
         "created_on": aggregate.created_on.isoformat() if aggregate.created_on else None,
@@ -166,22 +174,45 @@ def packed_story(aggregate: Storied[Any]) -> dict[str, Any]:
     }
 
 
-def _place_or_row(at: dict[int, int], move: Move) -> int | list[Any]:
-    place = at.get(id(move))
-    return pack_move(move) if place is None else place
+def _row(rows: Rows | None, item: Item) -> list[Any]:
+    """A story item's packed row: a loaded row as it came (unpacked or not), else packed."""
+    if type(item) is int:
+        rows = cast(Rows, rows)
+        return rows.rows[item] if rows.as_written else pack_move(rows.move(item))
+    return pack_move(cast(Move, item))
+
+
+def _rows(rows: Rows | None, items: list[Item]) -> list[list[Any]]:
+    """The story's packed rows: each loaded row written back as it came, unpacked or not."""
+    # Saves packing every move again: see LazyMoves for the figures.
+    if rows is not None and rows.as_written:
+        raw = rows.rows
+        return [raw[x] if type(x) is int else pack_move(cast(Move, x)) for x in items]
+    return [_row(rows, x) for x in items]
+
+
+def _recorded_items(aggregate: Storied[Any]) -> Iterable[Item]:
+    recorded = aggregate.recorded
+    if isinstance(recorded, RecordedMoves):
+        return recorded.items_packed()
+    return recorded.values()
 
 
 def unpack_story(aggregate: Storied[Any], state: dict[str, Any]) -> None:
-    """Give a new aggregate the story `packed_story` packed."""
+    """Give a new aggregate the story `packed_story` packed (its moves unpacked when read)."""
     story = aggregate.story
     unpack_state = state_codec(type(story.initial))[1]
-    unpack_move = move_unpacker(state["fields"])
-    moves = [unpack_move(row) for row in state["story"]]
+    names = state["fields"]
+    story_rows = state["story"]
+    rows = Rows(  # a copy of the rows: recorded moves not in the story are added to it
+        list(story_rows), move_unpacker(names), names.index("move_id"), tuple(names) == MOVE_FIELDS
+    )
+    moves = LazyMoves(list(range(len(story_rows))), rows)
     states = [unpack_state(row) for row in state["states"]]
-    aggregate.recorded = {
-        m.move_id: m
-        for m in (moves[x] if isinstance(x, int) else unpack_move(x) for x in state["recorded"])
-    }
+    # Recorded moves by the id in their rows: a place in the story, or a row of their own.
+    places = [x if type(x) is int else rows.extend([x]) for x in state["recorded"]]
+    raw, id_at = rows.rows, rows.id_at
+    aggregate.recorded = RecordedMoves({raw[x][id_at]: x for x in places}, rows)
     aggregate.corrections = unflat(state["corrections"])
     aggregate.retracted = set(state["retracted"])
     checkpoints, around = state["checkpoints"], state["around"]

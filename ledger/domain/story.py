@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Generic, TypeVar
 
 from ledger.domain.errors import LateMoveConflictError, RuleError
+from ledger.domain.lazy_moves import LazyMoves
 from ledger.domain.moves import Move
 
 S = TypeVar("S")
@@ -29,7 +30,7 @@ class Plan(Generic[S]):
 
     move: Move | None
     final: S
-    moves: list[Move] | None = None  # None: a plain append of `move`
+    moves: LazyMoves | None = None  # None: a plain append of `move`
     checkpoints: dict[int, S] | None = None
     around: dict[int, S] | None = None  # states just before and after the change, by index
 
@@ -40,7 +41,7 @@ class Story(Generic[S]):
     def __init__(self, initial: S, apply: Callable[[S, Move], S]) -> None:
         self.initial = initial
         self.apply = apply
-        self.moves: list[Move] = []
+        self.moves = LazyMoves()  # unpacked only when read (a story loaded from a snapshot)
         self.final: S = initial
         self._checkpoints: dict[int, S] = {0: initial}
         self._around: dict[int, S] = {}
@@ -52,10 +53,8 @@ class Story(Generic[S]):
 
     def find(self, move_id: str) -> Move | None:
         """The move with this id in the current story, if any."""
-        for move in reversed(self.moves):
-            if move.move_id == move_id:
-                return move
-        return None
+        index = self.moves.index_of(move_id)
+        return None if index is None else self.moves[index]
 
     def plan_add(self, move: Move, resolve: Resolver[S] | None = None) -> Plan[S]:
         """Check a new move, in order or late; raise a RuleError naming what it breaks."""
@@ -77,7 +76,7 @@ class Story(Generic[S]):
 
     def plan_replace(self, move_id: str, replacement: Move | None) -> Plan[S]:
         """Check a story where one move is retracted (None) or replaced."""
-        index = next((i for i, m in enumerate(self.moves) if m.move_id == move_id), None)
+        index = self.moves.index_of(move_id)
         if index is None:
             raise RuleError(f"move {move_id} is not in this story")
         rest = self.moves[:index] + self.moves[index + 1 :]
@@ -107,7 +106,7 @@ class Story(Generic[S]):
         return self._checkpoints, self._around
 
     def restore(
-        self, moves: list[Move], final: S, checkpoints: dict[int, S], around: dict[int, S]
+        self, moves: LazyMoves, final: S, checkpoints: dict[int, S], around: dict[int, S]
     ) -> None:
         """Take moves and the states kept from them as they were (a snapshot), unfolded."""
         self.moves = moves
@@ -124,9 +123,9 @@ class Story(Generic[S]):
 
     def _refold(
         self,
-        before: list[Move],
+        before: LazyMoves,
         new: Move | None,
-        after: list[Move],
+        after: LazyMoves,
         resolve: Resolver[S] | None,
         changed_from: int,
         same: tuple[int, int],
@@ -146,7 +145,7 @@ class Story(Generic[S]):
             state = self.apply(state, before[i])
             if (i + 1) % CHECKPOINT_EVERY == 0:
                 checkpoints[i + 1] = state
-        moves = list(before)
+        moves = before.copy()
         around = {len(moves): state}
         if new is not None:
             new = resolve(state, new) if resolve else new
@@ -169,7 +168,7 @@ class Story(Generic[S]):
                     f"{cause} would break later move {later.move_id}: {error}",
                     broken_move=later.move_id,
                 ) from error
-            moves.append(later)
+            moves.append_from(after, k)  # a loaded move keeps its row for the next snapshot
             if len(moves) % CHECKPOINT_EVERY == 0:
                 checkpoints[len(moves)] = state
         return Plan(new, state, moves, checkpoints, around)

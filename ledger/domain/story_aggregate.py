@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import replace
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -65,7 +65,7 @@ class Storied(EventSourced, Generic[S]):
         self.slug = slug
         self.story: Story[S] = Story(initial, apply)
         self._resolve = resolve
-        self.recorded: dict[str, Move] = {}  # every move as first recorded, by id
+        self.recorded: MutableMapping[str, Move] = {}  # every move as first recorded, by id
         self.corrections: dict[str, str] = {}  # correction id -> corrected move id
         self.retracted: set[str] = set()
         self._planned: tuple[str, Plan[S]] | None = None

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ledger.domain.folding import intervals
+from ledger.domain.lazy_moves import LazyMoves
 from ledger.domain.moves import Move
 from ledger.domain.state import UNOPENED, NegotiationState
 from ledger.domain.story import Story
@@ -42,18 +43,18 @@ class StoryMark:
 
     def __init__(self, story: Story[NegotiationState] | None = None) -> None:
         # An append extends this very list; a refold replaces it with a new one.
-        self.moves: list[Move] = story.moves if story is not None else []
+        self.moves = story.moves if story is not None else LazyMoves()
         self.length = len(self.moves)
         self.final = story.final if story is not None else NegotiationState()
 
 
-def first_change(mark: StoryMark, after: list[Move]) -> int:
+def first_change(mark: StoryMark, after: LazyMoves) -> int:
     """The index of the first move that is not the very move it was before the event."""
     if after is mark.moves:
         return mark.length
     end = min(mark.length, len(after))
     index = 0
-    while index < end and mark.moves[index] is after[index]:
+    while index < end and mark.moves.same(index, after, index):
         index += 1
     return index
 
@@ -82,7 +83,7 @@ def _tail_runs(
     old_len = mark.length
     limit = min(old_len, new_len) - start
     same = 0
-    while same < limit and after[new_len - 1 - same] is old[old_len - 1 - same]:
+    while same < limit and after.same(new_len - 1 - same, old, old_len - 1 - same):
         same += 1
     converge_from = new_len - same
     check_until = converge_from + CONVERGE_WITHIN if same else -1

@@ -32,7 +32,9 @@ def moved_changes(
     if first >= old_len and first >= new_len:
         return []
     same = 0  # the old and new stories end with this many identical moves
-    while same < min(old_len, new_len) - first and after[-1 - same] is old[old_len - 1 - same]:
+    while same < min(old_len, new_len) - first and after.same(
+        new_len - 1 - same, old, old_len - 1 - same
+    ):
         same += 1
     converge_from, delta = new_len - same, new_len - old_len
     check_until = converge_from + CONVERGE_WITHIN
