@@ -114,3 +114,32 @@ def test_json_file_giving_a_key_twice_is_refused_naming_the_key(tmp_path: Path, 
         _read(tmp_path, text)
     with pytest.raises(InputError, match=f"'{key}' is given twice"):
         parse_timeline(text)
+
+
+@pytest.mark.parametrize(
+    ("move", "named"),
+    [
+        ({"type": "proposal", "by": "RLD", "split": {"SP": 63, "INC": 17}}, "'RLD'"),
+        ({"type": "proposal", "by": "SP", "split": {"SP": 63, "RLD": 17}}, "'RLD'"),
+        ({"type": "party_joined", "party": "RLD"}, "'RLD'"),
+        ({"type": "meeting", "parties": ["SP", "RLD"]}, "'RLD'"),
+        ({"type": "agreement", "split": {"SP": 63, "INC": 17}, "signatories": ["RLD"]}, "'RLD'"),
+        ({"type": "note", "note": "x", "by": "RLD"}, "'RLD'"),
+    ],
+)
+def test_every_field_that_names_a_party_is_checked(
+    tmp_path: Path, move: dict[str, Any], named: str
+) -> None:
+    document = _document()
+    document["moves"].append({"negotiation": "up", "on": "2024-01-22", **move})
+    assert f"move #3: party {named} is not in the file's parties list" in _refused(
+        tmp_path, document
+    )
+
+
+def test_a_move_naming_an_alliance_the_file_lacks_is_refused(tmp_path: Path) -> None:
+    document = _document()
+    document["moves"].append(
+        {"negotiation": "up", "on": "2024-01-22", "type": "note", "note": "x", "alliance": "nda"}
+    )
+    assert "move #3: alliance 'nda' is not one of the file's" in _refused(tmp_path, document)
