@@ -26,7 +26,7 @@ class PackedState(Generic[S]):
 
     Saves unpacking the ~33 kept states of a talks of 2,000 moves on every load and
     packing them again on every snapshot (only a late fact reads one): the tenth file of
-    1M events, 2.4 s of 50 s under cProfile (BENCHMARKS.md, issue 13, kept states).
+    1M events, 2.4 s of 44 s under cProfile (BENCHMARKS.md, issue 13, kept states).
     """
 
     __slots__ = ("row", "unpack", "value")
