@@ -14,7 +14,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from ledger.domain.aggregate import now
-from ledger.domain.lazy_moves import Item, LazyMoves, RecordedMoves, Rows
+from ledger.domain.lazy_moves import Item, LazyMoves, PackedState, RecordedMoves, Rows
 from ledger.domain.moves import Move
 from ledger.domain.packing import (
     MOVE_FIELDS,
@@ -150,10 +150,11 @@ def packed_story(aggregate: Storied[Any]) -> dict[str, Any]:
         found = refs.get(id(state))
         if found is None:
             found = refs[id(state)] = len(states)
-            states.append(pack_state(state))
+            # A state loaded and kept (read or not) is written back as its row.
+            states.append(state.row if type(state) is PackedState else pack_state(state))
         return found
 
-    checkpoints, around = story.kept_states()
+    checkpoints, around = story.held_states()
     return {
         "format": PACKED,
         "slug": aggregate.slug,
@@ -208,7 +209,12 @@ def unpack_story(aggregate: Storied[Any], state: dict[str, Any]) -> None:
         list(story_rows), move_unpacker(names), names.index("move_id"), tuple(names) == MOVE_FIELDS
     )
     moves = LazyMoves(list(range(len(story_rows))), rows)
-    states = [unpack_state(row) for row in state["states"]]
+    # Only the final state is unpacked now; the others when a late fact reads them.
+    final = state["final"]
+    states = [
+        unpack_state(row) if i == final else PackedState(row, unpack_state)
+        for i, row in enumerate(state["states"])
+    ]
     # Recorded moves by the id in their rows: a place in the story, or a row of their own.
     places = [x if type(x) is int else rows.extend([x]) for x in state["recorded"]]
     raw, id_at = rows.rows, rows.id_at
@@ -218,7 +224,7 @@ def unpack_story(aggregate: Storied[Any], state: dict[str, Any]) -> None:
     checkpoints, around = state["checkpoints"], state["around"]
     story.restore(
         moves,
-        states[state["final"]],
+        states[final],
         {checkpoints[i]: states[checkpoints[i + 1]] for i in range(0, len(checkpoints), 2)},
         {around[i]: states[around[i + 1]] for i in range(0, len(around), 2)},
     )

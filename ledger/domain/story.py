@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Generic, TypeVar
 
 from ledger.domain.errors import LateMoveConflictError, RuleError
-from ledger.domain.lazy_moves import LazyMoves
+from ledger.domain.lazy_moves import Kept, LazyMoves, read_state
 from ledger.domain.moves import Move
 
 S = TypeVar("S")
@@ -31,8 +31,8 @@ class Plan(Generic[S]):
     move: Move | None
     final: S
     moves: LazyMoves | None = None  # None: a plain append of `move`
-    checkpoints: dict[int, S] | None = None
-    around: dict[int, S] | None = None  # states just before and after the change, by index
+    checkpoints: dict[int, Kept[S]] | None = None
+    around: dict[int, Kept[S]] | None = None  # states just before and after the change, by index
 
 
 class Story(Generic[S]):
@@ -43,8 +43,8 @@ class Story(Generic[S]):
         self.apply = apply
         self.moves = LazyMoves()  # unpacked only when read (a story loaded from a snapshot)
         self.final: S = initial
-        self._checkpoints: dict[int, S] = {0: initial}
-        self._around: dict[int, S] = {}
+        self._checkpoints: dict[int, Kept[S]] = {0: initial}
+        self._around: dict[int, Kept[S]] = {}
         self._last: Move | None = None
         self._last_key_value: tuple[datetime, int] = (datetime.min, 0)
 
@@ -103,10 +103,21 @@ class Story(Generic[S]):
     def kept_states(self) -> tuple[dict[int, S], dict[int, S]]:
         """The states the story keeps to re-fold from: its checkpoints, and those around
         its latest late move (by the index of the move they stand before)."""
+        return (
+            {at: read_state(s) for at, s in self._checkpoints.items()},
+            {at: read_state(s) for at, s in self._around.items()},
+        )
+
+    def held_states(self) -> tuple[dict[int, Kept[S]], dict[int, Kept[S]]]:
+        """kept_states as held: a state loaded from a snapshot and not read is its row."""
         return self._checkpoints, self._around
 
     def restore(
-        self, moves: LazyMoves, final: S, checkpoints: dict[int, S], around: dict[int, S]
+        self,
+        moves: LazyMoves,
+        final: S,
+        checkpoints: dict[int, Kept[S]],
+        around: dict[int, Kept[S]],
     ) -> None:
         """Take moves and the states kept from them as they were (a snapshot), unfolded."""
         self.moves = moves
@@ -146,7 +157,7 @@ class Story(Generic[S]):
             if (i + 1) % CHECKPOINT_EVERY == 0:
                 checkpoints[i + 1] = state
         moves = before.copy()
-        around = {len(moves): state}
+        around: dict[int, Kept[S]] = {len(moves): state}
         if new is not None:
             new = resolve(state, new) if resolve else new
             state = self.apply(state, new)
@@ -156,7 +167,7 @@ class Story(Generic[S]):
         around[len(moves)] = state
         for k, later in enumerate(after):
             at = len(moves) - shift  # where the old story was at this point
-            if len(moves) >= same_from and at in old and _identical(state, old[at]):
+            if len(moves) >= same_from and at in old and _identical(state, read_state(old[at])):
                 moves.extend(after[k:])
                 checkpoints.update({c + shift: s for c, s in old.items() if c > at})
                 return Plan(new, self.final, moves, checkpoints, around)
@@ -186,10 +197,10 @@ class Story(Generic[S]):
         # talks into 10 files on SQLite, 3.3 rule applications a move (was ~39), import
         # 0.07 -> 0.11 of raw inserts (51 s -> 31 s); rebuilding its views 59 s -> 12-27 s.
         start = max((c for c in self._checkpoints if c <= index), default=0)
-        state = self._checkpoints.get(start, self.initial)
+        state = read_state(self._checkpoints.get(start, self.initial))
         for at, known in self._around.items():
             if start < at <= index:
-                start, state = at, known
+                start, state = at, read_state(known)
         return start, state
 
 
