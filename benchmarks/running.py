@@ -126,8 +126,9 @@ class Runner:
         self.memory: dict[str, tuple[int, float]] = {}
         # Events recorded by each file of the last import: the executemany baseline's cut.
         self.per_file: list[int] = []
-        # Each import's ratio to executemany by (size, cut; "" for one file): issue 13's growth.
-        self.import_ratios: dict[tuple[int, str], float] = {}
+        # Each import's (ratio to executemany, events/s) by (size, cut; "" for one file):
+        # issue 13's growth.
+        self.import_ratios: dict[tuple[int, str], tuple[float, float]] = {}
 
     def log(self, text: str) -> None:
         print(f"[{self.backend}] {text}", file=sys.stderr, flush=True)
