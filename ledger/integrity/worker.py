@@ -10,12 +10,12 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
 
+from ledger.forked import a_core_to_spare
 from ledger.integrity.chains import ChainChecker, Part
 from ledger.integrity.digest import Digest
 from ledger.integrity.log_reader import (
@@ -37,9 +37,6 @@ PROCESSES = 2
 SPLIT_FROM = 20_000
 """Split only a log that reaches this notification id: a smaller one is checked sooner alone."""
 
-SPARE_LOAD = 0.5
-"""A worker is started only while the 1-minute load average is at most cores - 1 + this."""
-
 SPLIT_AT = "80000000-0000-0000-0000-000000000000"
 """The worker checks the aggregates from this id on, verify's own process those below it.
 
@@ -48,15 +45,12 @@ Aggregate ids are UUIDs derived from slugs (or random), so this halves the aggre
 
 def worth_splitting(conn: Connection) -> bool:
     """Whether a worker should check half of the log: a big log, and a core to spare."""
-    if PROCESSES < 2 or sys.platform != "linux":
+    if PROCESSES < 2 or max_notification_id(conn) < SPLIT_FROM:
         return False
     # Measured on a 2-core machine that others kept busy (load average 7-10): the
     # scheduler shares the CPU between sessions, not processes, so a worker only
     # added its ~10% overhead. With a core idle it halves verify's CPU-bound time.
-    cores = len(os.sched_getaffinity(0))
-    if cores < 2 or os.getloadavg()[0] > cores - 1 + SPARE_LOAD:
-        return False
-    return max_notification_id(conn) >= SPLIT_FROM
+    return a_core_to_spare()
 
 
 def ticker(progress: Progress | None, total: int, worker: Worker | None) -> Tick:

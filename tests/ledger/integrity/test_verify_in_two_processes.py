@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, delete, insert, select, update
 
+from ledger import forked
 from ledger.domain.negotiation import negotiation_id
 from ledger.integrity import log_reader, verifier, worker
 from ledger.integrity.verifier import Digest, VerifyReport, compute_digest, verify
@@ -26,7 +27,7 @@ def split(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str | None, str | None]
     Returns the (lower, upper) bounds of each walk verify's own process makes.
     """
     monkeypatch.setattr(worker, "SPLIT_FROM", 0)
-    monkeypatch.setattr(worker, "SPARE_LOAD", 1000.0)  # however busy the machine is
+    monkeypatch.setattr(forked, "SPARE", -1000.0)  # however busy the machine is
     monkeypatch.setattr(worker, "SPLIT_AT", str(UP))
     walks: list[tuple[str | None, str | None]] = []
     walk = verifier._walk
@@ -172,7 +173,7 @@ def test_verify_works_alone_when_no_process_can_be_started(
 def test_verify_works_alone_when_the_machine_is_busy(
     example_ledger: str, split: list[tuple[str | None, str | None]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(worker, "SPARE_LOAD", -1000.0)
+    monkeypatch.setattr(forked, "SPARE", 1000.0)
 
     assert verify(example_ledger).ok
     assert split == [(None, None)]

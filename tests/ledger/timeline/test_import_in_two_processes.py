@@ -62,7 +62,7 @@ def two(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Fold in two processes even a small file, however busy the machine; the import's
     own process is slow, so the worker takes most talks. Returns the messages received."""
     monkeypatch.setattr(two_processes, "SPLIT_FROM", 0)
-    monkeypatch.setattr(forked, "SPARE_LOAD", 1000.0)
+    monkeypatch.setattr(forked, "SPARE", -1000.0)
     monkeypatch.setattr(two_processes, "BATCH", 1)  # a message per talks
     parent, fold = os.getpid(), importer._fold
 

@@ -159,7 +159,7 @@ def test_events_recorded_after_the_rebuild_read_the_head_are_caught_up_after_it(
 def two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fold in two processes even the small example, however busy the machine is."""
     monkeypatch.setattr(fold_worker, "SPLIT_FROM", 0)
-    monkeypatch.setattr(forked, "SPARE_LOAD", 1000.0)
+    monkeypatch.setattr(forked, "SPARE", -1000.0)
     monkeypatch.setattr(fold_worker, "BATCH", 3)  # many batches: closes after their opens
 
 
