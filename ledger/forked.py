@@ -123,9 +123,29 @@ def _run(work: Callable[..., None], pipe: Any, *args: Any) -> None:
         os._exit(0)
 
 
-def stop(process: Any, pipe: Any, finished: bool) -> None:
-    """Close the pipe and end the worker (killed if it has not finished)."""
-    pipe.close()
-    if process.is_alive() and not finished:
-        process.kill()
-    process.join()
+class Receiver:
+    """A started worker, seen from the main process: its messages as they arrive, and its end.
+
+    A subclass's handler takes each message and sets `finished` on the last one ("done" or
+    "failed"); a worker that dies ends the receiving as well.
+    """
+
+    def __init__(self, process: Any, pipe: Any) -> None:
+        self.process, self.pipe = process, pipe
+        self.finished = False
+
+    def receive(self, take: Callable[[tuple[str, Any]], None], *, wait: bool) -> None:
+        """Hand `take` each message that has arrived; with `wait`, every one until the worker
+        finishes, fails or dies."""
+        try:
+            while not self.finished and (wait or self.pipe.poll()):
+                take(self.pipe.recv())
+        except (EOFError, OSError):
+            self.finished = True
+
+    def stop(self) -> None:
+        """Close the pipe and end the worker (killed if it has not finished)."""
+        self.pipe.close()
+        if self.process.is_alive() and not self.finished:
+            self.process.kill()
+        self.process.join()

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ledger.forked import a_core_to_spare
+from ledger.forked import Receiver, a_core_to_spare
 from ledger.integrity.chains import ChainChecker, Part
 from ledger.integrity.digest import Digest
 from ledger.integrity.log_reader import (
@@ -68,7 +68,7 @@ def ticker(progress: Progress | None, total: int, worker: Worker | None) -> Tick
     return tick
 
 
-class Worker:
+class Worker(Receiver):
     """A forked process that checks the aggregates from SPLIT_AT on, in the same snapshot.
 
     It reads through a connection of its own (PostgreSQL imports the exported snapshot;
@@ -78,10 +78,9 @@ class Worker:
     """
 
     def __init__(self, process: Any, pipe: Any) -> None:
-        self.process, self.pipe = process, pipe
+        super().__init__(process, pipe)
         self.split_at = SPLIT_AT  # the worker checks the aggregates from this id on
         self.done = 0
-        self.finished = False
         self.part: Part | None = None
 
     @classmethod
@@ -107,19 +106,11 @@ class Worker:
 
     def poll(self) -> None:
         """Take the worker's progress reports that have arrived, without waiting."""
-        try:
-            while not self.finished and self.pipe.poll():
-                self._take(self.pipe.recv())
-        except (EOFError, OSError):
-            self.finished = True
+        self.receive(self._take, wait=False)
 
     def result(self) -> Part | None:
         """Wait for the worker; return its part, or None if it did not finish its half."""
-        try:
-            while not self.finished:
-                self._take(self.pipe.recv())
-        except (EOFError, OSError):
-            self.finished = True
+        self.receive(self._take, wait=True)
         return self.part
 
     def _take(self, message: tuple[str, Any]) -> None:
@@ -129,12 +120,6 @@ class Worker:
         else:
             self.finished = True
             self.part = value if kind == "done" else None
-
-    def stop(self) -> None:
-        self.pipe.close()
-        if self.process.is_alive() and not self.finished:
-            self.process.kill()
-        self.process.join()
 
 
 def _work(

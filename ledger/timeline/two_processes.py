@@ -23,7 +23,7 @@ from typing import Any, Final
 from eventsourcing.persistence import StoredEvent
 
 from ledger.application import NegotiationLedger
-from ledger.forked import Claims, a_core_to_spare, fork, stop
+from ledger.forked import Claims, Receiver, a_core_to_spare, fork
 from ledger.persistence.engine import forget_engines
 from ledger.timeline.batch import Batch, SnapshotList
 
@@ -119,28 +119,20 @@ def _fold_one(
         batch.rows, batch.events = rows, events
 
 
-class _Receiver:
+class _Receiver(Receiver):
     """The forked worker, seen from the import: the talks it delivered, as they arrive."""
 
     def __init__(self, process: Any, pipe: Any, batch: Batch, step: Callable[[], None]) -> None:
-        self.process, self.pipe, self.batch, self.step = process, pipe, batch, step
-        self.finished = False
+        super().__init__(process, pipe)
+        self.batch, self.step = batch, step
 
     def take_arrived(self, parts: dict[int, _Part]) -> None:
         """Keep what has arrived, without waiting."""
-        try:
-            while not self.finished and self.pipe.poll():
-                self._take(parts, self.pipe.recv())
-        except (EOFError, OSError):
-            self.finished = True
+        self.receive(lambda message: self._take(parts, message), wait=False)
 
     def take_rest(self, parts: dict[int, _Part]) -> None:
         """Wait for the worker to finish (or fail, or die), keeping what it delivers."""
-        try:
-            while not self.finished:
-                self._take(parts, self.pipe.recv())
-        except (EOFError, OSError):
-            self.finished = True
+        self.receive(lambda message: self._take(parts, message), wait=True)
 
     def _take(self, parts: dict[int, _Part], message: tuple[str, Any]) -> None:
         kind, value = message
@@ -155,9 +147,6 @@ class _Receiver:
             parts[index] = _Part(rows, range(first, len(snapshots.index)), events)
             for _ in range(steps):
                 self.step()
-
-    def stop(self) -> None:
-        stop(self.process, self.pipe, self.finished)
 
 
 def _work(pipe: Any, claims: Claims, app: NegotiationLedger, batch: Batch, groups: list[Any],

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection
 
-from ledger.forked import Claims, a_core_to_spare, fork, stop
+from ledger.forked import Claims, Receiver, a_core_to_spare, fork
 from projections.views.writes import PageWrites
 
 PROCESSES = 2
@@ -44,14 +44,13 @@ def worth_two_processes(head: int) -> bool:
     return PROCESSES >= 2 and head >= SPLIT_FROM and a_core_to_spare()
 
 
-class FoldWorker:
+class FoldWorker(Receiver):
     """The forked worker, seen from the rebuild: its rows written as they arrive."""
 
     def __init__(self, process: Any, pipe: Any) -> None:
-        self.process, self.pipe = process, pipe
+        super().__init__(process, pipe)
         self.arrived: set[Any] = set()  # aggregates whose rows were written
         self.events = 0  # events whose rows were written
-        self.finished = False
 
     @classmethod
     def start(cls, claims: Claims, folding: Folding) -> FoldWorker | None:
@@ -62,22 +61,18 @@ class FoldWorker:
     def write_arrived(self, conn: Connection) -> int:
         """Write the rows that have arrived, without waiting; return their events."""
         before = self.events
-        try:
-            while not self.finished and self.pipe.poll():
-                self._take(conn, self.pipe.recv())
-        except (EOFError, OSError):
-            self.finished = True
+        self.receive(lambda message: self._take(conn, message), wait=False)
         return self.events - before
 
     def write_rest(self, conn: Connection, progress: Callable[[int], None]) -> set[Any]:
         """Wait for the worker, writing its rows; return the aggregates whose rows arrived."""
-        try:
-            while not self.finished:
-                before = self.events
-                self._take(conn, self.pipe.recv())
-                progress(self.events - before)
-        except (EOFError, OSError):
-            self.finished = True
+
+        def take(message: tuple[str, Any]) -> None:
+            before = self.events
+            self._take(conn, message)
+            progress(self.events - before)
+
+        self.receive(take, wait=True)
         return self.arrived
 
     def _take(self, conn: Connection, message: tuple[str, Any]) -> None:
@@ -89,9 +84,6 @@ class FoldWorker:
         PageWrites.loaded(part).flush(conn)  # in arrival order: a close follows its open
         self.arrived.update(done)
         self.events += events
-
-    def stop(self) -> None:
-        stop(self.process, self.pipe, self.finished)
 
 
 def _work(pipe: Any, claims: Claims, folding: Folding) -> None:
