@@ -64,13 +64,24 @@ def two(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(two_processes, "SPLIT_FROM", 0)
     monkeypatch.setattr(forked, "SPARE", -1000.0)
     monkeypatch.setattr(two_processes, "BATCH", 1)  # a message per talks
-    parent, fold = os.getpid(), importer._fold
+    parent, fold, start = os.getpid(), importer._fold, forked.fork
+    forks: list[forked.Claims] = []
+
+    def counted(claims: forked.Claims, *args: Any) -> Any:
+        forks.append(claims)
+        return start(claims, *args)
 
     def slow_alone(*args: Any) -> None:
         if os.getpid() == parent and two_processes.PROCESSES >= 2:
-            time.sleep(0.2)  # the worker takes its share, even on a busy machine
+            # The worker takes its share, even on a busy machine: it claims a talks
+            # before this process folds its first (up to 10 s), and each fold here waits.
+            deadline = time.monotonic() + 10
+            while forks and forks[-1].counter.value < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.2)
         fold(*args)
 
+    monkeypatch.setattr(two_processes, "fork", counted)
     monkeypatch.setattr(importer, "_fold", slow_alone)
     messages: list[str] = []
     take = two_processes._Receiver._take
@@ -144,10 +155,12 @@ def test_two_processes_store_the_rows_of_one(fresh: Fresh, two: list[str], examp
 def test_a_refused_file_gives_the_error_of_one_process_and_writes_nothing(
     fresh: Fresh, two: list[str]
 ) -> None:
-    timeline = big_file(5, 9)  # the worker takes both; the error names talks 5's move
+    # Every talks but the first is refused: whichever talks the worker claims, it fails,
+    # and so does the import's process; the error names the earliest (talks 1).
+    timeline = big_file(*range(1, TALKS))
     with pytest.raises(MoveRefusedError) as alone:
         imported(fresh(), timeline, processes=1)
-    assert "region-05" in str(alone.value)
+    assert "region-01" in str(alone.value)
     url = fresh()
     with pytest.raises(MoveRefusedError) as split:
         imported(url, timeline)
