@@ -143,6 +143,9 @@ class Story(Generic[S]):
     ) -> Plan[S]:
         """Fold `before`, `new` and `after` from the last checkpoint before the change.
 
+        `before` is the caller's own copy of the moves before the change: the plan's
+        moves are `before` extended, not a copy of it.
+
         `same` is (position, shift): from that many moves on, the new story holds the
         old story's moves, each `shift` places later. Where the state there is the very
         state the old story had (at one of its checkpoints), the same moves from the
@@ -151,23 +154,27 @@ class Story(Generic[S]):
         same_from, shift = same
         old = self._checkpoints
         start, state = self._nearest(min(changed_from, len(before)))
-        checkpoints = {c: s for c, s in self._checkpoints.items() if c <= start}
+        checkpoints = {c: s for c, s in old.items() if c <= start}
         for i in range(start, len(before)):
             state = self.apply(state, before[i])
             if (i + 1) % CHECKPOINT_EVERY == 0:
                 checkpoints[i + 1] = state
-        moves = before.copy()
-        around: dict[int, Kept[S]] = {len(moves): state}
+        # The new story grows from `before` itself, and its length is counted here: a
+        # second copy of the moves and a call of len() at each step grew with a talks'
+        # length (every own move of talks opened late in a season is a late move).
+        moves, size = before, len(before)
+        around: dict[int, Kept[S]] = {size: state}
         if new is not None:
             new = resolve(state, new) if resolve else new
             state = self.apply(state, new)
             moves.append(new)
-            if len(moves) % CHECKPOINT_EVERY == 0:
-                checkpoints[len(moves)] = state
-        around[len(moves)] = state
+            size += 1
+            if size % CHECKPOINT_EVERY == 0:
+                checkpoints[size] = state
+        around[size] = state
         for k, later in enumerate(after):
-            at = len(moves) - shift  # where the old story was at this point
-            if len(moves) >= same_from and at in old and _identical(state, read_state(old[at])):
+            at = size - shift  # where the old story was at this point
+            if size >= same_from and at in old and _identical(state, read_state(old[at])):
                 moves.extend(after[k:])
                 checkpoints.update({c + shift: s for c, s in old.items() if c > at})
                 return Plan(new, self.final, moves, checkpoints, around)
@@ -180,8 +187,9 @@ class Story(Generic[S]):
                     broken_move=later.move_id,
                 ) from error
             moves.append_from(after, k)  # a loaded move keeps its row for the next snapshot
-            if len(moves) % CHECKPOINT_EVERY == 0:
-                checkpoints[len(moves)] = state
+            size += 1
+            if size % CHECKPOINT_EVERY == 0:
+                checkpoints[size] = state
         return Plan(new, state, moves, checkpoints, around)
 
     def _nearest(self, index: int) -> tuple[int, S]:
