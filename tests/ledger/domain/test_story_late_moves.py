@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from itertools import count
 
@@ -105,3 +106,29 @@ def test_story_states_are_the_fold_of_its_moves_when_moves_arrive_late(
         assert story.state_before(index) == state
         state = rules.apply(state, move)
     assert story.final == state
+
+
+def test_find_follows_moves_placed_late_corrected_and_retracted() -> None:
+    # find() looks a move up by its key once the story has placed it; a move moved by a
+    # correction, or retracted, or a story restored from its moves, must still be found right.
+    story: Story[NegotiationState] = Story(NegotiationState(), rules.apply)
+    _add(story, _opening())
+    notes = [_note(OPENED_ON + timedelta(days=d)) for d in range(1, 200, 2)]
+    for note in notes:
+        _add(story, note)
+    late = _note(OPENED_ON + timedelta(days=50))
+    _add(story, late)
+    moved = replace(notes[10], on=OPENED_ON + timedelta(days=150))
+    story.commit(story.plan_replace(notes[10].move_id, moved))
+    story.commit(story.plan_replace(notes[20].move_id, None))
+    assert story.find(late.move_id) is late
+    assert story.find(moved.move_id) is moved
+    assert story.find(notes[20].move_id) is None
+    for note in notes[:10] + notes[11:20] + notes[21:]:
+        assert story.find(note.move_id) is note
+    restored: Story[NegotiationState] = Story(NegotiationState(), rules.apply)
+    restored.restore(story.moves.copy(), story.final, {}, {})
+    assert restored.find(moved.move_id) is moved and restored.find(late.move_id) is late
+    after = _note(OPENED_ON + timedelta(days=300))
+    _add(restored, after)
+    assert restored.find(after.move_id) is after
