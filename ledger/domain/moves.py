@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from ledger.domain.frozen import quick_init
 from ledger.domain.values import Split, ValidTime, valid_instant
 
 Named = dict[str, tuple[str, ...]]
@@ -38,6 +39,7 @@ WITH_BY: Final = frozenset({PROPOSAL, COUNTER_OFFER, ACCEPTANCE, REJECTION, WITH
 ALLIANCE_MEMBERSHIP: Final = frozenset({PARTY_JOINED_ALLIANCE, PARTY_LEFT_ALLIANCE})
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Move:
     """One move of a negotiation (or an alliance) with every default resolved."""

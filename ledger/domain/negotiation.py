@@ -29,9 +29,8 @@ class Negotiation(Storied[NegotiationState]):
     label = "talks"
 
     def __init__(self, id: UUID, slug: str) -> None:
-        super().__init__(
-            id, slug, NegotiationState(negotiation=slug), rules.apply, rules.resolve
-        )
+        state = NegotiationState(negotiation=slug)
+        super().__init__(id, slug, state, rules.apply, rules.resolve, rules.never_refused)
 
     @classmethod
     def open(cls, **fields: Any) -> Negotiation:

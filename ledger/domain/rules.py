@@ -173,6 +173,11 @@ def _open(state: NegotiationState, move: Move) -> NegotiationState:
     )
 
 
+def never_refused(move: Move) -> bool:
+    """True for a move `apply` takes in any state: an alliance's join or leave, mirrored."""
+    return move.kind in k.ALLIANCE_MEMBERSHIP
+
+
 def _membership(state: NegotiationState, move: Move) -> NegotiationState:
     party = move.party or ""
     s = state

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
 
+from ledger.domain.frozen import quick_init
 from ledger.domain.moves import Named
 from ledger.domain.values import Split, constituency_key
 
@@ -29,6 +30,7 @@ _EMPTY: Final[MappingProxyType[str, Split]] = MappingProxyType({})
 NO_NAMES: Final[Named] = {}
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Offer:
     """An open proposal or counter-offer."""
@@ -39,6 +41,7 @@ class Offer:
     named: Named = field(default_factory=lambda: NO_NAMES)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Seating:
     """The seat level of a negotiation: its constituencies, the settled shares, the named
@@ -61,6 +64,7 @@ class Seating:
 NO_SEATING: Final = Seating()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class NegotiationState:
     """Where a negotiation stands after some prefix of its valid-time story."""

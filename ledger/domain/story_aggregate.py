@@ -60,10 +60,11 @@ class Storied(EventSourced, Generic[S]):
         initial: S,
         apply: Callable[[S, Move], S],
         resolve: Resolver[S] | None = None,
+        never_refused: Callable[[Move], bool] | None = None,
     ) -> None:
         super().__init__(id)
         self.slug = slug
-        self.story: Story[S] = Story(initial, apply)
+        self.story: Story[S] = Story(initial, apply, never_refused)
         self._resolve = resolve
         self.recorded: MutableMapping[str, Move] = {}  # every move as first recorded, by id
         self.corrections: dict[str, str] = {}  # correction id -> corrected move id

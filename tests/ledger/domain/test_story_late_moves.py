@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from itertools import count
 
@@ -13,7 +14,7 @@ from ledger.domain import rules
 from ledger.domain.errors import RuleError
 from ledger.domain.moves import Move
 from ledger.domain.state import NegotiationState
-from ledger.domain.story import CHECKPOINT_EVERY, Story
+from ledger.domain.story import CHECKPOINT_EVERY, Story, _identical
 
 OPENED_ON = date(2024, 1, 9)
 _seq = count(1)
@@ -105,3 +106,63 @@ def test_story_states_are_the_fold_of_its_moves_when_moves_arrive_late(
         assert story.state_before(index) == state
         state = rules.apply(state, move)
     assert story.final == state
+
+
+def test_find_follows_moves_placed_late_corrected_and_retracted() -> None:
+    # find() looks a move up by its key once the story has placed it; a move moved by a
+    # correction, or retracted, or a story restored from its moves, must still be found right.
+    story: Story[NegotiationState] = Story(NegotiationState(), rules.apply)
+    _add(story, _opening())
+    notes = [_note(OPENED_ON + timedelta(days=d)) for d in range(1, 200, 2)]
+    for note in notes:
+        _add(story, note)
+    late = _note(OPENED_ON + timedelta(days=50))
+    _add(story, late)
+    moved = replace(notes[10], on=OPENED_ON + timedelta(days=150))
+    story.commit(story.plan_replace(notes[10].move_id, moved))
+    story.commit(story.plan_replace(notes[20].move_id, None))
+    assert story.find(late.move_id) is late
+    assert story.find(moved.move_id) is moved
+    assert story.find(notes[20].move_id) is None
+    for note in notes[:10] + notes[11:20] + notes[21:]:
+        assert story.find(note.move_id) is note
+    restored: Story[NegotiationState] = Story(NegotiationState(), rules.apply)
+    restored.restore(story.moves.copy(), story.final, {}, {})
+    assert restored.find(moved.move_id) is moved and restored.find(late.move_id) is late
+    after = _note(OPENED_ON + timedelta(days=300))
+    _add(restored, after)
+    assert restored.find(after.move_id) is after
+
+
+def test_moves_never_refused_after_a_late_move_fold_once_and_the_same() -> None:
+    # The mirrored joins and leaves after each own move of late-opened talks are folded
+    # once, when a state after them is read; every state the story keeps is the fold's.
+    mirrored = [
+        _membership(
+            "AD" if i % 4 < 2 else "RLD", i % 2 == 1, date(2024, 3, 1) + timedelta(days=9 * i)
+        )
+        for i in range(12)
+    ]
+    own = [
+        _proposal("INC", on, 40 + i % 20) if i % 3 else _note(on)
+        for i in range(3 * CHECKPOINT_EVERY)
+        for on in [OPENED_ON + timedelta(days=1 + i // 2)]
+    ]
+    opening = _opening()
+
+    def season(never_refused: bool) -> tuple[Story[NegotiationState], _Counted]:
+        counted = _Counted()
+        never = rules.never_refused if never_refused else None
+        story: Story[NegotiationState] = Story(NegotiationState(negotiation="up"), counted, never)
+        for move in [opening, *mirrored, *own]:
+            _add(story, move)
+        return story, counted
+
+    deferred, folds = season(True)
+    eager, every = season(False)
+    assert folds.calls < every.calls / 3
+    assert _identical(deferred.final, eager.final)
+    assert _identical(deferred.kept_states(), eager.kept_states())
+    for index in (0, 70, 150, len(eager) - 5, len(eager)):
+        assert _identical(deferred.state_before(index), eager.state_before(index))
+    assert list(deferred.moves) == list(eager.moves)
