@@ -47,6 +47,7 @@ class Story(Generic[S]):
         self._around: dict[int, Kept[S]] = {}
         self._last: Move | None = None
         self._last_key_value: tuple[datetime, int] = (datetime.min, 0)
+        self.every = CHECKPOINT_EVERY  # moves between checkpoints (the views keep more)
 
     def __len__(self) -> int:
         return len(self.moves)
@@ -92,7 +93,7 @@ class Story(Generic[S]):
         if plan.moves is None:
             if plan.move is not None:
                 self.moves.append(plan.move)
-                if len(self.moves) % CHECKPOINT_EVERY == 0:
+                if len(self.moves) % self.every == 0:
                     self._checkpoints[len(self.moves)] = plan.final
         else:
             self.moves = plan.moves
@@ -154,7 +155,7 @@ class Story(Generic[S]):
         checkpoints = {c: s for c, s in self._checkpoints.items() if c <= start}
         for i in range(start, len(before)):
             state = self.apply(state, before[i])
-            if (i + 1) % CHECKPOINT_EVERY == 0:
+            if (i + 1) % self.every == 0:
                 checkpoints[i + 1] = state
         moves = before.copy()
         around: dict[int, Kept[S]] = {len(moves): state}
@@ -162,7 +163,7 @@ class Story(Generic[S]):
             new = resolve(state, new) if resolve else new
             state = self.apply(state, new)
             moves.append(new)
-            if len(moves) % CHECKPOINT_EVERY == 0:
+            if len(moves) % self.every == 0:
                 checkpoints[len(moves)] = state
         around[len(moves)] = state
         for k, later in enumerate(after):
@@ -180,7 +181,7 @@ class Story(Generic[S]):
                     broken_move=later.move_id,
                 ) from error
             moves.append_from(after, k)  # a loaded move keeps its row for the next snapshot
-            if len(moves) % CHECKPOINT_EVERY == 0:
+            if len(moves) % self.every == 0:
                 checkpoints[len(moves)] = state
         return Plan(new, state, moves, checkpoints, around)
 
