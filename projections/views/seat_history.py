@@ -73,29 +73,6 @@ def _differs(before: SplitRow | None, after: SplitRow | None) -> bool:
     return before.holders != after.holders or before.last_move_id != after.last_move_id
 
 
-def _seats_as_before(current: SeatChanges, changes: RowChanges) -> bool:
-    """Whether an in-order append left every seat as the run before its own had it.
-
-    The append's shapes (`intervals._appended`): the last run cut short and a new run
-    after it, or the last run replaced. Its run then changes no seat if its holders are
-    the previous run's and no seat change is recorded at its instant yet.
-    """
-    # saves MEASURED: most moves of talks with listed seats hand over no seat
-    rows, closed, opened = changes.current, changes.closed, changes.opened
-    if len(rows) < 2 or len(closed) != 1 or not opened or opened[-1] is not rows[-1]:
-        return False
-    last, tail = rows[-1], closed[0]
-    if len(opened) == 1:
-        shaped = last.valid_from == tail.valid_from
-    else:
-        shaped = len(opened) == 2 and opened[0] is rows[-2] and opened[0].content is tail.content
-    return (
-        shaped
-        and last.content.holders == rows[-2].content.holders
-        and last.valid_from not in current
-    )
-
-
 def fold_seats(
     current: SeatChanges, changes: RowChanges, negotiation: str, at: int, sink: SeatSink
 ) -> None:
@@ -105,8 +82,6 @@ def fold_seats(
     """
     if all(row.content.holders == "[]" for row in (*changes.closed, *changes.opened)):
         return  # no seat is listed in these runs, so none before them either
-    if _seats_as_before(current, changes):
-        return
     before = {row.valid_from: row.content for row in changes.closed}
     after = {row.valid_from: row.content for row in changes.opened}
     touched = [t for t, content in after.items() if _differs(before.get(t), content)]
