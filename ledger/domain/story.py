@@ -58,6 +58,7 @@ class Story(Generic[S]):
         self._last: Move | None = None
         self._last_key_value: tuple[datetime, int] = (datetime.min, 0)
         self._keys: dict[str, tuple[datetime, int]] = {}  # see _index_of
+        self.every = CHECKPOINT_EVERY  # moves between checkpoints (the views keep more)
 
     def __len__(self) -> int:
         return len(self.moves)
@@ -77,7 +78,7 @@ class Story(Generic[S]):
         moves = self.moves
         for i in range(at, len(moves)):
             state = self.apply(state, moves[i])
-            if (i + 1) % CHECKPOINT_EVERY == 0:
+            if (i + 1) % self.every == 0:
                 self._checkpoints[i + 1] = state
         self._final = state
 
@@ -139,7 +140,7 @@ class Story(Generic[S]):
         if plan.moves is None:
             if plan.move is not None:
                 self.moves.append(plan.move)
-                if len(self.moves) % CHECKPOINT_EVERY == 0:
+                if len(self.moves) % self.every == 0:
                     self._checkpoints[len(self.moves)] = plan.final
         else:
             self.moves = plan.moves
@@ -220,7 +221,7 @@ class Story(Generic[S]):
         checkpoints = {c: s for c, s in old.items() if c <= start}
         for i in range(start, len(before)):
             state = self.apply(state, before[i])
-            if (i + 1) % CHECKPOINT_EVERY == 0:
+            if (i + 1) % self.every == 0:
                 checkpoints[i + 1] = state
         # The new story grows from `before` itself, and its length is counted here: a
         # second copy of the moves and a call of len() at each step grew with a talks'
@@ -232,7 +233,7 @@ class Story(Generic[S]):
             state = self.apply(state, new)
             moves.append(new)
             size += 1
-            if size % CHECKPOINT_EVERY == 0:
+            if size % self.every == 0:
                 checkpoints[size] = state
         around[size] = state
         if self._defer(after, size - shift):
@@ -254,7 +255,7 @@ class Story(Generic[S]):
                 ) from error
             moves.append_from(after, k)  # a loaded move keeps its row for the next snapshot
             size += 1
-            if size % CHECKPOINT_EVERY == 0:
+            if size % self.every == 0:
                 checkpoints[size] = state
         return Plan(new, state, moves, checkpoints, around)
 

@@ -68,6 +68,9 @@ BY_AGGREGATE_FROM = 20_000
 REBUILD_BATCH = 20_000
 """Events a rebuild folds before it writes their rows (all in its one transaction)."""
 CACHE_SIZE = 1024
+DENSE_CHECKPOINTS = 8
+"""Moves between a talks' kept states while it is folded alone (a rebuild): a late move or
+a correction re-folds from the one before it, and may stop at the next one."""
 ROW_WINDOW = 128
 """Current split rows kept in memory per negotiation (between this and twice as many).
 
@@ -87,6 +90,7 @@ class Projector:
         self._cache: OrderedDict[UUID, Folded] = OrderedDict()
         self._log = LogPages(cast(SqlRecorderBase, app.recorder).tables.events, page_size)
         self.in_worker = False  # in a fold worker: never writes, keeps every current row
+        self._alone = False  # folding one aggregate at a time (`_fold_aggregate`)
 
     def catch_up(self, progress: Progress | None = None, *, pages: int = 1) -> int:
         """Apply every notification after the position; return how many were applied.
@@ -233,17 +237,21 @@ class Projector:
     ) -> int:
         """Fold one aggregate's events in (at, head] into `writes`; return how many."""
         after = applied = 0
-        while True:
-            page = self._log.aggregate_page(conn, raw_id, after, at, head)
-            if not page:
-                break
-            self._apply_page(conn, page, writes)
-            after = page[-1].originator_version
-            applied += len(page)
-            if counter is not None:
-                counter.add(len(page))
-            if len(page) < self.page_size:
-                break
+        self._alone = True
+        try:
+            while True:
+                page = self._log.aggregate_page(conn, raw_id, after, at, head)
+                if not page:
+                    break
+                self._apply_page(conn, page, writes)
+                after = page[-1].originator_version
+                applied += len(page)
+                if counter is not None:
+                    counter.add(len(page))
+                if len(page) < self.page_size:
+                    break
+        finally:
+            self._alone = False
         self._cache.clear()  # one folded aggregate at a time
         return applied
 
@@ -279,6 +287,8 @@ class Projector:
             return current_rows(conn, slug), current_seats(conn, slug)
 
         fold_event(entry, event, writes, reread)
+        if self._alone and event.originator_version == 1:
+            _dense_checkpoints(entry.aggregate)
         rows = entry.rows
         # Keep memory flat for talks with long histories (a worker keeps all: no table).
         if not self.in_worker and len(rows) > 2 * ROW_WINDOW:
@@ -315,3 +325,14 @@ class Projector:
             aggregate, version - 1, known_from, rows,
             moved=current_moved(conn, slug), seats=current_seats(conn, slug),
         )  # fmt: skip
+
+
+def _dense_checkpoints(aggregate: Any) -> None:
+    """Let a talks folded alone keep a state every DENSE_CHECKPOINTS moves, not 64.
+
+    Only one such talks is held at a time, and the views never snapshot it.
+    """
+    # saves 5.4% of a one-process rebuild at 100k (SQLite; callgrind, 67.1G -> 63.5G
+    # instructions): rule applications 2.45 -> 1.55 an event, corrections re-folded ~61
+    if isinstance(aggregate, Negotiation):
+        aggregate.story.every = DENSE_CHECKPOINTS

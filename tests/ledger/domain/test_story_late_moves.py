@@ -166,3 +166,40 @@ def test_moves_never_refused_after_a_late_move_fold_once_and_the_same() -> None:
     for index in (0, 70, 150, len(eager) - 5, len(eager)):
         assert _identical(deferred.state_before(index), eager.state_before(index))
     assert list(deferred.moves) == list(eager.moves)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["note", "proposal", "late", "fix", "drop"]), st.integers(1, 90)),
+        min_size=1,
+        max_size=120,
+    )
+)
+def test_a_story_keeping_denser_checkpoints_is_the_same_story(plan: list[tuple[str, int]]) -> None:
+    # The views fold a talks alone with a state kept every few moves (`story.every`):
+    # late moves and corrections re-fold less, to the very same moves and states.
+    sparse: Story[NegotiationState] = Story(NegotiationState(negotiation="up"), rules.apply)
+    dense: Story[NegotiationState] = Story(NegotiationState(negotiation="up"), rules.apply)
+    dense.every = 4
+    opening = _opening()
+    for story in (sparse, dense):
+        _add(story, opening)
+    for step, (what, days) in enumerate(plan):
+        on = OPENED_ON + timedelta(days=days if what == "late" else 100 + step)
+        target = sparse.moves[days % len(sparse.moves)]
+        fixing = what in ("fix", "drop") and target.kind == k.PROPOSAL
+        move = _note(on) if what == "note" else _proposal("SP", on, 30 + days % 30)
+        fixed = None if what == "drop" else _proposal("SP", target.on, days)
+        for story in (sparse, dense):
+            try:
+                if fixing:
+                    story.commit(story.plan_replace(target.move_id, fixed))
+                elif what not in ("fix", "drop"):
+                    _add(story, move)
+            except RuleError:
+                pass
+        assert list(dense.moves) == list(sparse.moves)
+        assert dense.final == sparse.final
+    for index in range(len(sparse.moves) + 1):
+        assert dense.state_before(index) == sparse.state_before(index)
