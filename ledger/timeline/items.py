@@ -103,9 +103,8 @@ def fold_in_file_order(
     own = next((i.index for i in ordered if i.what in ("move", "correction")), None)
     refusal: MoveRefusedError | None = None  # a copy refused: the talks opened after it
     for item in ordered:
-        early = reopen is not None and item.what in MIRRORED and (own is None or item.index < own)
         if refusal is not None:
-            if not early:
+            if not _before_own(item, own):
                 raise refusal
             if reopen is not None and reopen(item.index):
                 refusal = None
@@ -113,13 +112,18 @@ def fold_in_file_order(
         try:
             _take(load(), item, known, by, name)
         except MoveRefusedError as error:
-            if not early or reopen is None:
+            if reopen is None or not _before_own(item, own):
                 raise
             refusal = None if reopen(item.index) else error
         if item.what in ("move", "correction"):
             step()
     if refusal is not None:
         raise refusal
+
+
+def _before_own(item: Item, own: int | None) -> bool:
+    """True for a copy listed before the talks' first own item (`own`): taken, maybe, on opening."""
+    return item.what in MIRRORED and (own is None or item.index < own)
 
 
 def _take(holder: Storied[Any], item: Item, known: Collection[str], by: str, name: str) -> None:
