@@ -2,7 +2,8 @@
 
 Each aggregate's moves are recorded by date, then its corrections. A move that holds only
 once a correction in the same file is applied (a walk-out that was retracted, a move
-corrected to an earlier date) is retried after applying the file's corrections early.
+corrected to an earlier date) is retried after applying the file's corrections early. Talks
+the file opens copy an alliance move whose first form breaks them as the file corrects it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Any
 from ledger.domain.errors import (
     SeatledgerError,
 )
-from ledger.domain.negotiation import mirror_id
-from ledger.domain.story_aggregate import Storied
+from ledger.domain.moves import Move
+from ledger.domain.negotiation import Negotiation, mirror_id, mirror_move
+from ledger.domain.story_aggregate import Storied, corrected
 from ledger.domain.values import valid_instant
+from ledger.spec_events import changes_of
 from ledger.timeline.batch import Batch
 from ledger.timeline.document import (
     CorrectionSpec,
@@ -53,7 +56,11 @@ def fold_by_date(
             # A move may hold only once a correction in the same file is applied (e.g. a
             # walk-out that was retracted, or one corrected to an earlier date): apply the
             # file's corrections early, recording the moves they correct first, then retry.
+            # Talks the file opens may have copied an alliance move as corrected (last: a file
+            # that imported without it keeps its rows).
             if not _unblock(batch, holder, moves, pending, applied, early, by):
+                if _copied_as_corrected(batch, holder, item, pending, applied):
+                    continue
                 raise refused(name, item, error) from error
             try:
                 if item.index not in early:
@@ -70,6 +77,40 @@ def fold_by_date(
                 raise refused(name, item, error) from error
         if item.what == "correction":
             step()
+
+
+def _copied_as_corrected(
+    batch: Batch, holder: Storied[Any], item: Item, pending: list[Item], applied: set[str]
+) -> bool:
+    """Copy an alliance move into talks the file opens as the file's corrections have it.
+
+    Talks opened after the alliance corrected a membership move copied it as corrected (or,
+    retracted, not at all): when its first form breaks the talks, they opened after its
+    corrections, taken one at a time until the copy holds; True if it then does.
+    """
+    slug = batch.alliance_slugs.get(holder.slug) if holder.slug in batch.openings else None
+    if item.what != "mirror" or slug is None:
+        return False
+    move: Move | None = batch.alliance(slug).recorded[item.move_id]
+    fixes = [
+        fix
+        for fix in pending
+        if fix.what == "mirror-correction" and fix.move_id not in applied
+        and isinstance(fix.given, CorrectionSpec) and fix.given.of == item.move_id
+    ]  # fmt: skip
+    assert isinstance(holder, Negotiation)
+    for count, fix in enumerate(fixes, 1):
+        assert isinstance(fix.given, CorrectionSpec) and move is not None
+        move = None if fix.given.retract else corrected(move, changes_of(fix.given))
+        try:
+            if move is not None:
+                by = batch.app.recorded_by
+                mirror_move(holder, move.move_id, move.kind, move.party or "", move.on, by)
+        except SeatledgerError:
+            continue
+        applied.update(taken.move_id for taken in fixes[:count])
+        return True
+    return False
 
 
 def _apply_early(

@@ -96,7 +96,8 @@ class RecordingOrder:
     def _before_first_moves(self) -> None:
         """An alliance's membership items that talks opened after, and hold no copy of (one
         retracted, or corrected, before they opened: the talks took the story as it then
-        stood), come before the talks' own moves: an import copies them in at their place."""
+        stood), come before the talks' own moves: an import copies them in at their place, or
+        opens the talks after them when a copy's first form breaks the talks."""
         for state in self._talks.values():
             if state.alliance is None or state.first_own is None:
                 continue

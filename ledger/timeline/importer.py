@@ -39,6 +39,7 @@ from ledger.timeline.document import (
 from ledger.timeline.items import (
     ORDER_RECORDED,
     Item,
+    copies_after,
     fold_in_file_order,
     label,
 )
@@ -290,15 +291,29 @@ def _fold(
         if item.what == "check":
             _check_unchanged(load(), item.given, item.move_id, label(name, item.given, item.index))
     todo = [i for i in group.items if i.what != "check"]
+
+    def reopen(index: int) -> bool:
+        """Open the talks again, with the alliance's membership as it stood after `index`."""
+        nonlocal holder
+        try:
+            holder = _load(app, batch, group, index)
+        except SeatledgerError:
+            return False
+        return True
+
     if batch.in_file_order:
-        fold_in_file_order(load, todo, known, by, name, step)
+        opened = group.slug in batch.openings and batch.alliance_slugs[group.slug]
+        fold_in_file_order(load, todo, known, by, name, step, reopen if opened else None)
     else:
         fold_by_date(batch, load, todo, name, step)
     if holder is not None and not isinstance(holder, Alliance):
         batch.done(holder)
 
 
-def _load(app: NegotiationLedger, batch: Batch, group: _Group) -> Storied[Any]:
+def _load(
+    app: NegotiationLedger, batch: Batch, group: _Group, after: int | None = None
+) -> Storied[Any]:
+    """The group's aggregate; new talks copy their alliance as of the file's item `after`."""
     if group.slug is not None and group.slug in batch.openings:
         spec = batch.openings[group.slug]
         alliance_slug = batch.alliance_slugs[spec.id]
@@ -310,7 +325,11 @@ def _load(app: NegotiationLedger, batch: Batch, group: _Group) -> Storied[Any]:
             note=spec.note, recorded_by=by, election=spec.election,
             constituencies=spec.constituencies or [],
         )  # fmt: skip
-        for move in batch.founding.get(alliance_slug or "", []):
+        copies = batch.founding.get(alliance_slug or "", [])
+        if after is not None and alliance_slug is not None:
+            recorded = batch.alliance(alliance_slug).recorded
+            copies = copies_after(copies, recorded, group.items, after)
+        for move in copies:
             mirror_move(negotiation, move.move_id, move.kind, move.party or "", move.on, by)
         return negotiation
     if group.key in batch.alliance_keys:

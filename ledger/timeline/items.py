@@ -7,21 +7,25 @@ ledger first took them (`seatledger export` writes such a file when it holds a c
 each aggregate's items are then recorded one after another in the file's order, so that a
 move is checked against the story it was first checked against. By date, a corrected move's
 first form would meet facts recorded after it but dated before it, and could be refused.
+Talks the file opens may have opened after some of their alliance's items: they then copied
+those as corrected so far, and the import opens them there (`fold_in_file_order`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ledger.domain.errors import InputError, MoveRefusedError, SeatledgerError, reason
+from ledger.domain.moves import Move
 from ledger.domain.negotiation import Negotiation, mirror_id, mirror_move
-from ledger.domain.story_aggregate import Storied
+from ledger.domain.story_aggregate import Storied, corrected
 from ledger.spec_events import EVENT_FOR_TYPE, changes_of, event_fields, parties_named
 from ledger.timeline.document import AnyMove, CorrectionSpec
 
 ORDER_RECORDED = "recorded"
+MIRRORED = ("mirror", "mirror-correction")  # an alliance's item copied into its talks
 
 
 @dataclass(slots=True)
@@ -86,22 +90,79 @@ def fold_in_file_order(
     by: str,
     name: str,
     step: Callable[[], None],
+    reopen: Callable[[int], bool] | None = None,
 ) -> None:
-    """Record one aggregate's items one after another, in the order the file gives them."""
-    for item in sorted(items, key=lambda i: i.index):
-        holder = load()
-        if isinstance(item.given, CorrectionSpec) and not holder.knows(item.of):
-            raise MoveRefusedError(
-                f"{label(name, item.given, item.index)}: it corrects {item.given.of!r}, which "
-                "the file does not record before it (in a file with 'order: recorded', a "
-                "correction comes after the move it corrects)"
-            )
+    """Record one aggregate's items one after another, in the order the file gives them.
+
+    `reopen` (talks the file opens under an alliance): the talks may have opened after some
+    of the alliance's items listed before its first own one, and copied them as they then
+    stood. When such a copy is refused, the talks is opened again just after it, then after
+    each next one, until its copies hold (`reopen(index)` is True); else the file is refused.
+    """
+    ordered = sorted(items, key=lambda i: i.index)
+    own = next((i.index for i in ordered if i.what in ("move", "correction")), None)
+    refusal: MoveRefusedError | None = None  # a copy refused: the talks opened after it
+    for item in ordered:
+        if refusal is not None:
+            if not _before_own(item, own):
+                raise refusal
+            if reopen is not None and reopen(item.index):
+                refusal = None
+            continue
         try:
-            if isinstance(item.given, CorrectionSpec):
-                correct(known, holder, item, by)
-            else:
-                record(known, holder, item, by)
-        except SeatledgerError as error:
-            raise refused(name, item, error) from error
+            _take(load(), item, known, by, name)
+        except MoveRefusedError as error:
+            if reopen is None or not _before_own(item, own):
+                raise
+            refusal = None if reopen(item.index) else error
         if item.what in ("move", "correction"):
             step()
+    if refusal is not None:
+        raise refusal
+
+
+def _before_own(item: Item, own: int | None) -> bool:
+    """True for a copy listed before the talks' first own item (`own`): taken, maybe, on opening."""
+    return item.what in MIRRORED and (own is None or item.index < own)
+
+
+def _take(holder: Storied[Any], item: Item, known: Collection[str], by: str, name: str) -> None:
+    """Record or apply one item on its aggregate, or refuse the file there."""
+    if isinstance(item.given, CorrectionSpec) and not holder.knows(item.of):
+        raise MoveRefusedError(
+            f"{label(name, item.given, item.index)}: it corrects {item.given.of!r}, which "
+            "the file does not record before it (in a file with 'order: recorded', a "
+            "correction comes after the move it corrects)"
+        )
+    try:
+        if isinstance(item.given, CorrectionSpec):
+            correct(known, holder, item, by)
+        else:
+            record(known, holder, item, by)
+    except SeatledgerError as error:
+        raise refused(name, item, error) from error
+
+
+def copies_after(
+    founding: Iterable[Move], recorded: Mapping[str, Move], items: Iterable[Item], index: int
+) -> list[Move]:
+    """The alliance's membership moves as they stood just after the file's item `index`.
+
+    What talks opened then copy: `founding` (the alliance's before the file) and the file's
+    membership moves up to `index` (first forms from `recorded`), each with the file's
+    corrections up to `index` applied and none retracted, in the alliance's story order.
+    """
+    moves = {move.move_id: move for move in founding}
+    for item in sorted(items, key=lambda i: i.index):
+        if item.index > index:
+            break
+        if item.what == "mirror":
+            moves[item.move_id] = recorded[item.move_id]
+        elif item.what == "mirror-correction":
+            assert isinstance(item.given, CorrectionSpec)
+            of = item.given.of
+            if item.given.retract:
+                moves.pop(of, None)
+            elif of in moves:
+                moves[of] = corrected(moves[of], changes_of(item.given))
+    return sorted(moves.values(), key=lambda move: move.key)

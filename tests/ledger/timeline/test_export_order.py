@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from ledger.application import NegotiationLedger
+from ledger.domain.errors import MoveRefusedError
+from ledger.domain.events import AllianceMembershipMirrored, MoveCorrected
+from ledger.domain.negotiation import negotiation_id
 from ledger.timeline.export import dump_timeline, export_timeline
 from ledger.timeline.importer import import_timeline
 from ledger.timeline.parsing import parse_timeline
@@ -73,3 +76,62 @@ def test_a_ledger_whose_talks_took_an_alliance_correction_early_exports_by_date(
     document = round_trip(db_url, copies[0])
     assert "order" not in document
     assert [m["type"] for m in document["moves"]][-2:] == ["correction", "correction"]
+
+
+def test_talks_opened_after_an_alliance_correction_take_the_corrected_move_on_import(
+    db_url: str, copies: list[str], tmp_path: Path
+) -> None:
+    # C leaves on 1 January, corrected to 15 February; talks with C open on 15 January (C still
+    # in), then the departure is retracted. The talks copied the departure as corrected: its
+    # first form would break their opening, so the import opens them after the correction.
+    from typer.testing import CliRunner
+
+    from scripts.cli import app
+
+    def run(url: str, *args: str) -> None:
+        done = CliRunner().invoke(app, ["--db", url, *args])
+        assert done.exit_code == 0, (args, done.output)
+
+    for party in ("A", "C"):
+        run(db_url, "parties", "add", party, "--name", party)
+    run(db_url, "alliance", "form", "bloc", "--members", "A,C", "--on", "2024-01-01")
+    run(db_url, "alliance", "leave", "bloc", "--party", "C", "--on", "2024-01-01", "--id", "m4")
+    run(db_url, "correct", "m4", "--on", "2024-02-15", "--id", "m8")
+    run(db_url, "open", "talks-2", "--seats", "15", "--parties", "A,C", "--on", "2024-01-15",
+        "--alliance", "bloc")  # fmt: skip
+    run(db_url, "correct", "m4", "--retract", "--id", "m13")
+    exported = tmp_path / "r.yaml"
+    run(db_url, "export", "-o", str(exported))
+    assert "order: recorded" in exported.read_text(encoding="utf-8").splitlines()
+    run(copies[0], "import", str(exported))
+    assert_same_views(db_url, copies[0])
+    assert copied(copies[0], "talks-2") == copied(db_url, "talks-2")
+    round_trip(copies[0], copies[1])  # and the copy's own export, in its turn
+
+
+def test_a_copy_that_breaks_the_talks_in_every_form_is_refused_naming_its_first_form(
+    db_url: str,
+) -> None:
+    # E's departure breaks the opening (E at the table on 1 January) as first given and as
+    # corrected: however late the talks opened, they could not have copied it.
+    text = HEAD.replace("opened_on: 2024-01-01", "opened_on: 2024-01-05") + """moves:
+  - {id: e-leaves, type: party_left_alliance, "on": 2024-01-02, party: E}
+  - {id: e-fix, type: correction, of: e-leaves, "on": 2024-01-03}
+order: recorded
+"""
+    with pytest.raises(MoveRefusedError, match=r"move 'e-leaves' \(#1\): e-leaves@t1 \(dated"):
+        import_timeline(NegotiationLedger(db_url), parse_timeline(text))
+
+
+def copied(url: str, slug: str) -> list[tuple[str, object, object]]:
+    """The talks' copies of alliance moves and corrections: (id, date, corrected move)."""
+    ledger = NegotiationLedger(url)
+    events = [
+        ledger.mapper.to_domain_event(stored)
+        for stored in ledger.recorder.select_events(negotiation_id(slug))
+    ]
+    return [
+        (event.move_id, getattr(event, "occurred_on", None), getattr(event, "of", None))
+        for event in events
+        if isinstance(event, AllianceMembershipMirrored | MoveCorrected)
+    ]

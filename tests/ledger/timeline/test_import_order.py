@@ -72,3 +72,30 @@ def test_a_file_in_recorded_order_imports_again_as_unchanged(db_url: str) -> Non
 def test_an_unknown_order_is_refused_naming_the_field() -> None:
     with pytest.raises(InputError, match="order: should be 'date' or 'recorded'"):
         parse_timeline(HEAD + "order: sideways\n")
+
+
+# C left the alliance on 1 January, corrected to 15 February, then retracted; talks with C
+# opened on 15 January, after the correction: they copied the departure as corrected.
+CORRECTED_BEFORE_OPENING = """
+format: seatledger/timeline@1
+alliance: {id: bloc, members: [A, C], formed_on: 2024-01-01}
+parties: [{code: A}, {code: C}]
+negotiations:
+  - {id: t2, seats: 15, parties: [A, C], opened_on: 2024-01-15}
+moves:
+  - {id: m4, type: party_left_alliance, "on": 2024-01-01, party: C}
+  - {id: m8, type: correction, of: m4, "on": 2024-02-15}
+  - {id: m13, type: correction, of: m4, retract: true}
+"""
+
+
+@pytest.mark.parametrize("order", ["order: recorded\n", "", "order: date\n"])
+def test_talks_a_departures_first_form_would_break_copy_it_as_corrected_in_either_order(
+    db_url: str, order: str
+) -> None:
+    app = NegotiationLedger(db_url)
+    import_timeline(app, parse_timeline(CORRECTED_BEFORE_OPENING + order))
+    talks = app.negotiation("t2")
+    assert str(talks.recorded["m4@t2"].on)[:10] == "2024-02-15"
+    assert talks.corrections == {"m13@t2": "m4@t2"} and talks.retracted == {"m4@t2"}
+    assert talks.state.at_table == {"A", "C"}
