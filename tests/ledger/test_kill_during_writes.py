@@ -20,7 +20,7 @@ from ledger.timeline.document import TimelineFile
 from ledger.timeline.importer import import_timeline
 from ledger.timeline.parsing import parse_timeline
 from projections.api import LedgerViews
-from projections.views.catchup import PAGE_SIZE
+from projections.views.catchup import BY_AGGREGATE_FROM, PAGE_SIZE
 from projections.views.tables import position as view_position
 from tests.support.killing import ROOT, kill, start, wait_for, write_probe
 from tests.support.ledgers import (
@@ -41,7 +41,10 @@ pytestmark = pytest.mark.reliability  # sized by SEATLEDGER_RELIABILITY_SCALE
 IMPORT_MOVES = scaled(10_000, minimum=6_000)
 KILLS = scaled(10, minimum=4)
 CLI_KILLS = scaled(10, minimum=3)
-CATCH_UP_MOVES = scaled(50_000, minimum=10_000)
+# A catch-up this far behind goes page by page, a transaction a page (further behind, it goes
+# aggregate by aggregate in one transaction: BY_AGGREGATE_FROM, the test after it).
+PAGED_CATCH_UP_MOVES = min(scaled(50_000, minimum=6_000), BY_AGGREGATE_FROM - 500)
+ONE_TRANSACTION_CATCH_UP_MOVES = BY_AGGREGATE_FROM + 2_000
 SEED = int(os.environ.get("SEATLEDGER_RELIABILITY_SEED") or time.time_ns() % 1_000_000)
 
 Command = Callable[[str, Path], list[str]]
@@ -162,10 +165,11 @@ def test_next_read_gives_the_rebuilt_views_when_a_cli_catch_up_was_killed(
     db_url: str,
 ) -> None:
     rng = random.Random(SEED)
-    timeline = parse_timeline(timeline_json(big_timeline(CATCH_UP_MOVES)))
+    timeline = parse_timeline(timeline_json(big_timeline(PAGED_CATCH_UP_MOVES)))
     import_timeline(NegotiationLedger(db_url, recorded_by="importer"), timeline)
     views = LedgerViews(db_url)  # creates the view tables; nothing applied yet
     head = views.status().head
+    assert head < BY_AGGREGATE_FROM  # page by page
     positions, open_at_kill = [0], []
     while positions[-1] < head and len(positions) <= CLI_KILLS:
         with write_probe(db_url, table=view_position.name) as probe:
@@ -183,6 +187,36 @@ def test_next_read_gives_the_rebuilt_views_when_a_cli_catch_up_was_killed(
         positions.append(reached)
     print(f"\nseed {SEED}: catch-up of {head} events killed at {positions[1:]}: {open_at_kill}")
     assert any(open_at_kill), "no kill landed inside a page's transaction"
+
+    read = seatledger(db_url, "splits", "--format", "json")  # the next read catches up
+    assert read.returncode == 0, read.stderr
+    assert views.status().lag == 0
+    replayed = seatledger(db_url, "replay", "--format", "json")
+    assert replayed.returncode == 0, replayed.stderr
+    assert json.loads(read.stdout) == json.loads(replayed.stdout)
+    after_read = view_tables(db_url)
+    rebuilt = seatledger(db_url, "projections", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert view_tables(db_url) == after_read
+
+
+@pytest.mark.slow
+def test_a_catch_up_by_aggregate_killed_keeps_nothing_and_the_next_read_completes_it(
+    db_url: str,
+) -> None:
+    timeline = parse_timeline(timeline_json(big_timeline(ONE_TRANSACTION_CATCH_UP_MOVES)))
+    import_timeline(NegotiationLedger(db_url, recorded_by="importer"), timeline)
+    views = LedgerViews(db_url)  # creates the view tables; nothing applied yet
+    assert views.status().head >= BY_AGGREGATE_FROM  # one transaction, aggregate by aggregate
+    with write_probe(db_url, table=view_position.name) as probe:
+        process = start(["-m", "scripts.cli", "--db", db_url, "projections", "catch-up"])
+        while not probe():
+            assert process.poll() is None, "the catch-up ended before its transaction was seen"
+            time.sleep(0.002)
+        kill(process)
+        while probe():
+            time.sleep(0.01)
+    assert views.status().position == 0  # nothing of the killed transaction was kept
 
     read = seatledger(db_url, "splits", "--format", "json")  # the next read catches up
     assert read.returncode == 0, read.stderr
