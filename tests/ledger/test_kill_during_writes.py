@@ -160,14 +160,33 @@ def test_cli_import_lands_whole_or_not_at_all_when_killed_mid_write(
     kill_imports(db_url, tmp_path, cli_import, CLI_KILLS)
 
 
+def views_behind(db_url: str, moves: int) -> LedgerViews:
+    """A ledger of `moves` imported moves, and its view tables with nothing applied yet."""
+    timeline = parse_timeline(timeline_json(big_timeline(moves)))
+    import_timeline(NegotiationLedger(db_url, recorded_by="importer"), timeline)
+    return LedgerViews(db_url)  # creates the view tables
+
+
+def check_next_read_completes_the_views(db_url: str, views: LedgerViews) -> None:
+    """After a killed catch-up, the next read catches up to what replay and a rebuild give."""
+    read = seatledger(db_url, "splits", "--format", "json")
+    assert read.returncode == 0, read.stderr
+    assert views.status().lag == 0
+    replayed = seatledger(db_url, "replay", "--format", "json")
+    assert replayed.returncode == 0, replayed.stderr
+    assert json.loads(read.stdout) == json.loads(replayed.stdout)
+    after_read = view_tables(db_url)
+    rebuilt = seatledger(db_url, "projections", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert view_tables(db_url) == after_read
+
+
 @pytest.mark.slow
 def test_next_read_gives_the_rebuilt_views_when_a_cli_catch_up_was_killed(
     db_url: str,
 ) -> None:
     rng = random.Random(SEED)
-    timeline = parse_timeline(timeline_json(big_timeline(PAGED_CATCH_UP_MOVES)))
-    import_timeline(NegotiationLedger(db_url, recorded_by="importer"), timeline)
-    views = LedgerViews(db_url)  # creates the view tables; nothing applied yet
+    views = views_behind(db_url, PAGED_CATCH_UP_MOVES)
     head = views.status().head
     assert head < BY_AGGREGATE_FROM  # page by page
     positions, open_at_kill = [0], []
@@ -188,25 +207,14 @@ def test_next_read_gives_the_rebuilt_views_when_a_cli_catch_up_was_killed(
     print(f"\nseed {SEED}: catch-up of {head} events killed at {positions[1:]}: {open_at_kill}")
     assert any(open_at_kill), "no kill landed inside a page's transaction"
 
-    read = seatledger(db_url, "splits", "--format", "json")  # the next read catches up
-    assert read.returncode == 0, read.stderr
-    assert views.status().lag == 0
-    replayed = seatledger(db_url, "replay", "--format", "json")
-    assert replayed.returncode == 0, replayed.stderr
-    assert json.loads(read.stdout) == json.loads(replayed.stdout)
-    after_read = view_tables(db_url)
-    rebuilt = seatledger(db_url, "projections", "rebuild")
-    assert rebuilt.returncode == 0, rebuilt.stderr
-    assert view_tables(db_url) == after_read
+    check_next_read_completes_the_views(db_url, views)
 
 
 @pytest.mark.slow
 def test_a_catch_up_by_aggregate_killed_keeps_nothing_and_the_next_read_completes_it(
     db_url: str,
 ) -> None:
-    timeline = parse_timeline(timeline_json(big_timeline(ONE_TRANSACTION_CATCH_UP_MOVES)))
-    import_timeline(NegotiationLedger(db_url, recorded_by="importer"), timeline)
-    views = LedgerViews(db_url)  # creates the view tables; nothing applied yet
+    views = views_behind(db_url, ONE_TRANSACTION_CATCH_UP_MOVES)
     assert views.status().head >= BY_AGGREGATE_FROM  # one transaction, aggregate by aggregate
     with write_probe(db_url, table=view_position.name) as probe:
         process = start(["-m", "scripts.cli", "--db", db_url, "projections", "catch-up"])
@@ -218,13 +226,4 @@ def test_a_catch_up_by_aggregate_killed_keeps_nothing_and_the_next_read_complete
             time.sleep(0.01)
     assert views.status().position == 0  # nothing of the killed transaction was kept
 
-    read = seatledger(db_url, "splits", "--format", "json")  # the next read catches up
-    assert read.returncode == 0, read.stderr
-    assert views.status().lag == 0
-    replayed = seatledger(db_url, "replay", "--format", "json")
-    assert replayed.returncode == 0, replayed.stderr
-    assert json.loads(read.stdout) == json.loads(replayed.stdout)
-    after_read = view_tables(db_url)
-    rebuilt = seatledger(db_url, "projections", "rebuild")
-    assert rebuilt.returncode == 0, rebuilt.stderr
-    assert view_tables(db_url) == after_read
+    check_next_read_completes_the_views(db_url, views)
