@@ -127,7 +127,9 @@ def _codec(tp: Any) -> Codec:
             lambda v: None if v is None else unpack(v)
         )
     if origin is frozenset:
-        return list, frozenset
+        # Sorted: a set's order depends on PYTHONHASHSEED and on how it was built, and a
+        # snapshot's bytes (now its parts' names) should depend only on its content.
+        return (sorted if args == (str,) else list), frozenset
     if origin is tuple:
         pack, unpack = _codec(args[0])
         if pack is _same and unpack is _same:
