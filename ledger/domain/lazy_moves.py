@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequen
 from typing import Any, Generic, TypeAlias, TypeVar, Union, cast, overload
 
 from ledger.domain.moves import Move
+from ledger.domain.snapshot_parts import PartRows
 
 Item = Move | int
 """A move of the story: itself, or its place among the rows it was loaded from."""
@@ -58,7 +59,11 @@ class Rows:
     __slots__ = ("as_written", "id_at", "moves", "rows", "unpack", "unpacked")
 
     def __init__(
-        self, rows: list[list[Any]], unpack: Callable[[list[Any]], Move], id_at: int, same: bool
+        self,
+        rows: list[list[Any]] | PartRows,
+        unpack: Callable[[list[Any]], Move],
+        id_at: int,
+        same: bool,
     ) -> None:
         self.rows = rows
         self.moves: list[Move | None] = [None] * len(rows)
@@ -176,7 +181,10 @@ class LazyMoves(Sequence[Move]):
 
     def same(self, index: int, other: LazyMoves, at: int) -> bool:
         """True if self[index] is the very move other[at], unpacking neither."""
-        return _move_or_place(self, index) is _move_or_place(other, at)
+        mine, theirs = _move_or_place(self, index), _move_or_place(other, at)
+        if type(mine) is int and type(theirs) is int:
+            return mine == theirs
+        return mine is theirs
 
     def append_from(self, other: LazyMoves, at: int) -> None:
         """Add other[at] at the end, as it is held there (a loaded move keeps its row)."""
@@ -187,11 +195,11 @@ class LazyMoves(Sequence[Move]):
 
 
 def _move_or_place(moves: LazyMoves, index: int) -> object:
-    # The move if it is unpacked (or was never packed), else its row: one object per move.
+    # The move if it is unpacked (or was never packed), else its row's place (reading no
+    # part): one object, or one place, per move.
     item = moves.items[index]
     if type(item) is int:
-        rows = cast(Rows, moves.rows)
-        return rows.moves[item] or rows.rows[item]
+        return cast(Rows, moves.rows).moves[item] or item
     return item
 
 

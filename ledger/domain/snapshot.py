@@ -11,7 +11,7 @@ from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.utils import get_topic, resolve_topic
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr
 
 from ledger.domain.aggregate import now
 from ledger.domain.lazy_moves import Item, LazyMoves, PackedState, RecordedMoves, Rows
@@ -25,6 +25,7 @@ from ledger.domain.packing import (
     unflat,
     valid_time,
 )
+from ledger.domain.snapshot_parts import PART_ROWS, Frame, PartRows, cut_parts
 from ledger.domain.story_aggregate import Storied
 
 _MOVE_FIELDS = [f.name for f in fields(Move)]
@@ -77,17 +78,31 @@ class StorySnapshot(BaseModel):
     timestamp: AwareDatetime
     topic: str
     state: dict[str, Any]
+    _parts: Frame | None = PrivateAttr(default=None)
 
     @classmethod
     def take(cls, aggregate: Storied[Any]) -> StorySnapshot:
         """Capture the aggregate's moves and the states its story keeps, packed."""
-        return cls(
+        state, new_parts = packed_story(aggregate)
+        snapshot = cls(
             originator_id=aggregate.id,
             originator_version=aggregate.version,
             timestamp=now(),
             topic=get_topic(type(aggregate)),
-            state=packed_story(aggregate),
+            state=state,
         )
+        snapshot._parts = Frame(tuple(state["parts"]), new_parts, b"")
+        return snapshot
+
+    @property
+    def parts(self) -> Frame | None:
+        """The parts this snapshot names, with the bodies it carries (new, or loaded)."""
+        return self._parts
+
+    def with_parts(self, parts: Frame) -> StorySnapshot:
+        """This snapshot, given the parts its stored frame carried."""
+        self._parts = parts
+        return self
 
     def mutate(self, _: Any) -> Storied[Any]:
         """The aggregate as it was: unpacked, or (a snapshot written before packing, which
@@ -95,7 +110,9 @@ class StorySnapshot(BaseModel):
         cls = resolve_topic(self.topic)
         state = self.state
         aggregate: Storied[Any] = cls(self.originator_id, state["slug"])
-        if state.get("format") == PACKED:
+        if state.get("format") == PARTED:
+            unpack_parted(aggregate, state, self._parts)
+        elif state.get("format") == PACKED:
             unpack_story(aggregate, state)
         else:
             self._refold(aggregate)
@@ -131,17 +148,22 @@ PACKED = 2
 """The snapshot format that carries the fold's states (`ledger.domain.packing`)."""
 
 
-def packed_story(aggregate: Storied[Any]) -> dict[str, Any]:
-    """What the aggregate's story needs to load without a re-fold, as plain JSON."""
+PARTED = 3
+"""The snapshot format whose rows are in parts (`ledger.domain.snapshot_parts`)."""
+
+
+def packed_story(aggregate: Storied[Any]) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """What the aggregate's story needs to load without a re-fold, as plain JSON, and
+    the bodies of the parts it names that were not loaded with it (new parts)."""
     # Saves re-folding every move on load, and the per-move dicts of the first format:
     # 100k events as ten files cut by time on SQLite, the tenth file 8.5 s -> 5.3 s (with
     # worth_a_snapshot; the ten files' CPU 22.9-25.2 s -> 19.1-19.6 s).
     story = aggregate.story
-    items, rows = story.moves.items, story.moves.rows
-    # A move's place in the story: by its row's place if loaded, else by its id.
-    at = {x if type(x) is int else id(x): i for i, x in enumerate(items)}
-    recorded = list(_recorded_items(aggregate))
-    places = [at.get(x if type(x) is int else id(x)) for x in recorded]
+    rows = story.moves.rows
+    numbered = _RowNumbers(rows)
+    story_rows = [numbered.row(x) for x in story.moves.items]
+    recorded_rows = [numbered.row(x) for x in _recorded_items(aggregate)]
+    names, new_parts, tail = cut_parts(numbered.names, numbered.tail)
     pack_state = state_codec(type(story.initial))[0]
     states: list[Any] = []
     refs: dict[int, int] = {}
@@ -155,15 +177,16 @@ def packed_story(aggregate: Storied[Any]) -> dict[str, Any]:
         return found
 
     checkpoints, around = story.held_states()
-    return {
-        "format": PACKED,
+    state = {
+        "format": PARTED,
         "slug": aggregate.slug,
         "fields": MOVE_FIELDS,
-        "story": _rows(rows, items),
-        # A recorded move that stands in the story as recorded: its place there.
-        "recorded": [
-            _row(rows, x) if p is None else p for p, x in zip(places, recorded, strict=True)
-        ],
+        "parts": names,
+        "tail": tail,
+        # Each move of the story, and each as first recorded, by its row's number.
+        "story": story_rows,
+        "recorded": recorded_rows,
+        "recorded_ids": list(aggregate.recorded),
         "corrections": flat(aggregate.corrections),
         "retracted": sorted(aggregate.retracted),
         "created_on": aggregate.created_on.isoformat() if aggregate.created_on else None,
@@ -173,6 +196,44 @@ def packed_story(aggregate: Storied[Any]) -> dict[str, Any]:
         "around": [x for c, s in around.items() for x in (c, ref(s))],
         "states": states,
     }
+    return state, new_parts
+
+
+class _RowNumbers:
+    """Numbers the story's rows: loaded from parts, a row keeps its number and its part;
+    any other move (new, or loaded from an older format) gets the next number."""
+
+    def __init__(self, rows: Rows | None) -> None:
+        self.rows = rows
+        store = rows.rows if rows is not None else None
+        # Saves packing, encoding, sealing and writing a talks' whole story again on every
+        # import (see the module docstring of ledger.domain.snapshot_parts).
+        self.kept = type(store) is PartRows and cast(Rows, rows).as_written
+        if self.kept:
+            parted = cast(PartRows, store)
+            self.names, self.tail = list(parted.names), list(parted.tail)
+        else:
+            self.names, self.tail = [], []
+        self.places: dict[int, int] = {}  # a loaded row's place -> its number
+        self.moves: dict[int, int] = {}  # id(move) -> its number
+
+    def row(self, item: Item) -> int:
+        """The number of the item's row, adding the row if it has none yet."""
+        if type(item) is int:
+            if self.kept:
+                return item
+            found = self.places.get(item)
+            if found is None:
+                found = self.places[item] = self._add(_row(self.rows, item))
+            return found
+        found = self.moves.get(id(item))
+        if found is None:
+            found = self.moves[id(item)] = self._add(pack_move(cast(Move, item)))
+        return found
+
+    def _add(self, row: list[Any]) -> int:
+        self.tail.append(row)
+        return len(self.names) * PART_ROWS + len(self.tail) - 1
 
 
 def _row(rows: Rows | None, item: Item) -> list[Any]:
@@ -181,15 +242,6 @@ def _row(rows: Rows | None, item: Item) -> list[Any]:
         rows = cast(Rows, rows)
         return rows.rows[item] if rows.as_written else pack_move(rows.move(item))
     return pack_move(cast(Move, item))
-
-
-def _rows(rows: Rows | None, items: list[Item]) -> list[list[Any]]:
-    """The story's packed rows: each loaded row written back as it came, unpacked or not."""
-    # Saves packing every move again: see LazyMoves for the figures.
-    if rows is not None and rows.as_written:
-        raw = rows.rows
-        return [raw[x] if type(x) is int else pack_move(cast(Move, x)) for x in items]
-    return [_row(rows, x) for x in items]
 
 
 def _recorded_items(aggregate: Storied[Any]) -> Iterable[Item]:
@@ -219,6 +271,41 @@ def unpack_story(aggregate: Storied[Any], state: dict[str, Any]) -> None:
     places = [x if type(x) is int else rows.extend([x]) for x in state["recorded"]]
     raw, id_at = rows.rows, rows.id_at
     aggregate.recorded = RecordedMoves({raw[x][id_at]: x for x in places}, rows)
+    aggregate.corrections = unflat(state["corrections"])
+    aggregate.retracted = set(state["retracted"])
+    checkpoints, around = state["checkpoints"], state["around"]
+    story.restore(
+        moves,
+        states[final],
+        {checkpoints[i]: states[checkpoints[i + 1]] for i in range(0, len(checkpoints), 2)},
+        {around[i]: states[around[i + 1]] for i in range(0, len(around), 2)},
+    )
+
+
+def unpack_parted(aggregate: Storied[Any], state: dict[str, Any], parts: Frame | None) -> None:
+    """Give a new aggregate the story a parted snapshot holds (moves unpacked when read,
+    each part parsed when one of its rows is first read)."""
+    names = state["parts"]
+    bodies = parts.bodies if parts is not None and list(parts.names) == names else {}
+    if any(name not in bodies for name in names):
+        raise ValueError("the snapshot's parts were not loaded with it")
+    story = aggregate.story
+    unpack_state = state_codec(type(story.initial))[1]
+    order = state["fields"]
+    store = PartRows(names, [bodies[name] for name in names], list(state["tail"]))
+    rows = Rows(store, move_unpacker(order), order.index("move_id"), tuple(order) == MOVE_FIELDS)
+    count = len(store)
+    if any(not 0 <= x < count for x in (*state["story"], *state["recorded"])):
+        raise ValueError("the snapshot names a row it does not hold")
+    moves = LazyMoves(list(state["story"]), rows)
+    final = state["final"]
+    states = [
+        unpack_state(row) if i == final else PackedState(row, unpack_state)
+        for i, row in enumerate(state["states"])
+    ]
+    aggregate.recorded = RecordedMoves(
+        dict(zip(state["recorded_ids"], state["recorded"], strict=True)), rows
+    )
     aggregate.corrections = unflat(state["corrections"])
     aggregate.retracted = set(state["retracted"])
     checkpoints, around = state["checkpoints"], state["around"]

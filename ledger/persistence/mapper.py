@@ -22,6 +22,7 @@ from ledger.domain.events import (
     MoveCorrected,
     MoveEvent,
 )
+from ledger.domain.snapshot_parts import Frame, decode_frame
 from ledger.domain.values import ValidTime
 from ledger.persistence.recorders import IndexedStoredEvent
 from ledger.wording import problem
@@ -175,6 +176,10 @@ class PydanticMapper(Mapper[UUID]):
             data = self.compressor.compress(data)
         if self.cipher:
             data = self.cipher.encrypt(data)
+        parts = getattr(model, "parts", None)
+        if type(parts) is Frame and parts.names:
+            # A snapshot in parts: the recorder stores its new parts and the frame apart.
+            data = Frame(parts.names, parts.bodies, data).encode()
         return IndexedStoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
@@ -187,6 +192,9 @@ class PydanticMapper(Mapper[UUID]):
         """Decode a stored row, upcasting older class versions first."""
         data = stored_event.state
         try:
+            frame = decode_frame(data)
+            if frame is not None:
+                data = frame.data
             if self.cipher:
                 data = self.cipher.decrypt(data)
             if self.compressor:
@@ -196,7 +204,13 @@ class PydanticMapper(Mapper[UUID]):
             state = upcast(cls, state)
             state["originator_id"] = stored_event.originator_id
             state["originator_version"] = stored_event.originator_version
-            return cast(DomainEventProtocol[UUID], cls(**state))
+            event = cls(**state)
+            if frame is not None:
+                with_parts = getattr(event, "with_parts", None)
+                if with_parts is None:
+                    raise ValueError("only a snapshot is stored in parts")
+                event = with_parts(frame)
+            return cast(DomainEventProtocol[UUID], event)
         except Exception as error:
             raise UnreadableEvent(unreadable(stored_event, error)) from error
 

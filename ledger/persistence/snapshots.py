@@ -24,8 +24,10 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, StoredEvent
-from sqlalchemy import Connection, bindparam, delete, insert, select
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
+from ledger.domain.snapshot_parts import Frame, decode_frame, part_name
 from ledger.persistence.base import SqlRecorderBase, select_stored_events
 from ledger.persistence.chain import as_uuid
 from ledger.persistence.engine import read_transaction, write_transaction
@@ -123,6 +125,71 @@ def unseal(conn: Connection, aggregate: UUID, version: int, state: bytes) -> byt
     return data
 
 
+PART_TOPIC = "seatledger:snapshot-part"
+"""The topic of a snapshot part's row (never read as an event: no module of that name)."""
+
+
+def part_key(name: str) -> UUID:
+    """The row key of the part with this name: the first 128 bits of its SHA-256."""
+    return UUID(hex=name[:32])
+
+
+def split_parts(stored: Sequence[StoredEvent]) -> tuple[list[StoredEvent], dict[str, bytes]]:
+    """Snapshots as stored (framed ones without their bodies), and the parts' bodies."""
+    bodies: dict[str, bytes] = {}
+    out = []
+    for e in stored:
+        frame = decode_frame(e.state)
+        if frame is not None:
+            bodies.update(frame.bodies)
+            e = StoredEvent(
+                e.originator_id, e.originator_version, e.topic, frame.without_bodies().encode()
+            )
+        out.append(e)
+    return out, bodies
+
+
+def insert_parts(conn: Connection, table: Table, bodies: dict[str, bytes]) -> None:
+    """Store snapshot parts, each once: one already there (same name, same bytes) is kept."""
+    if not bodies:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    rows = [
+        {"originator_id": part_key(name), "originator_version": 0, "topic": PART_TOPIC,
+         "state": body}
+        for name, body in bodies.items()
+    ]  # fmt: skip
+    conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
+
+
+def load_parts(conn: Connection, table: Table, data: bytes) -> bytes | str:
+    """A snapshot's bytes with the bodies of the parts it names; else why they cannot be.
+
+    Each body must hash to the name the (sealed) snapshot gives it.
+    """
+    try:
+        frame = decode_frame(data)
+    except ValueError as error:
+        return f"its frame cannot be read ({error})"
+    if frame is None:
+        return data
+    wanted = frame.missing()
+    keys = {part_key(name): name for name in wanted}
+    query = select(table.c.originator_id, table.c.state).where(
+        table.c.originator_id.in_(list(keys)),
+        table.c.originator_version == 0,
+        table.c.topic == PART_TOPIC,
+    )
+    found = {keys[key]: bytes(body) for key, body in conn.execute(query) if key in keys}
+    for name in wanted:
+        body = found.get(name)
+        if body is None:
+            return f"its part {name[:16]}... is missing"
+        if part_name(body) != name:
+            return f"its part {name[:16]}... does not hash to its name (edited)"
+    return Frame(frame.names, {**frame.bodies, **found}, frame.data).encode()
+
+
 class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
     """Records snapshots; a second snapshot at the same version is an IntegrityError."""
 
@@ -130,8 +197,10 @@ class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
         """Record snapshots atomically."""
         if not stored_events:
             return
+        stored, bodies = split_parts(stored_events)
         with write_transaction(self.engine) as conn:
-            conn.execute(insert(self.tables.snapshots), self._rows(conn, stored_events))
+            insert_parts(conn, self.tables.snapshots, bodies)
+            conn.execute(insert(self.tables.snapshots), self._rows(conn, stored))
 
     def insert_latest(self, stored_events: Sequence[StoredEvent]) -> None:
         """Record snapshots and drop those they supersede, in one transaction.
@@ -144,8 +213,9 @@ class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
         if not stored_events:
             return
         table = self.tables.snapshots
+        stored, bodies = split_parts(stored_events)
         latest: dict[UUID, int] = {}
-        for e in stored_events:
+        for e in stored:
             key = as_uuid(e.originator_id)
             latest[key] = max(latest.get(key, 0), e.originator_version)
         older = delete(table).where(
@@ -153,7 +223,8 @@ class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
             table.c.originator_version < bindparam("version"),
         )
         with write_transaction(self.engine) as conn:
-            conn.execute(insert(table), self._rows(conn, stored_events))
+            insert_parts(conn, table, bodies)
+            conn.execute(insert(table), self._rows(conn, stored))
             # The writer role may not DELETE: there a trigger run as the owner supersedes.
             if may_delete(conn, table):
                 conn.execute(older, [{"aggregate": k, "version": v} for k, v in latest.items()])
@@ -167,7 +238,8 @@ class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
         desc: bool = False,
         limit: int | None = None,
     ) -> list[StoredEvent]:
-        """Return an aggregate's snapshots in version order."""
+        """Return an aggregate's snapshots in version order (a snapshot in parts as stored:
+        without its parts' bodies)."""
         return select_stored_events(
             self.engine,
             self.tables.snapshots,
@@ -229,10 +301,19 @@ class SealedSnapshotRecorder(SqlSnapshotRecorder):
             for stored in found:
                 data = self._trusted(conn, stored, key)
                 if data is not None:
+                    data = self._with_parts(conn, stored, data)
+                if data is not None:
                     trusted.append(StoredEvent(
                         stored.originator_id, stored.originator_version, stored.topic, data
                     ))  # fmt: skip
         return trusted
+
+    def _with_parts(self, conn: Connection, stored: StoredEvent, data: bytes) -> bytes | None:
+        loaded = load_parts(conn, self.tables.snapshots, data)
+        if isinstance(loaded, bytes):
+            return loaded
+        _ignored(as_uuid(stored.originator_id), stored.originator_version, loaded)
+        return None
 
     @staticmethod
     def _trusted(conn: Connection, stored: StoredEvent, key: bytes) -> bytes | None:
@@ -253,13 +334,17 @@ class SealedSnapshotRecorder(SqlSnapshotRecorder):
             )
         if why is None:
             return parts[2]
-        warnings.warn(
-            f"snapshot of aggregate {aggregate} v{version} ignored, folded from its events "
-            f"instead: {why}",
-            SnapshotIgnoredWarning,
-            stacklevel=2,
-        )
+        _ignored(aggregate, version, why)
         return None
+
+
+def _ignored(aggregate: UUID, version: int, why: str) -> None:
+    warnings.warn(
+        f"snapshot of aggregate {aggregate} v{version} ignored, folded from its events "
+        f"instead: {why}",
+        SnapshotIgnoredWarning,
+        stacklevel=3,
+    )
 
 
 SNAPSHOT_BATCH_BYTES = 16 * 1024 * 1024  # snapshots written per transaction

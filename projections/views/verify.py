@@ -137,6 +137,7 @@ class DerivedChecker:
             if views:
                 self._compare(fold)
         snapshots.without_events()
+        snapshots.unnamed_parts()
         if views:
             self._leftovers(conn)
             head = conn.execute(

@@ -15,10 +15,11 @@ from sqlalchemy import Connection, select
 
 from ledger.application import NegotiationLedger
 from ledger.domain.snapshot import StorySnapshot
+from ledger.domain.snapshot_parts import decode_frame, part_name
 from ledger.domain.story_aggregate import Storied
 from ledger.integrity.findings import SNAPSHOT, Problem
 from ledger.persistence.schema import TABLES
-from ledger.persistence.snapshots import unseal
+from ledger.persistence.snapshots import PART_TOPIC, load_parts, part_key, unseal
 
 Stored = list[tuple[int, str, bytes]]
 """One aggregate's snapshots: (version, topic, stored bytes), by version."""
@@ -31,6 +32,7 @@ class SnapshotChecker:
         self.app = app
         self.conn = conn
         self.problems = problems
+        self.parts: set[UUID] = set()  # the parts' rows not yet checked
         self.versions = self._snapshot_versions(conn)
 
     def of(self, aggregate: str) -> Stored:
@@ -51,15 +53,35 @@ class SnapshotChecker:
                 detail = "a snapshot of an aggregate that has no events (forged)"
                 self._snapshot_problem(aggregate, version, detail)
 
+    def unnamed_parts(self) -> None:
+        """Name each part no snapshot names whose bytes do not hash to its key (after
+        every fold: the parts a snapshot names are checked with it)."""
+        table = TABLES.snapshots
+        keys = sorted(self.parts)
+        for start in range(0, len(keys), 500):
+            query = select(table.c.originator_id, table.c.state).where(
+                table.c.originator_id.in_(keys[start : start + 500]),
+                table.c.originator_version == 0,
+                table.c.topic == PART_TOPIC,
+            )
+            for key, body in self.conn.execute(query):
+                if part_key(part_name(bytes(body))) != key:
+                    detail = "a snapshot part whose bytes do not hash to its key (edited)"
+                    self._snapshot_problem(str(key), 0, detail)
+
     def _snapshot_versions(self, conn: Connection) -> dict[str, list[int]]:
-        """The versions of every snapshot, by aggregate (their states are read one by one)."""
+        """The versions of every snapshot, by aggregate (their states are read one by one);
+        the keys of the parts' rows go to `self.parts`."""
         table = TABLES.snapshots
         found: dict[str, list[int]] = {}
-        query = select(table.c.originator_id, table.c.originator_version).order_by(
-            table.c.originator_id, table.c.originator_version
-        )
-        for raw, version in conn.execute(query):
-            found.setdefault(str(raw), []).append(int(version))
+        query = select(
+            table.c.originator_id, table.c.originator_version, table.c.topic == PART_TOPIC
+        ).order_by(table.c.originator_id, table.c.originator_version)
+        for raw, version, part in conn.execute(query):
+            if part and version == 0:
+                self.parts.add(raw)
+            else:
+                found.setdefault(str(raw), []).append(int(version))
         return found
 
     def _snapshots(self, conn: Connection, aggregate: str) -> Stored:
@@ -96,6 +118,16 @@ class SnapshotChecker:
         unsealed = unseal(conn, UUID(aggregate), version, state)
         if isinstance(unsealed, str):
             return unsealed
+        try:
+            frame = decode_frame(unsealed)
+        except ValueError:
+            frame = None  # load_parts names it
+        if frame is not None:  # its parts are checked here, not again as parts of none
+            self.parts.difference_update(part_key(name) for name in frame.names)
+        with_parts = load_parts(conn, TABLES.snapshots, unsealed)
+        if isinstance(with_parts, str):
+            return f"the snapshot cannot be loaded: {with_parts}"
+        unsealed = with_parts
         mapper = self.app.snapshots.mapper if self.app.snapshots else self.app.mapper
         try:
             snapshot = mapper.to_domain_event(

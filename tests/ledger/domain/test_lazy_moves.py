@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import orjson
+import pytest
 
 from ledger.domain.events import Changes, NoteRecorded, ProposalMade
 from ledger.domain.lazy_moves import Rows
 from ledger.domain.negotiation import Negotiation
 from ledger.domain.packing import pack_move
 from ledger.domain.snapshot import StorySnapshot
+from ledger.domain.snapshot_parts import PART_ROWS, PartRows
 from ledger.domain.story import CHECKPOINT_EVERY
 from tests.ledger.domain.test_snapshot_formats import START, _assert_same, _talks, _through_storage
 
@@ -73,17 +75,37 @@ def test_late_facts_and_corrections_after_a_load_give_the_unpacked_story_and_sta
     _assert_same(again, talks)
 
 
-def test_a_reloaded_story_writes_its_rows_back_as_they_came() -> None:
-    talks = _talks(3 * CHECKPOINT_EVERY)
-    first = orjson.loads(orjson.dumps(StorySnapshot.take(talks).state))  # as stored
-    loaded = _through_storage(StorySnapshot.take(talks))
+def test_a_reloaded_story_keeps_its_parts_and_writes_only_the_rows_after_them() -> None:
+    talks = _talks(2 * PART_ROWS + 40)
+    taken = StorySnapshot.take(talks)
+    first = orjson.loads(orjson.dumps(taken.state))  # as stored
+    assert len(first["parts"]) == 2 and taken.parts is not None
+    assert set(taken.parts.bodies) == set(first["parts"])  # a new story: every part is new
+    loaded = _through_storage(taken)
+    store = _rows(loaded).rows
+    assert isinstance(store, PartRows)
+    _in_order(loaded, PART_ROWS)
+    assert store.parts_parsed() == 0  # moves in order read no part
     loaded.story.find("p12")  # unpacked, not changed: still written as loaded
     loaded.story.state_before(len(loaded.story.moves) // 2)
-    _in_order(loaded, 3)
-    second = orjson.loads(orjson.dumps(StorySnapshot.take(loaded).state))
+    again = StorySnapshot.take(loaded)
+    second = orjson.loads(orjson.dumps(again.state))
+    # The two parts are kept as they are; only the part cut from the longer tail is new.
+    assert second["parts"][:2] == first["parts"] and len(second["parts"]) == 3
+    assert again.parts is not None and list(again.parts.bodies) == second["parts"][2:]
     old = len(first["story"])
     assert second["story"][:old] == first["story"]
-    added = [pack_move(m) for m in loaded.story.moves[old:]]
-    assert second["story"][old:] == orjson.loads(orjson.dumps(added))
     assert second["recorded"][: len(first["recorded"])] == first["recorded"]
+    rows = orjson.loads(again.parts.bodies[second["parts"][2]]) + second["tail"]
+    written = [rows[n - 2 * PART_ROWS] for n in second["story"][old:]]
+    added = [pack_move(m) for m in loaded.story.moves[old:]]
+    assert written == orjson.loads(orjson.dumps(added))
     assert second["states"][second["final"]] != first["states"][first["final"]]
+    _in_order(talks, PART_ROWS)
+    _assert_same(_through_storage(again), talks)
+
+
+def test_a_part_whose_rows_do_not_fit_is_refused_when_read() -> None:
+    store = PartRows(["x" * 64], [orjson.dumps([[1]])], [])
+    with pytest.raises(ValueError, match="holds 1 rows"):
+        store[0]

@@ -21,6 +21,7 @@ from ledger.domain.snapshot import StorySnapshot, move_to_json
 from ledger.domain.state import NO_SEATING
 from ledger.domain.story import CHECKPOINT_EVERY
 from ledger.persistence.mapper import PydanticMapper
+from tests.support import snapshots as parts
 
 START = date(2024, 1, 9)
 
@@ -57,9 +58,7 @@ def _talks(moves: int) -> Negotiation:
 def _through_storage(snapshot: StorySnapshot) -> Negotiation:
     """Encoded as the snapshot store encodes it, decoded and loaded."""
     mapper = PydanticMapper(transcoder=JSONTranscoder())
-    decoded = mapper.to_domain_event(mapper.to_stored_event(snapshot))
-    assert isinstance(decoded, StorySnapshot)
-    loaded = decoded.mutate(None)
+    loaded = parts.loaded(mapper, parts.stored(mapper, snapshot)).mutate(None)
     assert isinstance(loaded, Negotiation)
     return loaded
 

@@ -15,6 +15,7 @@ from ledger.domain.folding import as_known
 from ledger.domain.negotiation import negotiation_id
 from ledger.persistence.engine import get_engine
 from ledger.persistence.schema import TABLES
+from ledger.persistence.snapshots import PART_TOPIC
 from ledger.timeline.importer import import_timeline
 from ledger.timeline.parsing import parse_timeline
 
@@ -122,9 +123,16 @@ def test_a_later_snapshot_replaces_the_one_it_supersedes(db_url: str) -> None:
     app = NegotiationLedger(db_url, recorded_by="analyst")
     import_timeline(app, parse_timeline(_long(SNAPSHOT_EVERY)))
     import_timeline(app, parse_timeline(_long(2 * SNAPSHOT_EVERY)))  # 200 more moves per talks
+    table = TABLES.snapshots
     with get_engine(db_url).connect() as conn:
-        kept = conn.execute(select(TABLES.snapshots.c.originator_version)).scalars().all()
+        kept = conn.execute(
+            select(table.c.originator_version).where(table.c.topic != PART_TOPIC)
+        ).scalars().all()
+        parts = conn.execute(
+            select(table.c.originator_version).where(table.c.topic == PART_TOPIC)
+        ).scalars().all()
     assert sorted(kept) == [2 * SNAPSHOT_EVERY + 1] * 2  # only the latest of each talks
+    assert parts == [0, 0]  # each talks' first 256 rows, in a part of its own
     for slug in ("up", "mp"):
         loaded = NegotiationLedger(db_url).negotiation(slug)
         replayed: Any = as_known(cast(Any, app.events.get(negotiation_id(slug))), None)

@@ -164,7 +164,9 @@ def _forge_snapshot(conn: Connection, edit: Callable[[dict[str, Any]], None]) ->
 
 
 def _more_seats(state: dict[str, Any]) -> None:
-    state["story"][0][state["fields"].index("seats")] = 70  # the opening's row
+    assert not state["parts"]  # a short story: every row is in the snapshot itself
+    opening = state["tail"][state["story"][0]]
+    opening[state["fields"].index("seats")] = 70
 
 
 def _edit_snapshot(conn: Connection) -> None:
