@@ -161,8 +161,8 @@ def packed_story(aggregate: Storied[Any]) -> tuple[dict[str, Any], dict[str, byt
     story = aggregate.story
     rows = story.moves.rows
     numbered = _RowNumbers(rows)
-    story_rows = [numbered.row(x) for x in story.moves.items]
-    recorded_rows = [numbered.row(x) for x in _recorded_items(aggregate)]
+    story_rows = numbered.rows_of(story.moves.items)
+    recorded_rows = numbered.rows_of(_recorded_items(aggregate))
     names, new_parts, tail = cut_parts(numbered.names, numbered.tail)
     pack_state = state_codec(type(story.initial))[0]
     states: list[Any] = []
@@ -216,6 +216,15 @@ class _RowNumbers:
             self.names, self.tail = [], []
         self.places: dict[int, int] = {}  # a loaded row's place -> its number
         self.moves: dict[int, int] = {}  # id(move) -> its number
+
+    def rows_of(self, items: Iterable[Item]) -> list[int]:
+        """The numbers of the items' rows."""
+        row = self.row
+        if self.kept:
+            # A loaded row is its own number: saves a call per move (2M calls a file at
+            # 1M events, 0.7 of the tenth file's 18 s under cProfile).
+            return [x if type(x) is int else row(x) for x in items]
+        return [row(x) for x in items]
 
     def row(self, item: Item) -> int:
         """The number of the item's row, adding the row if it has none yet."""
@@ -294,8 +303,8 @@ def unpack_parted(aggregate: Storied[Any], state: dict[str, Any], parts: Frame |
     order = state["fields"]
     store = PartRows(names, [bodies[name] for name in names], list(state["tail"]))
     rows = Rows(store, move_unpacker(order), order.index("move_id"), tuple(order) == MOVE_FIELDS)
-    count = len(store)
-    if any(not 0 <= x < count for x in (*state["story"], *state["recorded"])):
+    named = (state["story"], state["recorded"])
+    if any(x and (min(x) < 0 or max(x) >= len(store)) for x in named):
         raise ValueError("the snapshot names a row it does not hold")
     moves = LazyMoves(list(state["story"]), rows)
     final = state["final"]

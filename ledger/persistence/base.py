@@ -145,8 +145,10 @@ def select_stored_events(
     lte: int | None,
     desc: bool,
     limit: int | None,
+    conn: Connection | None = None,
 ) -> list[StoredEvent]:
-    """Return one aggregate's rows of an events-shaped table as plain StoredEvent objects."""
+    """Return one aggregate's rows of an events-shaped table as plain StoredEvent objects
+    (in a read transaction of their own, or in `conn`'s)."""
     version = table.c.originator_version
     query = select(table.c.originator_id, version, table.c.topic, table.c.state).where(
         table.c.originator_id == as_uuid(originator_id)
@@ -158,6 +160,9 @@ def select_stored_events(
     query = query.order_by(version.desc() if desc else version.asc())
     if limit is not None:
         query = query.limit(limit)
-    with read_transaction(engine) as conn:
+    if conn is not None:
         rows = conn.execute(query).all()
+    else:
+        with read_transaction(engine) as own:
+            rows = own.execute(query).all()
     return [StoredEvent(row[0], int(row[1]), row[2], bytes(row[3])) for row in rows]

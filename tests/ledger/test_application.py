@@ -217,7 +217,9 @@ def test_long_talks_are_snapshotted_and_load_to_the_same_state(db_url: str) -> N
         )  # fmt: skip
     app.save(talks)
     with get_engine(db_url).connect() as conn:
-        snapshots = conn.execute(select(func.count()).select_from(TABLES.snapshots)).scalar_one()
+        snapshots = conn.execute(
+            select(func.count()).where(TABLES.snapshots.c.topic != PART_TOPIC)
+        ).scalar_one()
     assert snapshots == 1
     loaded = NegotiationLedger(db_url).negotiation("delhi")
     replayed = as_known(app.events.get(negotiation_id("delhi")), None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable
+from dataclasses import fields
 from datetime import date
 from typing import Any
 
@@ -15,10 +16,12 @@ from typer.testing import CliRunner
 
 from ledger.application import SNAPSHOT_EVERY, NegotiationLedger
 from ledger.domain.events import NoteRecorded
+from ledger.domain.snapshot_parts import Frame, decode_frame
+from ledger.domain.state import NegotiationState
 from ledger.integrity.findings import SNAPSHOT, VIEW_MOVES, VIEW_POSITION, VIEW_SPLITS
 from ledger.integrity.verifier import MOVE_INDEX, Problem, verify
 from ledger.persistence.schema import TABLES
-from ledger.persistence.snapshots import SnapshotIgnoredWarning
+from ledger.persistence.snapshots import PART_TOPIC, SnapshotIgnoredWarning
 from ledger.timeline.importer import import_timeline
 from ledger.timeline.parsing import read_timeline
 from projections.api import LedgerViews
@@ -145,28 +148,36 @@ def _position_ahead(conn: Connection) -> None:
 
 def _snapshot_state(conn: Connection) -> tuple[Any, bytes]:
     table = TABLES.snapshots
-    row = conn.execute(select(table.c.originator_id, table.c.state)).one()
+    query = select(table.c.originator_id, table.c.state).where(table.c.topic != PART_TOPIC)
+    row = conn.execute(query).one()
     return row[0], bytes(row[1])
+
+
+def _edited(data: bytes, edit: Callable[[dict[str, Any]], None]) -> bytes:
+    """A snapshot's bytes (framed with its parts or not) with its state edited."""
+    frame = decode_frame(data)
+    snapshot = orjson.loads(frame.data if frame else data)
+    edit(snapshot["state"])
+    edited = orjson.dumps(snapshot, option=orjson.OPT_SORT_KEYS)
+    return Frame(frame.names, frame.bodies, edited).encode() if frame else edited
 
 
 def _forge_snapshot(conn: Connection, edit: Callable[[dict[str, Any]], None]) -> None:
     """Edit the snapshot's content, keeping its seal line as it was."""
     aggregate, state = _snapshot_state(conn)
     seal, body = state.split(b"\n", 1)
-    data = orjson.loads(body)
-    edit(data["state"])
     table = TABLES.snapshots
     conn.execute(
         update(table)
         .where(table.c.originator_id == aggregate)
-        .values(state=seal + b"\n" + orjson.dumps(data, option=orjson.OPT_SORT_KEYS))
+        .values(state=seal + b"\n" + _edited(body, edit))
     )
 
 
 def _more_seats(state: dict[str, Any]) -> None:
-    assert not state["parts"]  # a short story: every row is in the snapshot itself
-    opening = state["tail"][state["story"][0]]
-    opening[state["fields"].index("seats")] = 70
+    """Delhi's seats made 70 in the state that decides its next move."""
+    final = state["states"][state["final"]]
+    final[[f.name for f in fields(NegotiationState)].index("seats")] = 70
 
 
 def _edit_snapshot(conn: Connection) -> None:
@@ -175,7 +186,7 @@ def _edit_snapshot(conn: Connection) -> None:
 
 def _forge_snapshot_row(conn: Connection) -> None:
     table = TABLES.snapshots
-    row = conn.execute(select(table)).mappings().one()
+    row = conn.execute(select(table).where(table.c.topic != PART_TOPIC)).mappings().one()
     conn.execute(insert(table).values({**row, "originator_version": 5}))
 
 
@@ -194,7 +205,7 @@ CHANGES = {
     "move-index-deleted": (_delete_index_row, MOVE_INDEX, "has no entry for move 'note-7'"),
     "move-index-updated": (_rename_index_row, MOVE_INDEX, "the event says 'note-7'"),
     "move-index-inserted": (_forge_index_row, MOVE_INDEX, "an event that does not exist"),
-    "snapshot-updated": (_edit_snapshot, SNAPSHOT, "story differ from the fold"),
+    "snapshot-updated": (_edit_snapshot, SNAPSHOT, "states differ from the fold"),
     "snapshot-inserted": (_forge_snapshot_row, SNAPSHOT, "claims to summarise"),
 }
 
@@ -276,10 +287,8 @@ def test_snapshot_is_ignored_when_its_seal_was_recomputed_without_the_key(
     store = app.snapshots
     assert store is not None
     stored = store.mapper.to_stored_event(StorySnapshot.take(talks))
-    state = orjson.loads(stored.state)
-    _more_seats(state["state"])
     forged = type(stored)(stored.originator_id, stored.originator_version, stored.topic,
-                          orjson.dumps(state, option=orjson.OPT_SORT_KEYS))  # fmt: skip
+                          _edited(stored.state, _more_seats))  # fmt: skip
     store.recorder.insert_events([forged])
     monkeypatch.setenv("SEATLEDGER_SNAPSHOT_KEY", "a key the database never sees")
     with pytest.warns(SnapshotIgnoredWarning):
