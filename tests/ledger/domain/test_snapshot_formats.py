@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import orjson
 from eventsourcing.persistence import JSONTranscoder
 
 from ledger.domain import moves as k
@@ -87,6 +88,33 @@ def _first_format(talks: Negotiation) -> StorySnapshot:
     return packed.model_copy(update={"state": state})
 
 
+def _second_format(talks: Negotiation) -> StorySnapshot:
+    """A snapshot as written before parts (format 2): every row of the story in it, the
+    recorded moves by their place in the story or by a row of their own."""
+    packed = StorySnapshot.take(talks)  # new talks: its rows are its parts' and its tail
+    assert packed.parts is not None
+    state = dict(packed.state)
+    rows = [row for name in state["parts"] for row in orjson.loads(packed.parts.bodies[name])]
+    rows += state["tail"]
+    place = {n: i for i, n in reversed(list(enumerate(state["story"])))}
+    state["story"] = [rows[n] for n in state["story"]]
+    state["recorded"] = [place[n] if n in place else rows[n] for n in state["recorded"]]
+    for name in ("parts", "tail", "recorded_ids"):
+        del state[name]
+    state["format"] = 2
+    return packed.model_copy(update={"state": state})
+
+
+def test_second_format_snapshot_loads_unpacked_and_is_written_again_in_parts() -> None:
+    talks = _talks(5 * CHECKPOINT_EVERY)
+    loaded = _through_storage(_second_format(talks))
+    _assert_same(loaded, talks)
+    assert loaded.story.kept_states() == talks.story.kept_states()
+    again = StorySnapshot.take(loaded)
+    assert again.state["format"] == 3 and again.state["parts"]
+    _assert_same(_through_storage(again), talks)
+
+
 def test_packed_snapshot_loads_the_story_and_its_kept_states_without_folding() -> None:
     talks = _talks(3 * CHECKPOINT_EVERY)
     loaded = _through_storage(StorySnapshot.take(talks))
@@ -104,7 +132,7 @@ def test_first_format_snapshot_still_loads_by_folding_its_moves() -> None:
 
 
 def test_late_moves_and_corrections_after_a_packed_load_decide_as_on_the_original() -> None:
-    for take in (StorySnapshot.take, _first_format):
+    for take in (StorySnapshot.take, _second_format, _first_format):
         talks = _talks(3 * CHECKPOINT_EVERY)
         loaded = _through_storage(take(talks))
         for aggregate in (talks, loaded):
