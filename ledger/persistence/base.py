@@ -160,9 +160,24 @@ def select_stored_events(
     query = query.order_by(version.desc() if desc else version.asc())
     if limit is not None:
         query = query.limit(limit)
+    rows: Sequence[Any]
     if conn is not None:
         rows = conn.execute(query).all()
     else:
         with read_transaction(engine) as own:
             rows = own.execute(query).all()
     return [StoredEvent(row[0], int(row[1]), row[2], bytes(row[3])) for row in rows]
+
+
+def binary_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of a query run on PostgreSQL's driver cursor in binary (bytea as bytes, not
+    hex); a driver error comes out as SQLAlchemy's, to be translated as every other."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    error = conn.dialect.loaded_dbapi.Error
+    try:
+        with driver.cursor(binary=True) as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+    except error as orig:
+        raise sa_exc.DBAPIError.instance(sql, params, orig, error) from orig
