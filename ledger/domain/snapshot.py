@@ -262,33 +262,17 @@ def _recorded_items(aggregate: Storied[Any]) -> Iterable[Item]:
 
 def unpack_story(aggregate: Storied[Any], state: dict[str, Any]) -> None:
     """Give a new aggregate the story `packed_story` packed (its moves unpacked when read)."""
-    story = aggregate.story
-    unpack_state = state_codec(type(story.initial))[1]
     names = state["fields"]
     story_rows = state["story"]
     rows = Rows(  # a copy of the rows: recorded moves not in the story are added to it
         list(story_rows), move_unpacker(names), names.index("move_id"), tuple(names) == MOVE_FIELDS
     )
     moves = LazyMoves(list(range(len(story_rows))), rows)
-    # Only the final state is unpacked now; the others when a late fact reads them.
-    final = state["final"]
-    states = [
-        unpack_state(row) if i == final else PackedState(row, unpack_state)
-        for i, row in enumerate(state["states"])
-    ]
     # Recorded moves by the id in their rows: a place in the story, or a row of their own.
     places = [x if type(x) is int else rows.extend([x]) for x in state["recorded"]]
     raw, id_at = rows.rows, rows.id_at
     aggregate.recorded = RecordedMoves({raw[x][id_at]: x for x in places}, rows)
-    aggregate.corrections = unflat(state["corrections"])
-    aggregate.retracted = set(state["retracted"])
-    checkpoints, around = state["checkpoints"], state["around"]
-    story.restore(
-        moves,
-        states[final],
-        {checkpoints[i]: states[checkpoints[i + 1]] for i in range(0, len(checkpoints), 2)},
-        {around[i]: states[around[i + 1]] for i in range(0, len(around), 2)},
-    )
+    _restore(aggregate, state, moves)
 
 
 def unpack_parted(aggregate: Storied[Any], state: dict[str, Any], parts: Frame | None) -> None:
@@ -298,8 +282,6 @@ def unpack_parted(aggregate: Storied[Any], state: dict[str, Any], parts: Frame |
     bodies = parts.bodies if parts is not None and list(parts.names) == names else {}
     if any(name not in bodies for name in names):
         raise ValueError("the snapshot's parts were not loaded with it")
-    story = aggregate.story
-    unpack_state = state_codec(type(story.initial))[1]
     order = state["fields"]
     store = PartRows(names, [bodies[name] for name in names], list(state["tail"]))
     rows = Rows(store, move_unpacker(order), order.index("move_id"), tuple(order) == MOVE_FIELDS)
@@ -307,14 +289,23 @@ def unpack_parted(aggregate: Storied[Any], state: dict[str, Any], parts: Frame |
     if any(x and (min(x) < 0 or max(x) >= len(store)) for x in named):
         raise ValueError("the snapshot names a row it does not hold")
     moves = LazyMoves(list(state["story"]), rows)
+    aggregate.recorded = RecordedMoves(
+        dict(zip(state["recorded_ids"], state["recorded"], strict=True)), rows
+    )
+    _restore(aggregate, state, moves)
+
+
+def _restore(aggregate: Storied[Any], state: dict[str, Any], moves: LazyMoves) -> None:
+    """Give the aggregate its corrections, retractions, and story of `moves` with the
+    states a packed snapshot keeps (formats 2 and 3 alike)."""
+    story = aggregate.story
+    unpack_state = state_codec(type(story.initial))[1]
+    # Only the final state is unpacked now; the others when a late fact reads them.
     final = state["final"]
     states = [
         unpack_state(row) if i == final else PackedState(row, unpack_state)
         for i, row in enumerate(state["states"])
     ]
-    aggregate.recorded = RecordedMoves(
-        dict(zip(state["recorded_ids"], state["recorded"], strict=True)), rows
-    )
     aggregate.corrections = unflat(state["corrections"])
     aggregate.retracted = set(state["retracted"])
     checkpoints, around = state["checkpoints"], state["around"]
