@@ -127,13 +127,19 @@ def where_in(
     """Yield conditions `column IN values`, one per chunk of values."""
     # PostgreSQL gets one array parameter (= ANY(:values)) per chunk: psycopg
     # parses a query with thousands of placeholders slowly.
+    size = POSTGRES_CHUNK if conn.dialect.name == "postgresql" else SQLITE_CHUNK
+    for chunk in chunks(values, size):
+        yield is_in(conn, column, chunk)
+
+
+def is_in(
+    conn: Connection, column: ColumnElement[Any], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """`column IN values`, for at most SQLITE_CHUNK values (PostgreSQL: POSTGRES_CHUNK)."""
     if conn.dialect.name == "postgresql":
         array_type = postgresql.ARRAY(column.type)
-        for chunk in chunks(values, POSTGRES_CHUNK):
-            yield column == any_(bindparam(None, list(chunk), type_=array_type))
-    else:
-        for chunk in chunks(values, SQLITE_CHUNK):
-            yield column.in_(chunk)
+        return column == any_(bindparam(None, list(values), type_=array_type))
+    return column.in_(values)
 
 
 def select_stored_events(

@@ -246,6 +246,9 @@ def _build(
                     Item(index, given, move_id, "mirror-correction", mirror_id(given.of, talks))
                 )
     in_talks = [groups.pop(key) for key in list(groups)]
+    batch.prefetched = app.prefetch(
+        [g.key for g in in_talks if g.slug is None or g.slug not in batch.openings]
+    )
 
     def fold(on: NegotiationLedger, into: Batch, group: _Group, step: Callable[[], None]) -> None:
         _fold(on, into, group, name, step)
@@ -335,8 +338,8 @@ def _load(
     if group.key in batch.alliance_keys:
         return batch.alliance(batch.alliance_keys[group.key])
     if group.slug is not None:
-        return app.negotiation(group.slug)
-    aggregate = app.load(group.key)
+        return app.negotiation(group.slug, batch.prefetched)
+    aggregate = app.load(group.key, batch.prefetched)
     assert isinstance(aggregate, Storied)
     return aggregate
 
