@@ -30,10 +30,10 @@ from ledger.domain.state import NegotiationState
 from ledger.domain.story_aggregate import Storied
 from ledger.domain.values import ValidTime
 from ledger.identity import default_recorder_name, recorder_name
-from ledger.persistence.engine import read_transaction
 from ledger.persistence.mapper import PydanticMapper
+from ledger.persistence.prefetch import Prefetched
 from ledger.persistence.recorders import DuplicateMoveIdError, SqlApplicationRecorder
-from ledger.persistence.snapshots import Prefetched, SealedSnapshotRecorder, write_snapshots
+from ledger.persistence.snapshots import write_snapshots
 from ledger.spec_events import (
     ALLIANCE_ONLY,
     EVENT_FOR_TYPE,
@@ -99,43 +99,11 @@ class NegotiationLedger(Application[UUID]):
 
     def load(self, aggregate_id: UUID, prefetched: Prefetched | None = None) -> Any:
         """Load any aggregate by id (from what `prefetch` read for it, if it did)."""
-        if prefetched is not None:
-            found = self._from_prefetched(aggregate_id, prefetched)
-            if found is not None:
-                return found
-        return self.repository.get(aggregate_id, projector_func=fold_events)
-
-    def prefetch(self, aggregate_ids: Sequence[UUID]) -> Prefetched:
-        """Read these aggregates' latest snapshots and the events after them, all at once,
-        for `load` to fold each without a query of its own (but one for a snapshot's parts).
-
-        What is read may be overtaken by another writer before it is used: a decision
-        based on it is saved with its versions, as any, and refused if they were taken.
-        """
-        # Saves the round trips of loading talks one by one (PostgreSQL, 2026-12-07: the 500
-        # talks of a 90k-event ledger 1.9-2.7 s -> 0.85-1.24 s; importing nine more files
-        # of 10k events into it 39-47 s -> 28.5 s). On SQLite no measurable change.
-        recorder = self.snapshots.recorder if self.snapshots is not None else None
-        if not isinstance(recorder, SealedSnapshotRecorder) or not aggregate_ids:
-            return Prefetched({})
-        with read_transaction(self.store.engine) as conn:
-            return Prefetched(recorder.prefetch(conn, aggregate_ids))
-
-    def _from_prefetched(self, aggregate_id: UUID, prefetched: Prefetched) -> Any:
-        """The aggregate folded from what was prefetched for it; None: load it as usual."""
-        taken = prefetched.take(aggregate_id)
-        if taken is None:
-            return None
-        snapshot, events = taken
-        stored = list(events)
-        if snapshot is not None:
-            recorder = self.snapshots.recorder if self.snapshots is not None else None
-            assert isinstance(recorder, SealedSnapshotRecorder)
-            whole = recorder.with_parts(snapshot)
-            if whole is None:
-                return None
-            stored.insert(0, whole)
-        return fold_events(None, map(self.mapper.to_domain_event, stored))
+        decode, store = self.mapper.to_domain_event, self.store
+        found = prefetched.load(aggregate_id, decode, store) if prefetched else None
+        if found is None:
+            found = self.repository.get(aggregate_id, projector_func=fold_events)
+        return found
 
     def negotiation(self, slug: str, prefetched: Prefetched | None = None) -> Negotiation:
         """Load a negotiation by slug, or say it does not exist."""

@@ -19,43 +19,25 @@ import os
 import secrets
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, StoredEvent
-from sqlalchemy import Connection, Subquery, Table, bindparam, delete, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
-from ledger.domain.snapshot_parts import Frame, decode_frame, part_name
 from ledger.persistence.base import (
-    SQLITE_CHUNK,
     SqlRecorderBase,
-    binary_rows,
-    chunks,
-    is_in,
     select_stored_events,
 )
 from ledger.persistence.chain import as_uuid
-from ledger.persistence.engine import read_transaction, translate_db_errors, write_transaction
+from ledger.persistence.engine import read_transaction, write_transaction
+from ledger.persistence.parts import insert_parts, load_parts, split_parts
 from ledger.persistence.roles import may_delete
 from ledger.persistence.schema import TABLES
 
 SEAL_MAGIC = b"seatledger-seal@1 "
 KEY_ENV = "SEATLEDGER_SNAPSHOT_KEY"
-
-
-@dataclass
-class Prefetched:
-    """Aggregates' latest snapshots (as stored: without their parts' bodies) and the events
-    after them, read in one transaction; each is taken once."""
-
-    rows: dict[UUID, tuple[StoredEvent | None, list[StoredEvent]]]
-
-    def take(self, aggregate_id: UUID) -> tuple[StoredEvent | None, list[StoredEvent]] | None:
-        """What was read for this aggregate, forgotten here (None: nothing was)."""
-        return self.rows.pop(aggregate_id, None)
 
 
 class SnapshotIgnoredWarning(UserWarning):
@@ -149,91 +131,6 @@ def unseal_against(actual: str | None, version: int, state: bytes) -> bytes | st
             f"the log's v{version} is hashed {actual[:16]}..."
         )
     return data
-
-
-PART_TOPIC = "seatledger:snapshot-part"
-"""The topic of a snapshot part's row (never read as an event: no module of that name)."""
-
-
-def part_key(name: str) -> UUID:
-    """The row key of the part with this name: the first 128 bits of its SHA-256."""
-    return UUID(hex=name[:32])
-
-
-def split_parts(stored: Sequence[StoredEvent]) -> tuple[list[StoredEvent], dict[str, bytes]]:
-    """Snapshots as stored (framed ones without their bodies), and the parts' bodies."""
-    bodies: dict[str, bytes] = {}
-    out = []
-    for e in stored:
-        frame = decode_frame(e.state)
-        if frame is not None:
-            bodies.update(frame.bodies)
-            e = StoredEvent(
-                e.originator_id, e.originator_version, e.topic, frame.without_bodies().encode()
-            )
-        out.append(e)
-    return out, bodies
-
-
-def insert_parts(conn: Connection, table: Table, bodies: dict[str, bytes]) -> None:
-    """Store snapshot parts, each once: one already there (same name, same bytes) is kept."""
-    if not bodies:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    rows = [
-        {"originator_id": part_key(name), "originator_version": 0, "topic": PART_TOPIC,
-         "state": body}
-        for name, body in bodies.items()
-    ]  # fmt: skip
-    conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
-
-
-def load_parts(conn: Connection, table: Table, data: bytes) -> bytes | str:
-    """A snapshot's bytes with the bodies of the parts it names; else why they cannot be.
-
-    Each body must hash to the name the (sealed) snapshot gives it.
-    """
-    try:
-        frame = decode_frame(data)
-    except ValueError as error:
-        return f"its frame cannot be read ({error})"
-    if frame is None:
-        return data
-    wanted = frame.missing()
-    keys = {part_key(name): name for name in wanted}
-    found = {keys[key]: body for key, body in _part_rows(conn, table, list(keys)) if key in keys}
-    for name in wanted:
-        body = found.get(name)
-        if body is None:
-            return f"its part {name[:16]}... is missing"
-        if part_name(body) != name:
-            return f"its part {name[:16]}... does not hash to its name (edited)"
-    return Frame(frame.names, {**frame.bodies, **found}, frame.data).encode()
-
-
-def _part_rows(conn: Connection, table: Table, keys: list[UUID]) -> list[tuple[UUID, bytes]]:
-    """(key, bytes) of the parts' rows with these keys."""
-    rows: list[tuple[UUID, bytes]] = []
-    if conn.dialect.name == "postgresql":
-        # In binary: bytea as text is hex, twice the bytes to send and to decode. Loading
-        # the 501 talks of the 1M ledger from their snapshots (~240 MB of parts), 5.5-7.1 s
-        # -> 4.0-4.7 s of wall time, 4.0-4.9 s -> 3.0-3.5 s of the client's CPU.
-        name = conn.dialect.identifier_preparer.quote(table.name)
-        sql = (
-            f"SELECT originator_id, state FROM {name} "
-            "WHERE originator_id = ANY(%s) AND originator_version = 0 AND topic = %s"
-        )
-        with translate_db_errors():
-            found = binary_rows(conn, sql, (keys, PART_TOPIC)) if keys else []
-        return [(key, bytes(body)) for key, body in found]
-    for start in range(0, len(keys), SQLITE_CHUNK):
-        query = select(table.c.originator_id, table.c.state).where(
-            table.c.originator_id.in_(keys[start : start + SQLITE_CHUNK]),
-            table.c.originator_version == 0,
-            table.c.topic == PART_TOPIC,
-        )
-        rows.extend((key, bytes(body)) for key, body in conn.execute(query))
-    return rows
 
 
 class SqlSnapshotRecorder(SqlRecorderBase, AggregateRecorder):
@@ -370,95 +267,14 @@ class SealedSnapshotRecorder(SqlSnapshotRecorder):
             return None
         aggregate = as_uuid(stored.originator_id)
         actual = _event_hash(conn, aggregate, stored.originator_version)
-        checked = _checked(stored, key, actual)
+        checked = checked_state(stored, key, actual)
         if isinstance(checked, str):
             _ignored(aggregate, stored.originator_version, checked)
             return None
         return checked
 
-    def prefetch(
-        self, conn: Connection, aggregate_ids: Sequence[UUID]
-    ) -> dict[UUID, tuple[StoredEvent | None, list[StoredEvent]]]:
-        """Each aggregate's latest snapshot (as stored: without its parts' bodies; None if it
-        has none) and its events after it, in two queries for all of them, in `conn`.
 
-        An aggregate whose latest snapshot does not verify is left out, as is one with no
-        events: its load goes the usual way, which says why.
-        """
-        # Two queries for all the talks an import extends, not two transactions and three
-        # or four queries a talks: see `NegotiationLedger.prefetch` for what it saves.
-        found: dict[UUID, tuple[StoredEvent | None, list[StoredEvent]]] = {}
-        key = b""
-        for ids in chunks(list(aggregate_ids), SQLITE_CHUNK):
-            latest = self._latest(conn, ids)
-            snapshots, e = self.tables.snapshots, self.tables.events
-            query = select(
-                snapshots.c.originator_id, snapshots.c.originator_version, snapshots.c.topic,
-                snapshots.c.state, e.c.hash,
-            ).join(
-                latest, (snapshots.c.originator_id == latest.c.originator_id)
-                & (snapshots.c.originator_version == latest.c.version),
-            ).outerjoin(
-                e, (e.c.originator_id == snapshots.c.originator_id)
-                & (e.c.originator_version == snapshots.c.originator_version),
-            )  # fmt: skip
-            left_out: set[UUID] = set()
-            for aggregate, version, topic, state, actual in conn.execute(query):
-                stored = StoredEvent(aggregate, int(version), topic, bytes(state))
-                key = key or snapshot_key()
-                checked = _checked(stored, key, actual)
-                if isinstance(checked, bytes):
-                    found[aggregate] = (StoredEvent(aggregate, int(version), topic, checked), [])
-                else:
-                    left_out.add(aggregate)
-            after = select(e.c.originator_id, e.c.originator_version, e.c.topic, e.c.state)
-            after = (
-                after.outerjoin(latest, e.c.originator_id == latest.c.originator_id)
-                .where(
-                    is_in(conn, e.c.originator_id, ids),
-                    e.c.originator_version > func.coalesce(latest.c.version, 0),
-                )
-                .order_by(e.c.originator_id, e.c.originator_version)
-            )
-            for aggregate, version, topic, state in conn.execute(after):
-                if aggregate in left_out:
-                    continue
-                entry = found.get(aggregate)
-                if entry is None:
-                    entry = found[aggregate] = (None, [])
-                entry[1].append(StoredEvent(aggregate, int(version), topic, bytes(state)))
-        return found
-
-    def _latest(self, conn: Connection, aggregate_ids: Sequence[UUID]) -> Subquery:
-        """(originator_id, version) of each of these aggregates' latest snapshot."""
-        snapshots = self.tables.snapshots
-        return (
-            select(
-                snapshots.c.originator_id,
-                func.max(snapshots.c.originator_version).label("version"),
-            )
-            .where(
-                is_in(conn, snapshots.c.originator_id, aggregate_ids),
-                snapshots.c.originator_version > 0,
-            )
-            .group_by(snapshots.c.originator_id)
-            .subquery()
-        )
-
-    def with_parts(self, stored: StoredEvent) -> StoredEvent | None:
-        """A prefetched snapshot with its parts' bodies (one read when it names any); None
-        if one is missing or edited (its load then goes the usual way, which says so)."""
-        frame = decode_frame(stored.state)
-        if frame is None or not frame.missing():
-            return stored
-        with read_transaction(self.engine) as conn:
-            loaded = load_parts(conn, self.tables.snapshots, stored.state)
-        if isinstance(loaded, str):
-            return None
-        return StoredEvent(stored.originator_id, stored.originator_version, stored.topic, loaded)
-
-
-def _checked(stored: StoredEvent, key: bytes, actual: str | None) -> bytes | str | None:
+def checked_state(stored: StoredEvent, key: bytes, actual: str | None) -> bytes | str | None:
     """A sealed snapshot's mapper bytes if it is bound to the log's event hashed `actual`
     and its seal verifies with `key`; else why not (None: not sealed, left out silently)."""
     parts = split_seal(stored.state)

@@ -16,7 +16,8 @@ from ledger.domain.errors import NotFoundError
 from ledger.domain.negotiation import negotiation_id
 from ledger.domain.snapshot import StorySnapshot
 from ledger.domain.story_aggregate import Storied
-from ledger.persistence.snapshots import Prefetched, write_snapshots
+from ledger.persistence.prefetch import Prefetched
+from ledger.persistence.snapshots import write_snapshots
 from ledger.timeline.document import (
     NegotiationSpec,
 )
@@ -46,8 +47,7 @@ class Batch:
         self.rows: list[StoredEvent] = []  # the talks' new events, as stored rows
         self.snapshots = SnapshotSpill()
         self.events = 0
-        # The talks' latest snapshots and events, read at once before they are folded.
-        self.prefetched = Prefetched({})
+        self.prefetched = Prefetched({})  # the talks it extends, read at once
 
     def alliance(self, slug: str) -> Alliance:
         if slug not in self.alliances:

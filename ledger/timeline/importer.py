@@ -25,6 +25,7 @@ from ledger.domain.errors import (
 from ledger.domain.negotiation import Negotiation, mirror_id, mirror_move, negotiation_id
 from ledger.domain.story_aggregate import Storied
 from ledger.domain.values import valid_instant
+from ledger.persistence.prefetch import prefetch
 from ledger.persistence.recorders import DuplicateMoveIdError
 from ledger.spec_events import ALLIANCE_ONLY, same_move, spec_move
 from ledger.timeline.batch import Batch, recorded_opening
@@ -246,9 +247,8 @@ def _build(
                     Item(index, given, move_id, "mirror-correction", mirror_id(given.of, talks))
                 )
     in_talks = [groups.pop(key) for key in list(groups)]
-    batch.prefetched = app.prefetch(
-        [g.key for g in in_talks if g.slug is None or g.slug not in batch.openings]
-    )
+    keys = [g.key for g in in_talks if g.slug is None or g.slug not in batch.openings]
+    batch.prefetched = prefetch(app.store.engine, app.store.tables, keys)
 
     def fold(on: NegotiationLedger, into: Batch, group: _Group, step: Callable[[], None]) -> None:
         _fold(on, into, group, name, step)

@@ -18,8 +18,9 @@ from ledger.domain.snapshot import StorySnapshot
 from ledger.domain.snapshot_parts import decode_frame, part_name
 from ledger.domain.story_aggregate import Storied
 from ledger.integrity.findings import SNAPSHOT, Problem
+from ledger.persistence.parts import PART_TOPIC, load_parts, part_key
 from ledger.persistence.schema import TABLES
-from ledger.persistence.snapshots import PART_TOPIC, load_parts, part_key, unseal
+from ledger.persistence.snapshots import unseal
 
 Stored = list[tuple[int, str, bytes]]
 """One aggregate's snapshots: (version, topic, stored bytes), by version."""

@@ -20,8 +20,8 @@ from ledger.domain.errors import (
 from ledger.domain.folding import as_known
 from ledger.domain.negotiation import negotiation_id
 from ledger.persistence.engine import get_engine
+from ledger.persistence.parts import PART_TOPIC
 from ledger.persistence.schema import TABLES
-from ledger.persistence.snapshots import PART_TOPIC
 from ledger.timeline.document import NegotiationSpec, NoteSpec, ProposalSpec
 from ledger.timeline.importer import import_timeline
 from ledger.timeline.parsing import parse_timeline, read_timeline

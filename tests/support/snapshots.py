@@ -7,7 +7,7 @@ from eventsourcing.persistence import StoredEvent
 from ledger.domain.snapshot import StorySnapshot
 from ledger.domain.snapshot_parts import Frame, decode_frame
 from ledger.persistence.mapper import PydanticMapper
-from ledger.persistence.snapshots import split_parts
+from ledger.persistence.parts import split_parts
 
 PARTS: dict[str, bytes] = {}
 """Every part stored so far, by name (a part's name is its content's hash: shared safely)."""

@@ -19,8 +19,11 @@ from ledger.domain.folding import as_known
 from ledger.domain.negotiation import negotiation_id
 from ledger.domain.snapshot_parts import PART_ROWS
 from ledger.persistence.engine import get_engine
+from ledger.persistence.parts import PART_TOPIC
+from ledger.persistence.prefetch import Prefetched, prefetch
 from ledger.persistence.schema import TABLES
-from ledger.persistence.snapshots import PART_TOPIC, Prefetched, SnapshotIgnoredWarning
+from ledger.persistence.snapshots import SnapshotIgnoredWarning
+from ledger.timeline import importer
 from ledger.timeline.importer import import_timeline
 from ledger.timeline.parsing import parse_timeline, read_timeline
 from projections.views.verify_snapshots import _differing
@@ -75,6 +78,10 @@ def _statements(url: str) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", seen)
 
 
+def _prefetch(app: NegotiationLedger, ids: list[Any]) -> Prefetched:
+    return prefetch(app.store.engine, app.store.tables, ids)
+
+
 def _replayed(app: NegotiationLedger, slug: str) -> Any:
     return as_known(app.events.get(negotiation_id(slug)), None)  # type: ignore[arg-type]
 
@@ -82,7 +89,7 @@ def _replayed(app: NegotiationLedger, slug: str) -> Any:
 def test_prefetched_talks_are_the_talks_a_load_gives_read_in_two_queries(ledger: str) -> None:
     app = NegotiationLedger(ledger, recorded_by="analyst")
     with _statements(ledger) as run:
-        prefetched = app.prefetch([negotiation_id(slug) for slug in TALKS])
+        prefetched = _prefetch(app, [negotiation_id(slug) for slug in TALKS])
     assert len([s for s in run if s.lstrip().upper().startswith("SELECT")]) == 2
     delhi, bihar = (
         prefetched.rows[negotiation_id("delhi")],
@@ -120,7 +127,7 @@ def test_a_snapshot_that_does_not_verify_is_not_prefetched_and_its_load_says_why
     app = NegotiationLedger(ledger, recorded_by="analyst")
     with warnings.catch_warnings():
         warnings.simplefilter("error", SnapshotIgnoredWarning)
-        prefetched = app.prefetch([negotiation_id(slug) for slug in TALKS])
+        prefetched = _prefetch(app, [negotiation_id(slug) for slug in TALKS])
     assert negotiation_id("bihar") not in prefetched.rows
     with pytest.warns(SnapshotIgnoredWarning, match="seal does not verify") as caught:
         talks = app.negotiation("bihar", prefetched)
@@ -132,7 +139,7 @@ def test_a_prefetched_snapshot_whose_part_was_edited_is_folded_from_its_events(
     ledger: str,
 ) -> None:
     app = NegotiationLedger(ledger, recorded_by="analyst")
-    prefetched = app.prefetch([negotiation_id("delhi")])
+    prefetched = _prefetch(app, [negotiation_id("delhi")])
     assert prefetched.rows[negotiation_id("delhi")][0] is not None
     with get_engine(ledger).begin() as conn:  # after the prefetch, before the parts are read
         where = SNAPSHOTS.c.topic == PART_TOPIC
@@ -153,16 +160,16 @@ def test_an_import_whose_talks_another_writer_moved_after_the_prefetch_loses_not
 ) -> None:
     app = NegotiationLedger(ledger, recorded_by="analyst")
     other = NegotiationLedger(ledger, recorded_by="staff")
-    prefetch, calls = NegotiationLedger.prefetch, []
+    calls: list[int] = []
 
-    def then_another_writer(self: NegotiationLedger, ids: Any) -> Prefetched:
-        found = prefetch(self, ids)
+    def then_another_writer(*args: Any) -> Prefetched:
+        found = prefetch(*args)
         calls.append(len(found.rows))
         if len(calls) == 1:  # between the import's read and its write
             _notes(other, "delhi", 1, first=50_000)
         return found
 
-    monkeypatch.setattr(NegotiationLedger, "prefetch", then_another_writer)
+    monkeypatch.setattr(importer, "prefetch", then_another_writer)
     timeline = parse_timeline(
         "format: seatledger/timeline@1\n"
         "moves:\n"

@@ -26,9 +26,10 @@ from ledger.domain.snapshot import StorySnapshot
 from ledger.domain.snapshot_parts import PART_ROWS
 from ledger.integrity.verifier import verify
 from ledger.persistence.engine import dispose_engines, get_engine
+from ledger.persistence.parts import PART_TOPIC
 from ledger.persistence.roles import create_roles
 from ledger.persistence.schema import TABLES
-from ledger.persistence.snapshots import PART_TOPIC, SnapshotIgnoredWarning
+from ledger.persistence.snapshots import SnapshotIgnoredWarning
 from ledger.timeline.document import NoteSpec
 from projections.views.verify_snapshots import _differing
 from tests.support.example import record_example

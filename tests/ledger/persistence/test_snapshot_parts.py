@@ -17,8 +17,9 @@ from ledger.domain.negotiation import negotiation_id
 from ledger.domain.snapshot_parts import PART_ROWS, PartRows, decode_frame
 from ledger.integrity.findings import SNAPSHOT
 from ledger.persistence.engine import get_engine
+from ledger.persistence.parts import PART_TOPIC, part_key
 from ledger.persistence.schema import TABLES
-from ledger.persistence.snapshots import PART_TOPIC, SnapshotIgnoredWarning, part_key, split_seal
+from ledger.persistence.snapshots import SnapshotIgnoredWarning, split_seal
 from ledger.timeline.importer import import_timeline
 from ledger.timeline.parsing import read_timeline
 from projections.views.verify_snapshots import _differing

@@ -19,8 +19,9 @@ from ledger import forked
 from ledger.application import NegotiationLedger
 from ledger.domain.errors import MoveRefusedError
 from ledger.persistence.engine import dispose_engines, get_engine
+from ledger.persistence.parts import PART_TOPIC
 from ledger.persistence.schema import TABLES
-from ledger.persistence.snapshots import PART_TOPIC, split_seal
+from ledger.persistence.snapshots import split_seal
 from ledger.timeline import importer, two_processes
 from ledger.timeline.document import TimelineFile
 from ledger.timeline.importer import import_timeline

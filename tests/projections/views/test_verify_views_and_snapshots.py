@@ -20,8 +20,9 @@ from ledger.domain.snapshot_parts import Frame, decode_frame
 from ledger.domain.state import NegotiationState
 from ledger.integrity.findings import SNAPSHOT, VIEW_MOVES, VIEW_POSITION, VIEW_SPLITS
 from ledger.integrity.verifier import MOVE_INDEX, Problem, verify
+from ledger.persistence.parts import PART_TOPIC
 from ledger.persistence.schema import TABLES
-from ledger.persistence.snapshots import PART_TOPIC, SnapshotIgnoredWarning
+from ledger.persistence.snapshots import SnapshotIgnoredWarning
 from ledger.timeline.importer import import_timeline
 from ledger.timeline.parsing import read_timeline
 from projections.api import LedgerViews
