@@ -8,13 +8,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-# Importing a command module registers its commands, in this order in --help.
-# isort: off
-from scripts.record import offers, constituencies, proceedings, coalition, transfer  # noqa: F401
-from scripts.read import views, seats, diff, audit, serve  # noqa: F401
-from scripts.upkeep import integrity, copying, projections  # noqa: F401
-
-# isort: on
+# The commands' modules are imported when a command is run (scripts.app.COMMANDS).
 from scripts.app import app
 
 __all__ = ["app", "main"]

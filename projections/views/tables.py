@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     insert,
     inspect,
@@ -28,7 +29,7 @@ from sqlalchemy import (
     text,
 )
 
-from ledger.persistence.engine import write_transaction
+from ledger.persistence.engine import read_transaction, write_transaction
 from ledger.persistence.schema import advisory_lock_key
 
 POSITION_NAME: Final = "seatledger-views"
@@ -152,6 +153,9 @@ VIEW_TABLES: Final = (splits, moves, moved, seat_changes)
 
 def create_view_tables(engine: Engine) -> None:
     """Create the view tables and the position row unless they exist."""
+    with read_transaction(engine) as conn:
+        if _views_ready(conn):
+            return
     with write_transaction(engine) as conn:
         if conn.dialect.name == "postgresql":
             # Two processes starting at once would otherwise race on CREATE TABLE.
@@ -170,6 +174,41 @@ def create_view_tables(engine: Engine) -> None:
         ).first()
         if found is None:
             conn.execute(insert(position).values(name=POSITION_NAME, notification_id=0))
+
+
+# Every read command opens the views: when they are ready this is one catalog query in a
+# read transaction, not a write lock, reflection of each table and create_all's checks.
+# saves ~85 ms of `seatledger split` start-up on PostgreSQL (2026-12-07, 10k; ~5 ms on SQLite).
+_COLUMNS_SQL = {
+    "postgresql": (
+        "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') "
+        "AND c.relname IN :names AND a.attnum > 0 AND NOT a.attisdropped"
+    ),
+    "sqlite": (
+        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p "
+        "WHERE m.type = 'table' AND m.name IN :names"
+    ),
+}
+
+
+def _views_ready(conn: Connection) -> bool:
+    """Whether the write path of create_view_tables would find nothing to do: every table
+    there with exactly its columns, and the position row written."""
+    query = _COLUMNS_SQL.get(conn.dialect.name)
+    if query is None:
+        return False
+    wanted = {table.name: {column.name for column in table.c} for table in (*VIEW_TABLES, position)}
+    found: dict[str, set[str]] = {}
+    rows = conn.execute(
+        text(query).bindparams(bindparam("names", expanding=True)), {"names": list(wanted)}
+    )
+    for table, column in rows:
+        found.setdefault(table, set()).add(column)
+    if found != wanted:
+        return False
+    row = conn.execute(select(position.c.name).where(position.c.name == POSITION_NAME)).first()
+    return row is not None
 
 
 def _outdated(conn: Connection) -> list[Table]:

@@ -142,6 +142,23 @@ def test_views_built_before_seats_moved_were_derived_are_rebuilt_when_opened(
     assert _dump(jharkhand) == derived
 
 
+def test_views_whose_columns_differ_from_this_versions_are_rebuilt_when_opened(
+    jharkhand: str,
+) -> None:
+    # Opening ready views is one catalog read; a table with other columns is not ready.
+    views = LedgerViews(jharkhand)
+    views.catch_up()
+    derived = _dump(jharkhand)
+    engine = get_engine(jharkhand)
+    with write_transaction(engine) as conn:
+        conn.exec_driver_sql("ALTER TABLE seatledger_view_moves ADD COLUMN stale TEXT")
+    assert moved(jharkhand, JH)["jh-rjd-wants-2"] == {"INC": -1, "RJD": 1}
+    assert _dump(jharkhand) == derived
+    with write_transaction(engine) as conn:
+        columns = conn.exec_driver_sql("SELECT * FROM seatledger_view_moves").keys()
+    assert "stale" not in columns
+
+
 def test_history_shows_the_seats_given_back_when_a_party_walks_out_after_the_agreement(
     jharkhand: str,
 ) -> None:
