@@ -13,7 +13,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr
 
-from ledger.domain.aggregate import now
+from ledger.domain import aggregate as transaction_time  # its `now`, which tests pin
 from ledger.domain.lazy_moves import Item, LazyMoves, PackedState, RecordedMoves, Rows
 from ledger.domain.moves import Move
 from ledger.domain.packing import (
@@ -87,7 +87,7 @@ class StorySnapshot(BaseModel):
         snapshot = cls(
             originator_id=aggregate.id,
             originator_version=aggregate.version,
-            timestamp=now(),
+            timestamp=transaction_time.now(),
             topic=get_topic(type(aggregate)),
             state=state,
         )

@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 from sqlalchemy import select
@@ -123,8 +122,8 @@ def stored(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 @contextmanager
 def clock() -> Iterator[None]:
-    """A pinned clock for the events and the snapshots (which read their own)."""
-    with pinned(Clock()), patch("ledger.domain.snapshot.now", Clock()):
+    """A pinned clock for the events and the snapshots (they read the same one)."""
+    with pinned(Clock()):
         yield
 
 
