@@ -112,16 +112,15 @@ def split_seal(state: bytes) -> tuple[str, str, bytes] | None:
 
 def unseal(conn: Connection, aggregate: UUID, version: int, state: bytes) -> bytes | str:
     """The mapper's bytes of a snapshot bound to the log's event; else why it is not."""
-    if split_seal(state) is None:
-        return state  # written before snapshots were sealed: its content is what counts
-    return unseal_against(_event_hash(conn, aggregate, version), version, state)
-
-
-def unseal_against(actual: str | None, version: int, state: bytes) -> bytes | str:
-    """As `unseal`, given the hash the log holds at the snapshot's version (None: no event)."""
     parts = split_seal(state)
     if parts is None:
-        return state
+        return state  # written before snapshots were sealed: its content is what counts
+    return _bound(parts, _event_hash(conn, aggregate, version), version)
+
+
+def _bound(parts: tuple[str, str, bytes], actual: str | None, version: int) -> bytes | str:
+    """A sealed snapshot's mapper bytes if the event hash it names is `actual`, the hash the
+    log holds at its version (None: no event there); else why not."""
     bound, _, data = parts
     if actual is None:
         return f"the snapshot summarises v{version}, which the log does not hold"
@@ -263,8 +262,8 @@ class SealedSnapshotRecorder(SqlSnapshotRecorder):
 
     @staticmethod
     def _trusted(conn: Connection, stored: StoredEvent, key: bytes) -> bytes | None:
-        if split_seal(stored.state) is None:
-            return None
+        if not stored.state.startswith(SEAL_MAGIC):
+            return None  # unsealed: left out silently, without asking the log
         aggregate = as_uuid(stored.originator_id)
         actual = _event_hash(conn, aggregate, stored.originator_version)
         checked = checked_state(stored, key, actual)
@@ -281,7 +280,7 @@ def checked_state(stored: StoredEvent, key: bytes, actual: str | None) -> bytes 
     if parts is None:
         return None
     aggregate, version = as_uuid(stored.originator_id), stored.originator_version
-    unsealed = unseal_against(actual, version, stored.state)
+    unsealed = _bound(parts, actual, version)
     if isinstance(unsealed, str):
         return unsealed
     if not hmac.compare_digest(
