@@ -7,12 +7,11 @@ aggregates' own code), one aggregate at a time; the answers have the query API's
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from ledger.application import NegotiationLedger
 from ledger.domain.alliance import AllianceFormed
 from ledger.domain.events import LedgerEvent, NegotiationOpened
 from ledger.domain.folding import Moved, negotiation_state, story_moved
@@ -38,7 +37,21 @@ from projections.views.derive import (
 )
 from projections.views.timeaxis import END_OF_TIME, micros, query_datetime, query_instant
 
+if TYPE_CHECKING:
+    from ledger.application import NegotiationLedger
+
 _PAGE = 500
+
+
+def ledger_at(url: str) -> NegotiationLedger:
+    """The ledger's application, to replay from its log.
+
+    Imported here, not with this module: a read of up-to-date views replays nothing, so
+    it starts without the write side (`LedgerViews._projector`).
+    """
+    from ledger.application import NegotiationLedger
+
+    return NegotiationLedger(url)
 
 
 def _events(app: NegotiationLedger, aggregate_id: UUID) -> list[LedgerEvent]:
@@ -103,7 +116,7 @@ def replay_split(
     url: str, negotiation: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None
 ) -> SplitView:
     """The split of one negotiation, by replay; NotFoundError if unknown or not yet open."""
-    app = NegotiationLedger(url)
+    app = ledger_at(url)
     return _view(negotiation, _opened_state(app, negotiation, as_of, known_on), as_of, known_on)
 
 
@@ -114,7 +127,7 @@ def replay_splits(
     scope: Scope = EVERYTHING,
 ) -> list[SplitView]:
     """Every negotiation open on D as known on K (in scope), by slug, by replay."""
-    app = NegotiationLedger(url)
+    app = ledger_at(url)
     views = []
     for opened in _first_events(app, NegotiationOpened):
         state = _state(app, opened.negotiation, as_of, known_on)
@@ -137,7 +150,7 @@ def replay_positions(
     url: str, negotiation: str, as_of: ValidTime | None = None, known_on: ValidTime | None = None
 ) -> dict[str, dict[str, int]]:
     """Each party's latest proposed or accepted split, by replay."""
-    app = NegotiationLedger(url)
+    app = ledger_at(url)
     state = _opened_state(app, negotiation, as_of, known_on)
     return {party: dict(split) for party, split in sorted(state.positions.items())}
 
@@ -145,7 +158,7 @@ def replay_positions(
 def replay_known_through(url: str, position: int) -> int | None:
     """The last recorded instant (micros) of the events up to `position`: the instant the
     views would be known through, had they been caught up to it."""
-    app = NegotiationLedger(url)
+    app = ledger_at(url)
     last, start = None, 1
     while start <= position:
         page = app.recorder.select_notifications(start, _PAGE, stop=position)
@@ -194,7 +207,7 @@ def replay_history(
     known_on: ValidTime | None = None,
 ) -> list[MoveView]:
     """Moves recorded by K and dated by D, as recorded, by replay; None: every move."""
-    app = NegotiationLedger(url)
+    app = ledger_at(url)
     d, k = query_instant(as_of, "as of"), query_instant(known_on, "known on")
     if negotiation is None:
         ids = [alliance.originator_id for alliance in _first_events(app, AllianceFormed)]

@@ -12,7 +12,6 @@ from datetime import UTC, time
 
 import orjson
 
-from ledger.application import NegotiationLedger
 from ledger.domain.errors import NotFoundError, nearest
 from ledger.domain.folding import as_known, intervals
 from ledger.domain.negotiation import Negotiation, negotiation_id
@@ -25,6 +24,7 @@ from projections.answers import (
     not_opened,
     unknown_negotiation,
 )
+from projections.reference import ledger_at
 from projections.views.derive import seat_texts
 from projections.views.timeaxis import from_micros, micros, query_datetime
 
@@ -123,7 +123,7 @@ def not_listed(
 
 
 def _story(url: str, negotiation: str, known_on: ValidTime | None) -> Negotiation:
-    app = NegotiationLedger(url)
+    app = ledger_at(url)
     stored = app.recorder.select_events(negotiation_id(negotiation))
     events = (app.mapper.to_domain_event(s) for s in stored)
     aggregate = as_known(events, query_datetime(known_on, "known on"))  # type: ignore[arg-type]

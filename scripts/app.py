@@ -24,7 +24,6 @@ from typer.core import TyperGroup
 
 from ledger.domain.errors import SeatledgerError
 from ledger.persistence.engine import DEFAULT_DB_URL, DatabaseURLError, mask_url, normalize_url
-from ledger.timeline.parsing import explain
 from ledger.wording import plain
 from scripts.output import echo
 from scripts.store import missing_folder
@@ -78,6 +77,9 @@ def explain_error(error: BaseException, url: str | None) -> tuple[int, str]:
     if isinstance(error, SeatledgerError | DatabaseURLError):
         return REFUSED, str(error)
     if isinstance(error, ValidationError):
+        # Imported here: the timeline's models cost every command ~20 ms of start-up.
+        from ledger.timeline.parsing import explain
+
         return REFUSED, explain(error, None)
     if isinstance(error, es.OperationalError | es.InterfaceError | sa_exc.OperationalError):
         return REFUSED, (url and missing_folder(url)) or (

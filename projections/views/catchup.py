@@ -16,7 +16,7 @@ position before committing. A process killed anywhere loses the page, never half
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from typing import Any, cast
@@ -47,7 +47,7 @@ from projections.views.fold_worker import (
     worth_two_processes,
 )
 from projections.views.intervals import CurrentRow
-from projections.views.log_pages import LogPages
+from projections.views.log_pages import PAGE_SIZE, LogPages, Progress
 from projections.views.seat_history import SeatChanges
 from projections.views.tables import VIEW_TABLES
 from projections.views.timeaxis import micros
@@ -61,8 +61,6 @@ from projections.views.writes import (
     set_position,
 )
 
-Progress = Callable[[int, int], None]
-PAGE_SIZE = 1000
 BY_AGGREGATE_FROM = 8_000
 """A catch-up this many events behind goes aggregate by aggregate, as a rebuild does."""
 # Measured on SQLite, quiet 2-core machine, 2026-12-07 (the first read after an import):

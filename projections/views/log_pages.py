@@ -6,11 +6,18 @@ the driver (`fetch`): SQLAlchemy's per-row handling costs more than the reads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Table, func, select
+
+PAGE_SIZE = 1000
+"""Notifications read (and applied) per page."""
+
+Progress = Callable[[int, int], None]
+"""Told (done, total) as a catch-up or rebuild goes."""
 
 _IDS_MEMO = 65_536
 _NOTIFICATION_COLUMNS: Final = (
