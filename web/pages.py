@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from projections.answers import JsonDict, SplitView
 from projections.reports.chart import party_colours
+from projections.reports.seats import status_word
 from projections.reports.text import (
     instant_text,
     seats_given_text,
@@ -26,8 +27,6 @@ from web import params
 from web.graphics import lineage_graph, rollup_bar, seats_chart
 from web.reading import NegotiationPage, Reader, Span
 
-SEAT_STATUS = {"agreed": "agreed", "settled": "settled", "on_table": "on the table",
-               "unassigned": "unassigned"}  # fmt: skip
 MOVES_PER_PAGE = 50  # the moves list shows the latest 50 dated by D; `page=2` the 50 before
 
 FILTERS: dict[str, Callable[..., Any]] = {
@@ -40,7 +39,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "web_link": web_link,  # (href, host) for http(s) only: anything else stays text
     "signed": lambda n: f"{int(n):+d}",
     "path_part": lambda text: quote(str(text), safe=""),  # a name as one segment of a path
-    "seat_status": lambda status: SEAT_STATUS.get(str(status), str(status)),
+    "seat_status": status_word,  # the report's words: a page and a report say the same
 }
 
 

@@ -164,3 +164,23 @@ def test_long_histories_come_in_pages_of_the_latest_moves_first(
     beyond = client.get("/n/uttar-pradesh.json", params={"page": 9}).json()
     assert beyond["history"] == [] and beyond["page"]["pages"] == 3
     assert client.get("/n/uttar-pradesh", params={"page": "0"}).status_code == 400
+
+
+def test_a_seat_settled_by_a_pact_is_named_as_the_report_names_it(
+    seats_ledger: str, tmp_path: Path
+) -> None:
+    # One word for one status: the web view and an audit report both say "settled (pact)".
+    seatledger(seats_ledger, "open", "tamil-nadu", "--seats", "39", "--parties",
+               "DMK,INC,IUML", "--on", "2024-02-01", "--constituencies",
+               "Ramanathapuram;Namakkal")  # fmt: skip
+    seatledger(seats_ledger, "settle", "tamil-nadu", "--signatories", "DMK,IUML",
+               "--split", "IUML=Ramanathapuram", "--on", "2024-02-24")  # fmt: skip
+    with TestClient(create_app(seats_ledger)) as client:
+        seat = client.get("/n/tamil-nadu/seat/Ramanathapuram", params={"as_of": "2024-03-01"})
+        talks = client.get("/n/tamil-nadu", params={"as_of": "2024-03-01"})
+    assert "Held by <strong>IUML</strong> (settled (pact))" in seat.text
+    assert "<td>IUML</td><td>settled (pact)</td>" in talks.text
+    report = tmp_path / "report.md"
+    seatledger(seats_ledger, "report", "tamil-nadu", "--as-of", "2024-03-01",
+               "--output", str(report))  # fmt: skip
+    assert "| Ramanathapuram | IUML | settled (pact) |" in report.read_text(encoding="utf-8")
