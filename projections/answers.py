@@ -266,6 +266,25 @@ class ProjectionStatus:
         return {"position": self.position, "head": self.head, "lag": self.lag}
 
 
+@dataclass(frozen=True)
+class Freshness:
+    """How current the views were when they were opened, and where answers come from."""
+
+    status: ProjectionStatus  # as found on opening, before any catch-up
+    replayed: bool  # the views lag and this role may not update them: answers are replayed
+
+    def notice(self) -> str | None:
+        """The one line a command prints on stderr when its answers come by replay."""
+        if not self.replayed:
+            return None
+        s = self.status
+        return (
+            f"note: the views lag the event log by {s.lag} notification(s) (position "
+            f"{s.position}, head {s.head}) and this role may not update them: "
+            "answers are replayed from the event log itself"
+        )
+
+
 def _known(known_on: ValidTime | None) -> str:
     return "" if known_on is None else f" as known on {known_on.isoformat()}"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,6 +19,7 @@ from ledger.persistence.schema import TABLES, create_schema
 from projections import reference, seats
 from projections.answers import (
     EVERYTHING,
+    Freshness,
     MoveView,
     ProjectionStatus,
     RollupView,
@@ -51,25 +51,6 @@ __all__ = [
     "RollupView",
     "SplitView",
 ]
-
-
-@dataclass(frozen=True)
-class Freshness:
-    """How current the views were when they were opened, and where answers come from."""
-
-    status: ProjectionStatus  # as found on opening, before any catch-up
-    replayed: bool  # the views lag and this role may not update them: answers are replayed
-
-    def notice(self) -> str | None:
-        """The one line a command prints on stderr when its answers come by replay."""
-        if not self.replayed:
-            return None
-        s = self.status
-        return (
-            f"note: the views lag the event log by {s.lag} notification(s) (position "
-            f"{s.position}, head {s.head}) and this role may not update them: "
-            "answers are replayed from the event log itself"
-        )
 
 
 class LedgerViews:
