@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from eventsourcing.persistence import PersistenceError
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row
 from sqlalchemy.exc import DBAPIError
 
 from ledger.domain.errors import InputError, NotFoundError
@@ -33,7 +33,7 @@ from projections.answers import (
 )
 from projections.views import queries
 from projections.views.derive import history_views, with_given_back
-from projections.views.log_pages import PAGE_SIZE, Progress
+from projections.views.log_pages import PAGE_SIZE, LogPages, Progress
 from projections.views.tables import create_view_tables
 from projections.views.timeaxis import check_when, from_micros, query_instant
 from projections.views.writes import read_position
@@ -60,6 +60,7 @@ class LedgerViews:
         self.url = url
         self.engine = get_engine(url)
         self.page_size = page_size
+        self._log = LogPages(TABLES.events, page_size)  # reads the log's head
         create_schema(self.engine)  # the ledger's own tables, as its application creates them
         create_view_tables(self.engine)
         self._may_write: bool | None = None  # None until a catch-up was tried
@@ -113,7 +114,7 @@ class LedgerViews:
     def status(self) -> ProjectionStatus:
         """Position reached, last notification recorded, and the lag between them."""
         with read_transaction(self.engine) as conn:
-            return _status(conn)
+            return self._status(conn)
 
     # -- queries --------------------------------------------------------------
 
@@ -314,7 +315,11 @@ class LedgerViews:
             return read(conn)
 
     def _lag(self, conn: Connection) -> int:
-        return _status(conn).lag
+        return self._status(conn).lag
+
+    def _status(self, conn: Connection) -> ProjectionStatus:
+        """The views' position and the log's last notification id, read in `conn`."""
+        return ProjectionStatus(position=read_position(conn), head=self._log.head(conn))
 
     def _fresh(self, as_of: ValidTime | None, known_on: ValidTime | None) -> bool:
         """Check the dates and bring the views up to date; False if this role cannot."""
@@ -360,12 +365,6 @@ def _as_projector() -> Iterator[None]:
         if not _permission_denied(error):
             raise
         raise InputError(_NOT_PROJECTOR) from None
-
-
-def _status(conn: Connection) -> ProjectionStatus:
-    """The views' position and the log's last notification id, read in `conn`."""
-    head = conn.execute(select(func.max(TABLES.events.c.notification_id))).scalar()
-    return ProjectionStatus(position=read_position(conn), head=int(head or 0))
 
 
 def _instants(as_of: ValidTime | None, known_on: ValidTime | None) -> tuple[int, int]:
