@@ -23,7 +23,7 @@ from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, Engine, delete
+from sqlalchemy import Connection, Engine
 
 from ledger.application import NegotiationLedger
 from ledger.domain.alliance import PartiesRegistered
@@ -38,7 +38,6 @@ from ledger.persistence.engine import (
     read_transaction,
     write_transaction,
 )
-from ledger.persistence.schema import TABLES
 from projections.views.fold import NEVER, Folded, fold_event
 from projections.views.fold_worker import (
     Counter,
@@ -49,10 +48,10 @@ from projections.views.fold_worker import (
 from projections.views.intervals import CurrentRow
 from projections.views.log_pages import PAGE_SIZE, LogPages, Progress
 from projections.views.seat_history import SeatChanges
-from projections.views.tables import VIEW_TABLES
 from projections.views.timeaxis import micros
 from projections.views.writes import (
     PageWrites,
+    clear_views,
     current_moved,
     current_rows,
     current_seats,
@@ -148,11 +147,7 @@ class Projector:
         try:
             with write_transaction(self.engine) as conn:
                 lock_position(conn)
-                for table in VIEW_TABLES:
-                    conn.execute(delete(table))
-                # Snapshots are a cache too; one that verify names would stay named (and
-                # ignored) until superseded, so the talks are folded from events instead.
-                conn.execute(delete(TABLES.snapshots))
+                clear_views(conn)
                 set_position(conn, 0)
                 self._cache.clear()
                 head = self._head(conn)

@@ -10,19 +10,22 @@ the inserts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Final
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, delete, select, update
 from sqlalchemy.exc import DBAPIError
 
 from ledger.domain.folding import Moved
 from ledger.persistence.base import insert_many
+from ledger.persistence.schema import TABLES
 from projections.views.derive import SplitRow, dumps
 from projections.views.intervals import CurrentRow
 from projections.views.seat_history import Change, SeatChanges
 from projections.views.tables import (
     POSITION_NAME,
+    VIEW_TABLES,
     moved,
     moves,
     position,
@@ -264,3 +267,30 @@ def set_position(conn: Connection, notification_id: int) -> None:
         .where(position.c.name == POSITION_NAME)
         .values(notification_id=notification_id)
     )
+
+
+def clear_views(conn: Connection) -> None:
+    """Delete every view row and every snapshot, in `conn`'s transaction (a rebuild's start).
+
+    Snapshots are a cache too; one that verify names would stay named (and ignored) until
+    superseded, so the talks are folded from their events instead.
+    """
+    with _derived_rows_freed_fast(conn):
+        for table in (*VIEW_TABLES, TABLES.snapshots):
+            conn.execute(delete(table))
+
+
+@contextmanager
+def _derived_rows_freed_fast(conn: Connection) -> Iterator[None]:
+    """On SQLite, let deletes skip zeroing freed pages: these rows are derived from the log."""
+    # saves 0.4-0.9 s of a 100k rebuild (Debian's SQLite zeroes freed pages by default:
+    # the views' delete took 0.5-1.0 s, with secure_delete=FAST 0.10-0.13 s; 2026-12-08)
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = int(conn.exec_driver_sql("PRAGMA secure_delete").scalar_one())
+    conn.exec_driver_sql("PRAGMA secure_delete=FAST")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA secure_delete={before}")

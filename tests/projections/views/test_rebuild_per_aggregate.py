@@ -267,3 +267,22 @@ def test_a_catch_up_far_behind_goes_by_aggregate_with_the_rows_of_page_by_page(
     assert passes == [head - lag]
     assert calls[-1] == (lag, lag)
     assert dump(db_url) == page_by_page
+
+
+def test_a_rebuild_on_sqlite_leaves_its_connection_deleting_as_before(tmp_path: Any) -> None:
+    # The rebuild deletes the old views without zeroing their pages (they are derived);
+    # the connection, back in the pool, must not carry that to the ledger's other deletes.
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    import_timeline(NegotiationLedger(url, recorded_by="analyst"), read_timeline(EXAMPLE))
+    views = LedgerViews(url)
+    views.catch_up()
+    engine = get_engine(url)
+
+    def secure_delete() -> int:
+        with engine.connect() as conn:
+            return int(conn.exec_driver_sql("PRAGMA secure_delete").scalar_one())
+
+    before, rows = secure_delete(), dump(url)
+    views.rebuild()
+    assert dump(url) == rows
+    assert secure_delete() == before
