@@ -30,6 +30,7 @@ from ledger.persistence.base import (
     in_parameter,
     insert_many,
     select_stored_events,
+    where_in,
 )
 from ledger.persistence.chain import (
     GENESIS_HASH,
@@ -258,6 +259,18 @@ class SqlAggregateRecorder(SqlRecorderBase, AggregateRecorder):
             desc=desc,
             limit=limit,
         )
+
+    def select_openings(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """The first event (version 1) of each of these aggregates that the ledger holds."""
+        events = self.tables.events
+        query = select(events.c.originator_id, events.c.topic, events.c.state)
+        with read_transaction(self.engine) as conn:
+            rows = [
+                row
+                for ids_in in where_in(conn, events.c.originator_id, originator_ids)
+                for row in conn.execute(query.where(ids_in, events.c.originator_version == 1))
+            ]
+        return [StoredEvent(row[0], 1, row[1], bytes(row[2])) for row in rows]
 
     def find_moves(self, move_ids: Sequence[str]) -> dict[str, tuple[UUID, int]]:
         """Return the (aggregate id, version) of each recorded move among the ids."""

@@ -28,7 +28,7 @@ from ledger.domain.values import valid_instant
 from ledger.persistence.prefetch import prefetch
 from ledger.persistence.recorders import DuplicateMoveIdError
 from ledger.spec_events import ALLIANCE_ONLY, same_move, spec_move
-from ledger.timeline.batch import Batch, recorded_opening
+from ledger.timeline.batch import Batch, recorded_openings
 from ledger.timeline.date_order import fold_by_date
 from ledger.timeline.document import (
     AnyMove,
@@ -158,8 +158,9 @@ def _build(
 
     for formed in timeline.all_alliances():
         batch.founding[formed.id] = batch.alliance(formed.id).membership_moves()
+    opened = recorded_openings(app, [spec.id for spec in timeline.negotiations])
     for spec in timeline.negotiations:
-        if _open(app, batch, spec, timeline.alliance_of(spec), name):
+        if _open(batch, spec, opened.get(spec.id), timeline.alliance_of(spec), name):
             report.opened.append(spec.id)
         batch.negotiation_keys.add(negotiation_id(spec.id))
         group(negotiation_id(spec.id), spec.id)
@@ -359,14 +360,13 @@ def _form_alliances(app: NegotiationLedger, batch: Batch, timeline: TimelineFile
 
 
 def _open(
-    app: NegotiationLedger,
     batch: Batch,
     spec: NegotiationSpec,
+    opening: Any | None,
     alliance_slug: str | None,
     name: str,
 ) -> bool:
-    """Open the file's talks unless the ledger has them already (then check the seats)."""
-    opening = recorded_opening(app, spec.id)
+    """Open the file's talks unless the ledger has them (`opening`; then check the seats)."""
     if opening is not None:
         batch.alliance_slugs[spec.id] = opening.alliance
         if opening.seats != spec.seats:
@@ -379,7 +379,7 @@ def _open(
     batch.openings[spec.id] = spec
     batch.alliance_slugs[spec.id] = alliance_slug
     if alliance_slug is not None:
-        batch.alliance(alliance_slug).register_talks(spec.id, app.recorded_by)
+        batch.alliance(alliance_slug).register_talks(spec.id, batch.app.recorded_by)
     return True
 
 

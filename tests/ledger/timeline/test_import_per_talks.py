@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any, cast
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import func, select
 
 from ledger.application import SNAPSHOT_EVERY, NegotiationLedger
-from ledger.domain.errors import MoveRefusedError
+from ledger.domain.errors import InputError, MoveRefusedError
 from ledger.domain.folding import as_known
 from ledger.domain.negotiation import negotiation_id
 from ledger.domain.snapshot_parts import PART_ROWS
@@ -149,3 +150,27 @@ def test_a_later_snapshot_replaces_the_one_it_supersedes(db_url: str) -> None:
         assert loaded.version == replayed.version == 2 * SNAPSHOT_EVERY + 1
         assert loaded.state == replayed.state
         assert loaded.story.moves == replayed.story.moves
+
+
+def test_talks_the_ledger_holds_are_extended_and_their_seats_checked(db_url: str) -> None:
+    app = NegotiationLedger(db_url, recorded_by="analyst")
+    import_timeline(app, parse_timeline(FIRST))
+    report = import_timeline(app, parse_timeline(SECOND))
+    assert report.opened == ["bihar", "delhi"]  # `up` is held: extended, not opened again
+    events = _count(db_url, TABLES.events)
+    other_seats = SECOND.replace("{id: up, seats: 80", "{id: up, seats: 81")
+    with pytest.raises(InputError, match="'up' is already in the ledger with 80 seats, not 81"):
+        import_timeline(app, parse_timeline(other_seats.replace("sp-offer", "sp-offer-2")))
+    assert _count(db_url, TABLES.events) == events
+
+
+def test_the_openings_of_many_talks_are_read_at_once(db_url: str) -> None:
+    app = NegotiationLedger(db_url, recorded_by="analyst")
+    import_timeline(app, parse_timeline(FIRST))
+    import_timeline(app, parse_timeline(SECOND))
+    held = [negotiation_id(slug) for slug in ("up", "bihar", "delhi")]
+    unknown = [uuid4() for _ in range(2_000)]  # more than one query's list of ids
+    found = app.store.select_openings([*unknown[:1_000], *held, *unknown[1_000:]])
+    assert sorted(str(e.originator_id) for e in found) == sorted(map(str, held))
+    assert {e.originator_version for e in found} == {1}
+    assert [app.mapper.to_domain_event(e).seats for e in found if e.originator_id == held[1]] == [40]
