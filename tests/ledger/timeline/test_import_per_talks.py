@@ -173,4 +173,5 @@ def test_the_openings_of_many_talks_are_read_at_once(db_url: str) -> None:
     found = app.store.select_openings([*unknown[:1_000], *held, *unknown[1_000:]])
     assert sorted(str(e.originator_id) for e in found) == sorted(map(str, held))
     assert {e.originator_version for e in found} == {1}
-    assert [app.mapper.to_domain_event(e).seats for e in found if e.originator_id == held[1]] == [40]
+    bihar = [app.mapper.to_domain_event(e) for e in found if e.originator_id == held[1]]
+    assert [opening.seats for opening in bihar] == [40]
