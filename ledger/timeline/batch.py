@@ -171,18 +171,10 @@ class SnapshotList(SnapshotSpill):
 
 def opening_of(app: NegotiationLedger, slug: str) -> Any:
     """A negotiation's opening event (its seats and alliance never change)."""
-    opening = recorded_opening(app, slug)
+    opening = recorded_openings(app, [slug]).get(slug)
     if opening is None:
         raise NotFoundError(f"no negotiation {slug!r} in this ledger (open it first)")
     return opening
-
-
-def recorded_opening(app: NegotiationLedger, slug: str) -> Any | None:
-    """A negotiation's opening event, or None if the ledger does not hold the talks."""
-    # One query where asking whether the talks exist, then reading their opening, took
-    # two per talks a file names: 4-6% of the CPU of 100k events as ten files cut by time.
-    first = app.recorder.select_events(negotiation_id(slug), limit=1)
-    return app.mapper.to_domain_event(first[0]) if first else None
 
 
 def recorded_openings(app: NegotiationLedger, slugs: list[str]) -> dict[str, Any]:
