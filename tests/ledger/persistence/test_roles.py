@@ -173,6 +173,32 @@ def test_writer_records_in_a_ledger_made_before_the_move_event_index_until_the_o
         assert conn.execute(text("SELECT to_regclass(:i)"), {"i": index.name}).scalar() is not None
 
 
+def test_writer_opens_a_ledger_made_before_lz4_snapshots_and_the_owner_gives_it_them(
+    roles: Roles,
+) -> None:
+    compression = (
+        "SELECT a.attcompression, 'lz4' = ANY(s.enumvals) FROM pg_attribute a, pg_settings s "
+        f"WHERE a.attrelid = to_regclass('{SNAPSHOTS.name}') AND a.attname = 'state' "
+        "AND s.name = 'default_toast_compression'"
+    )
+    with get_engine(roles.owner_url).begin() as conn:
+        conn.exec_driver_sql(
+            f"ALTER TABLE {SNAPSHOTS.name} ALTER COLUMN state SET COMPRESSION default"
+        )
+    note = NoteSpec(type="note", negotiation="uttar-pradesh", on=date(2024, 3, 20), note="seen")
+
+    # Only the owner may alter the table: the writer opens and records without lz4.
+    outcome = NegotiationLedger(roles.writer_url, recorded_by="writer").record(note)
+
+    assert outcome.status == "recorded"
+    with get_engine(roles.owner_url).connect() as conn:
+        method, available = conn.exec_driver_sql(compression).one()
+    assert method == ""
+    NegotiationLedger(roles.owner_url, recorded_by="owner")
+    with get_engine(roles.owner_url).connect() as conn:
+        assert conn.exec_driver_sql(compression).one()[0] == ("l" if available else "")
+
+
 def test_writer_is_refused_when_it_writes_a_projection_or_a_snapshot(roles: Roles) -> None:
     _refused(roles.writer_url, text(f"INSERT INTO {VIEW} (party) VALUES ('SP')"))
     _refused(roles.writer_url, update(SNAPSHOTS).values(originator_version=1))

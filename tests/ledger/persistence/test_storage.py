@@ -207,6 +207,50 @@ def test_ledger_made_before_the_move_event_index_gets_it_when_next_opened(db_url
     assert verify(db_url).ok
 
 
+def _snapshot_compression(url: str) -> tuple[str, bool]:
+    """How the snapshots' state is compressed ('l' lz4, '' the default), and whether the
+    server could compress with lz4."""
+    query = (
+        "SELECT a.attcompression, 'lz4' = ANY(s.enumvals) FROM pg_attribute a, pg_settings s "
+        "WHERE a.attrelid = to_regclass('seatledger_snapshots') AND a.attname = 'state' "
+        "AND s.name = 'default_toast_compression'"
+    )
+    with read_transaction(get_engine(url)) as conn:
+        method, available = conn.exec_driver_sql(query).one()
+    return method, available
+
+
+def test_snapshots_are_compressed_with_lz4_where_postgres_has_it(pg_url: str) -> None:
+    from ledger.persistence.snapshots import SqlSnapshotRecorder
+
+    create_schema(get_engine(pg_url))
+    method, available = _snapshot_compression(pg_url)
+    assert method == ("l" if available else "")  # a server built without lz4 keeps pglz
+
+    # A ledger made before: it is given lz4 when its owner next opens it.
+    with write_transaction(get_engine(pg_url)) as conn:
+        conn.exec_driver_sql(
+            "ALTER TABLE seatledger_snapshots ALTER COLUMN state SET COMPRESSION default"
+        )
+    assert _snapshot_compression(pg_url)[0] == ""
+    create_schema(get_engine(pg_url))
+    assert _snapshot_compression(pg_url)[0] == ("l" if available else "")
+
+    # What is written is read back as it was, compressed (over 2 KB, in the row's TOAST).
+    recorder = SqlSnapshotRecorder(get_engine(pg_url))
+    state = json.dumps({"moves": [{"move_id": f"m{i}", "seats": i} for i in range(500)]})
+    snapshot = StoredEvent(uuid4(), 7, "ledger.domain:Snapshot", state.encode())
+    recorder.insert_events([snapshot])
+    (found,) = recorder.select_events(snapshot.originator_id)
+    assert found.state == snapshot.state
+    with read_transaction(get_engine(pg_url)) as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT pg_column_compression(state), pg_column_size(state) FROM seatledger_snapshots"
+        ).one()
+    assert stored[0] == ("lz4" if available else "pglz")
+    assert stored[1] < len(snapshot.state)
+
+
 def test_writer_holds_the_write_lock_from_begin_when_on_sqlite(sqlite_url: str) -> None:
     engine = get_engine(sqlite_url)
     create_schema(engine)
