@@ -3,10 +3,11 @@ history of holders), as of D, as known on K."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from projections.reports.seats import status_word
 from scripts.app import app
 from scripts.options import AsOfOpt, DbOpt, DebugOpt, Format, FormatOpt, KnownOnOpt
 from scripts.output import print_json, print_rows
@@ -38,6 +39,8 @@ def seats(
     if fmt is Format.json:
         print_json(rows)
         return
+    if fmt is Format.table:
+        rows = _in_words(rows)
     title = f"{negotiation}: {len(rows)} constituencies listed {when(as_of, known_on)}"
     if not rows and fmt is Format.table:
         title = f"{negotiation} lists no constituencies {when(as_of, known_on)}"
@@ -75,7 +78,16 @@ def seat(
     if fmt is Format.json:
         print_json(view.to_json())
         return
-    holder = f"held by {view.holder} ({view.status})" if view.holder else view.status
+    status = status_word(view.status)
+    holder = f"held by {view.holder} ({status})" if view.holder else status
     title = f"{view.constituency} ({negotiation}) {when(as_of, known_on)}: {holder}"
     rows = [change.to_json() for change in view.history]
-    print_rows(rows, HISTORY_KEYS, fmt.value, title=title)
+    print_rows(
+        _in_words(rows) if fmt is Format.table else rows, HISTORY_KEYS, fmt.value, title=title
+    )
+
+
+def _in_words(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for a person to read: each status as the reports and the web view say it
+    ("on the table", not JSON's "on_table"); CSV and JSON keep the contract's words."""
+    return [{**row, "status": status_word(row.get("status"))} for row in rows]

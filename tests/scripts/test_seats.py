@@ -70,6 +70,20 @@ def test_bhadohi_was_sps_on_1_march_and_tmcs_after_the_15th(run: Run, seats_2024
     ]
 
 
+def test_seat_tables_say_each_status_in_words_where_csv_and_json_keep_the_contracts(
+    run: Run, seats_2024: Path
+) -> None:
+    table = ok(run("seat", "uttar-pradesh", "Bhadohi", "--as-of", "2024-02-20")).stdout
+    assert "held by SP (on the table)" in table
+    assert "on the table" in table.split("\n", 1)[1] and "on_table" not in table
+    rows = list(
+        csv.reader(ok(run("seat", "uttar-pradesh", "Bhadohi", "-f", "csv")).stdout.splitlines())
+    )
+    assert ["2024-02-19", "up-sp-offers", "SP", "on_table"] in rows
+    listed = ok(run("seats", "uttar-pradesh", "--as-of", "2024-02-20")).stdout
+    assert listed.count("on the table") == 3 and "on_table" not in listed
+
+
 def test_seats_lists_delhi_in_its_own_order_with_each_holder(run: Run, seats_2024: Path) -> None:
     found = as_json(run("seats", "delhi", "-f", "json"))
     assert found[:2] == [
