@@ -117,6 +117,7 @@ class StorySnapshot(BaseModel):
         else:
             self._refold(aggregate)
         aggregate.version = self.originator_version
+        aggregate.snapshot_version = self.originator_version
         created = state.get("created_on")
         aggregate.created_on = datetime.fromisoformat(created) if created else None
         aggregate.modified_on = self.timestamp

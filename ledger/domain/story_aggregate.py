@@ -70,6 +70,7 @@ class Storied(EventSourced, Generic[S]):
         self.corrections: dict[str, str] = {}  # correction id -> corrected move id
         self.retracted: set[str] = set()
         self._planned: tuple[str, Plan[S]] | None = None
+        self.snapshot_version = 0  # of the snapshot it was loaded from (0: none)
 
     def record(self, event_class: type[MoveEvent], **fields: Any) -> MoveEvent:
         """Record one move after checking it against the whole story."""

@@ -18,6 +18,7 @@ from ledger.domain.snapshot_parts import PART_ROWS
 from ledger.persistence.engine import get_engine
 from ledger.persistence.parts import PART_TOPIC
 from ledger.persistence.schema import TABLES
+from ledger.timeline.batch import IMPORT_SNAPSHOT_FROM
 from ledger.timeline.importer import import_timeline
 from ledger.timeline.parsing import parse_timeline
 
@@ -150,6 +151,33 @@ def test_a_later_snapshot_replaces_the_one_it_supersedes(db_url: str) -> None:
         assert loaded.version == replayed.version == 2 * SNAPSHOT_EVERY + 1
         assert loaded.state == replayed.state
         assert loaded.story.moves == replayed.story.moves
+
+
+def test_a_few_moves_more_keep_the_snapshot_until_enough_follow_it(db_url: str) -> None:
+    app = NegotiationLedger(db_url, recorded_by="analyst")
+    table = TABLES.snapshots
+
+    def snapshot_versions() -> list[int]:
+        with get_engine(db_url).connect() as conn:
+            found = conn.execute(
+                select(table.c.originator_version).where(table.c.topic != PART_TOPIC)
+            )
+            return sorted(found.scalars())
+
+    import_timeline(app, parse_timeline(_long(SNAPSHOT_EVERY)))
+    assert snapshot_versions() == [SNAPSHOT_EVERY + 1] * 2
+    # Ten moves more a talks: loading it replays ten events; no snapshot is rewritten.
+    import_timeline(app, parse_timeline(_long(SNAPSHOT_EVERY + 10)))
+    assert snapshot_versions() == [SNAPSHOT_EVERY + 1] * 2
+    for slug in ("up", "mp"):
+        loaded = NegotiationLedger(db_url).negotiation(slug)
+        replayed: Any = as_known(cast(Any, app.events.get(negotiation_id(slug))), None)
+        assert loaded.version == replayed.version == SNAPSHOT_EVERY + 11
+        assert loaded.state == replayed.state
+        assert loaded.story.moves == replayed.story.moves
+    # Once IMPORT_SNAPSHOT_FROM events follow the snapshot, the import takes a new one.
+    import_timeline(app, parse_timeline(_long(SNAPSHOT_EVERY + IMPORT_SNAPSHOT_FROM)))
+    assert snapshot_versions() == [SNAPSHOT_EVERY + IMPORT_SNAPSHOT_FROM + 1] * 2
 
 
 def test_talks_the_ledger_holds_are_extended_and_their_seats_checked(db_url: str) -> None:
