@@ -280,11 +280,12 @@ def unpack_parted(aggregate: Storied[Any], state: dict[str, Any], parts: Frame |
     """Give a new aggregate the story a parted snapshot holds (moves unpacked when read,
     each part parsed when one of its rows is first read)."""
     names = state["parts"]
-    bodies = parts.bodies if parts is not None and list(parts.names) == names else {}
-    if any(name not in bodies for name in names):
-        raise ValueError("the snapshot's parts were not loaded with it")
+    given = parts if parts is not None and list(parts.names) == names else None
+    bodies = given.bodies if given is not None else {}
+    carried = [bodies[name] for name in names] if all(n in bodies for n in names) else None
+    load = given.load if given is not None else None
     order = state["fields"]
-    store = PartRows(names, [bodies[name] for name in names], list(state["tail"]))
+    store = PartRows(names, carried, list(state["tail"]), load)
     rows = Rows(store, move_unpacker(order), order.index("move_id"), tuple(order) == MOVE_FIELDS)
     named = (state["story"], state["recorded"])
     if any(x and (min(x) < 0 or max(x) >= len(store)) for x in named):

@@ -18,8 +18,8 @@ body as a part; on load it puts the bodies back, each checked against its name.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -49,6 +49,9 @@ class Frame:
     names: tuple[str, ...]
     bodies: dict[str, bytes]
     data: bytes
+    load: Callable[[], list[bytes]] | None = field(default=None, compare=False)
+    """If set, reads every named part's body (in `names` order) when the story first reads
+    a row of one: a talks extended only after its last move never reads its parts."""
 
     def encode(self) -> bytes:
         """The frame as bytes (the bodies in the order they are named)."""
@@ -91,18 +94,33 @@ def decode_frame(state: bytes) -> Frame | None:
     return Frame(names, bodies, state[offset:])
 
 
+class PartsUnavailable(Exception):
+    """The parts a snapshot names, read late, are missing or not what it named: the
+    aggregate must be folded from its events instead (a load from the snapshot says why)."""
+
+
 class PartRows:
     """A story's rows: those in parts, each part parsed on its first read, then the tail.
 
     Row `n` is row `n % PART_ROWS` of part `n // PART_ROWS`, or, after the last part, of
-    the tail. Rows are only ever added to the tail, so the parts never change.
+    the tail. Rows are only ever added to the tail, so the parts never change. Without
+    `bodies`, `load` reads them all when a row of a part is first read.
     """
 
-    __slots__ = ("bodies", "names", "parsed", "tail")
+    __slots__ = ("bodies", "load", "names", "parsed", "tail")
 
-    def __init__(self, names: list[str], bodies: list[bytes], tail: list[list[Any]]) -> None:
+    def __init__(
+        self,
+        names: list[str],
+        bodies: list[bytes] | None,
+        tail: list[list[Any]],
+        load: Callable[[], list[bytes]] | None = None,
+    ) -> None:
+        if bodies is None and load is None:
+            raise ValueError("the snapshot's parts were not loaded with it")
         self.names = names
         self.bodies = bodies
+        self.load = load
         self.parsed: list[list[list[Any]] | None] = [None] * len(names)
         self.tail = tail
 
@@ -115,10 +133,22 @@ class PartRows:
             return self.tail[at - len(self.names) * PART_ROWS]
         rows = self.parsed[part]
         if rows is None:
+            if self.bodies is None:
+                self.bodies = self._loaded()
             rows = self.parsed[part] = orjson.loads(self.bodies[part])
             if len(rows) != PART_ROWS:
                 raise ValueError(f"snapshot part {self.names[part]} holds {len(rows)} rows")
         return rows[row]
+
+    def _loaded(self) -> list[bytes]:
+        # Saves reading every part of every talks an import extends (a file of 1,000 moves
+        # in order into 346 talks of a 900k-event ledger read 160 MB of parts; see
+        # BENCHMARKS.md, "Small files into a grown ledger").
+        assert self.load is not None
+        bodies = self.load()
+        if len(bodies) != len(self.names):
+            raise PartsUnavailable(f"{len(bodies)} parts read for {len(self.names)} named")
+        return bodies
 
     def extend(self, rows: Iterable[list[Any]]) -> None:
         """Add rows after the last."""

@@ -67,7 +67,14 @@ def load_parts(conn: Connection, table: Table, data: bytes) -> bytes | str:
         return f"its frame cannot be read ({error})"
     if frame is None:
         return data
-    wanted = frame.missing()
+    found = read_bodies(conn, table, frame.missing())
+    if isinstance(found, str):
+        return found
+    return Frame(frame.names, {**frame.bodies, **found}, frame.data).encode()
+
+
+def read_bodies(conn: Connection, table: Table, wanted: list[str]) -> dict[str, bytes] | str:
+    """The bodies of the named parts, each checked against its name; else why they cannot be."""
     keys = {part_key(name): name for name in wanted}
     found = {keys[key]: body for key, body in _part_rows(conn, table, list(keys)) if key in keys}
     for name in wanted:
@@ -76,7 +83,7 @@ def load_parts(conn: Connection, table: Table, data: bytes) -> bytes | str:
             return f"its part {name[:16]}... is missing"
         if part_name(body) != name:
             return f"its part {name[:16]}... does not hash to its name (edited)"
-    return Frame(frame.names, {**frame.bodies, **found}, frame.data).encode()
+    return found
 
 
 def _part_rows(conn: Connection, table: Table, keys: list[UUID]) -> list[tuple[UUID, bytes]]:

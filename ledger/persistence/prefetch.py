@@ -4,8 +4,10 @@ An import extends hundreds of talks; loaded one by one, each cost two transactio
 three or four queries (the snapshot, its chain's event hash, its parts, the events after
 it). `prefetch` reads them all in one transaction and two queries, checking every
 snapshot as a load does (`checked_state`); `Prefetched.load` folds one aggregate from what
-was read, reading its snapshot's parts then. An aggregate it cannot vouch for (a snapshot
-that does not verify, a part missing or edited) is left to the usual load, which warns.
+was read. An aggregate it cannot vouch for (a snapshot that does not verify) is left to the
+usual load, which warns. Its snapshot's parts are read only when its story first reads a
+row of one: a part found missing or edited then raises PartsUnavailable, and the import
+folds that aggregate again through the usual load (which warns, and folds its events).
 
 What is read may be overtaken by another writer before it is used: a decision based on it
 is saved with its versions, as any, and refused if they were taken (an import then reads
@@ -15,7 +17,7 @@ again).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -23,10 +25,10 @@ from eventsourcing.persistence import StoredEvent
 from sqlalchemy import Connection, Engine, Subquery, func, select
 
 from ledger.domain.aggregate import fold_events
-from ledger.domain.snapshot_parts import decode_frame
+from ledger.domain.snapshot_parts import Frame, PartsUnavailable
 from ledger.persistence.base import SQLITE_CHUNK, SqlRecorderBase, chunks, is_in
 from ledger.persistence.engine import read_transaction
-from ledger.persistence.parts import load_parts
+from ledger.persistence.parts import read_bodies
 from ledger.persistence.schema import LedgerTables
 from ledger.persistence.snapshots import checked_state, snapshot_key
 
@@ -44,30 +46,34 @@ class Prefetched:
         self, aggregate_id: UUID, decode: Callable[[StoredEvent], Any], store: SqlRecorderBase
     ) -> Any:
         """The aggregate folded from what was read for it, forgotten here; None if nothing
-        was, or its snapshot's parts (read now, through `store`'s engine) do not verify."""
+        was. Its snapshot's parts are read (through `store`'s engine) when its story first
+        reads a row of one; if they do not verify then, that read raises PartsUnavailable."""
         read = self.rows.pop(aggregate_id, None)
         if read is None:
             return None
         snapshot, events = read
-        stored = list(events)
+        decoded = [decode(e) for e in events]
         if snapshot is not None:
-            whole = _with_parts(store, snapshot)
-            if whole is None:
-                return None
-            stored.insert(0, whole)
-        return fold_events(None, map(decode, stored))
+            first = decode(snapshot)
+            parts = getattr(first, "parts", None)
+            if type(parts) is Frame and parts.missing():
+                first = first.with_parts(replace(parts, load=_part_reader(store, parts)))
+            decoded.insert(0, first)
+        return fold_events(None, decoded)
 
 
-def _with_parts(store: SqlRecorderBase, stored: StoredEvent) -> StoredEvent | None:
-    frame = decode_frame(stored.state)
-    if frame is None or not frame.missing():
-        return stored
-    # The loading process's own engine: a forked import worker loads talks too.
-    with read_transaction(store.engine) as conn:
-        loaded = load_parts(conn, store.tables.snapshots, stored.state)
-    if isinstance(loaded, str):
-        return None
-    return StoredEvent(stored.originator_id, stored.originator_version, stored.topic, loaded)
+def _part_reader(store: SqlRecorderBase, parts: Frame) -> Callable[[], list[bytes]]:
+    """Reads a snapshot's parts in their order, each checked against its name."""
+
+    def load() -> list[bytes]:
+        # The loading process's own engine: a forked import worker loads talks too.
+        with read_transaction(store.engine) as conn:
+            found = read_bodies(conn, store.tables.snapshots, parts.missing())
+        if isinstance(found, str):
+            raise PartsUnavailable(found)
+        return [parts.bodies.get(name) or found[name] for name in parts.names]
+
+    return load
 
 
 def prefetch(engine: Engine, tables: LedgerTables, aggregate_ids: Sequence[UUID]) -> Prefetched:

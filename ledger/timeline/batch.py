@@ -4,6 +4,7 @@ the snapshots it has taken (spilled to a temporary file, so that memory stays fl
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from ledger.domain.alliance import Alliance, AllianceFormed, PartyRoster, allian
 from ledger.domain.errors import NotFoundError
 from ledger.domain.negotiation import negotiation_id
 from ledger.domain.snapshot import StorySnapshot
+from ledger.domain.snapshot_parts import PartsUnavailable
 from ledger.domain.story_aggregate import Storied
 from ledger.persistence.chain import as_uuid
 from ledger.persistence.prefetch import Prefetched
@@ -76,16 +78,28 @@ class Batch:
         return False
 
     def done(self, aggregate: Storied[Any] | PartyRoster, snapshot: bool = True) -> None:
-        """Keep an aggregate's new events as rows (and its snapshot); it may be dropped."""
+        """Keep an aggregate's new events as rows (and its snapshot); it may be dropped.
+
+        The snapshot is taken first: if that fails (PartsUnavailable), nothing is kept and
+        the aggregate can be folded again."""
         events = aggregate.collect_events()
         if not events:
             return
+        taken = None
+        if snapshot and not self.dry_run and isinstance(aggregate, Storied):
+            taken = self._snapshot(aggregate)
         self.events += len(events)
         if self.dry_run:
             return
         self.rows.extend(map(self.app.mapper.to_stored_event, events))
-        if snapshot and isinstance(aggregate, Storied) and worth_a_snapshot(aggregate):
-            self.snapshots.add(self.app, aggregate)
+        if taken is not None:
+            self.snapshots.add_stored(taken)
+
+    def _snapshot(self, aggregate: Storied[Any]) -> StoredEvent | None:
+        store = self.app.snapshots
+        if store is None or not worth_a_snapshot(aggregate):
+            return None
+        return store.mapper.to_stored_event(StorySnapshot.take(aggregate))
 
 
 IMPORT_SNAPSHOT_FROM = 50
@@ -114,11 +128,6 @@ class SnapshotSpill:
     def __init__(self) -> None:
         self.file: Any = None
         self.index: list[tuple[Any, int, str, int, int]] = []
-
-    def add(self, app: NegotiationLedger, aggregate: Storied[Any]) -> None:
-        if app.snapshots is None:
-            return
-        self.add_stored(app.snapshots.mapper.to_stored_event(StorySnapshot.take(aggregate)))
 
     def add_stored(self, stored: StoredEvent) -> None:
         """Keep a snapshot already encoded (by this process or an import's worker)."""
@@ -190,3 +199,30 @@ def recorded_openings(app: NegotiationLedger, slugs: list[str]) -> dict[str, Any
         slug_of[as_uuid(stored.originator_id)]: app.mapper.to_domain_event(stored)
         for stored in app.store.select_openings(list(slug_of))
     }
+
+
+def retried_without_parts(
+    fold: Callable[[Callable[[], None]], None], step: Callable[[], None]
+) -> None:
+    """Run `fold(step)`, and once more if a talks' snapshot parts, read late, turn out
+    missing or edited: its load then goes the usual way, which says so and folds the talks
+    from its events. Items the first run counted are not counted again."""
+    counted = 0
+
+    def first() -> None:
+        nonlocal counted
+        counted += 1
+        step()
+
+    try:
+        fold(first)
+    except PartsUnavailable:
+
+        def again() -> None:
+            nonlocal counted
+            if counted:
+                counted -= 1
+            else:
+                step()
+
+        fold(again)

@@ -28,7 +28,7 @@ from ledger.domain.values import valid_instant
 from ledger.persistence.prefetch import prefetch
 from ledger.persistence.recorders import DuplicateMoveIdError
 from ledger.spec_events import ALLIANCE_ONLY, same_move, spec_move
-from ledger.timeline.batch import Batch, recorded_openings
+from ledger.timeline.batch import Batch, recorded_openings, retried_without_parts
 from ledger.timeline.date_order import fold_by_date
 from ledger.timeline.document import (
     AnyMove,
@@ -37,13 +37,7 @@ from ledger.timeline.document import (
     TimelineFile,
     move_id_for,
 )
-from ledger.timeline.items import (
-    ORDER_RECORDED,
-    Item,
-    copies_after,
-    fold_in_file_order,
-    label,
-)
+from ledger.timeline.items import ORDER_RECORDED, Item, copies_after, fold_in_file_order, label
 from ledger.timeline.two_processes import fold_talks
 
 Progress = Callable[[int, int], None]
@@ -272,13 +266,15 @@ def _holder_alliance(batch: Batch, key: UUID) -> Alliance:
 
 
 def _fold(
-    app: NegotiationLedger,
-    batch: Batch,
-    group: _Group,
-    name: str,
-    step: Callable[[], None],
+    app: NegotiationLedger, batch: Batch, group: _Group, name: str, step: Callable[[], None]
 ) -> None:
     """Check, record and correct everything the file does to one aggregate."""
+    retried_without_parts(lambda counted: _fold_items(app, batch, group, name, counted), step)
+
+
+def _fold_items(
+    app: NegotiationLedger, batch: Batch, group: _Group, name: str, step: Callable[[], None]
+) -> None:
     by = app.recorded_by
     holder: Storied[Any] | None = None
 

@@ -17,9 +17,10 @@ from ledger.application import SNAPSHOT_EVERY, NegotiationLedger
 from ledger.domain.events import NoteRecorded
 from ledger.domain.folding import as_known
 from ledger.domain.negotiation import negotiation_id
-from ledger.domain.snapshot_parts import PART_ROWS
+from ledger.domain.snapshot_parts import PART_ROWS, PartsUnavailable
+from ledger.persistence import prefetch as prefetch_module
 from ledger.persistence.engine import get_engine
-from ledger.persistence.parts import PART_TOPIC
+from ledger.persistence.parts import PART_TOPIC, read_bodies
 from ledger.persistence.prefetch import Prefetched, prefetch
 from ledger.persistence.schema import TABLES
 from ledger.persistence.snapshots import SnapshotIgnoredWarning
@@ -135,13 +136,8 @@ def test_a_snapshot_that_does_not_verify_is_not_prefetched_and_its_load_says_why
     assert _differing(talks, _replayed(app, "bihar")) == []
 
 
-def test_a_prefetched_snapshot_whose_part_was_edited_is_folded_from_its_events(
-    ledger: str,
-) -> None:
-    app = NegotiationLedger(ledger, recorded_by="analyst")
-    prefetched = _prefetch(app, [negotiation_id("delhi")])
-    assert prefetched.rows[negotiation_id("delhi")][0] is not None
-    with get_engine(ledger).begin() as conn:  # after the prefetch, before the parts are read
+def _edit_a_part(url: str) -> None:
+    with get_engine(url).begin() as conn:
         where = SNAPSHOTS.c.topic == PART_TOPIC
         first = conn.execute(select(SNAPSHOTS.c.originator_id).where(where).limit(1)).scalar()
         body = conn.execute(select(SNAPSHOTS.c.state).where(SNAPSHOTS.c.originator_id == first))
@@ -149,10 +145,62 @@ def test_a_prefetched_snapshot_whose_part_was_edited_is_folded_from_its_events(
         conn.execute(
             update(SNAPSHOTS).where(SNAPSHOTS.c.originator_id == first).values(state=edited)
         )
+
+
+def test_a_prefetched_snapshot_whose_part_was_edited_says_so_when_a_part_is_read(
+    ledger: str,
+) -> None:
+    app = NegotiationLedger(ledger, recorded_by="analyst")
+    prefetched = _prefetch(app, [negotiation_id("delhi")])
+    assert prefetched.rows[negotiation_id("delhi")][0] is not None
+    _edit_a_part(ledger)  # after the prefetch, before the parts are read
+
+    def read_every_move() -> None:  # the parts are read when a row of one is first needed
+        list(app.negotiation("delhi", prefetched).story.moves)
+
+    with pytest.raises(PartsUnavailable, match="does not hash to its name"):
+        read_every_move()
+
+
+def test_an_import_reads_no_part_of_talks_it_extends_after_their_last_move(
+    ledger: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[int] = []
+
+    def counted(conn: Any, table: Any, wanted: list[str]) -> Any:
+        reads.append(len(wanted))
+        return read_bodies(conn, table, wanted)
+
+    monkeypatch.setattr(prefetch_module, "read_bodies", counted)
+    app = NegotiationLedger(ledger, recorded_by="analyst")
+    later = "format: seatledger/timeline@1\nmoves:\n" + "".join(
+        f"  - {{id: later-{i}, type: note, negotiation: bihar, 'on': 2024-06-0{i}, note: n}}\n"
+        for i in range(1, 4)
+    )
+    assert import_timeline(app, parse_timeline(later)).recorded == 3
+    assert reads == []  # Bihar's snapshot is in parts; none was needed
+    late = later.replace("later-", "late-").replace("2024-06-0", "2024-01-1")
+    assert import_timeline(app, parse_timeline(late)).recorded == 3
+    assert reads and reads[0] >= 3  # a late move reads the parts, all at once
+    bihar = NegotiationLedger(ledger).negotiation("bihar")
+    assert _differing(bihar, _replayed(app, "bihar")) == []
+
+
+def test_an_import_folds_talks_whose_part_is_found_edited_late_from_their_events(
+    ledger: str,
+) -> None:
+    _edit_a_part(ledger)
+    app = NegotiationLedger(ledger, recorded_by="analyst")
+    late = (
+        "format: seatledger/timeline@1\nmoves:\n"
+        "  - {id: delhi-late, type: note, negotiation: delhi, 'on': 2024-01-14, note: late}\n"
+    )
     with pytest.warns(SnapshotIgnoredWarning, match="does not hash to its name"):
-        talks = app.negotiation("delhi", prefetched)
-    assert talks.story.moves.rows is None  # folded from its events
-    assert _differing(talks, _replayed(app, "delhi")) == []
+        report = import_timeline(app, parse_timeline(late))
+    assert report.recorded == 1
+    delhi = NegotiationLedger(ledger).negotiation("delhi")
+    assert "delhi-late" in {move.move_id for move in delhi.story.moves}
+    assert _differing(delhi, _replayed(app, "delhi")) == []
 
 
 def test_an_import_whose_talks_another_writer_moved_after_the_prefetch_loses_nothing(

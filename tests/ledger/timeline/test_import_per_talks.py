@@ -3,6 +3,7 @@ snapshots are written after the events they cover, and a refused file writes not
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, cast
 from uuid import uuid4
@@ -14,11 +15,11 @@ from ledger.application import SNAPSHOT_EVERY, NegotiationLedger
 from ledger.domain.errors import InputError, MoveRefusedError
 from ledger.domain.folding import as_known
 from ledger.domain.negotiation import negotiation_id
-from ledger.domain.snapshot_parts import PART_ROWS
+from ledger.domain.snapshot_parts import PART_ROWS, PartsUnavailable
 from ledger.persistence.engine import get_engine
 from ledger.persistence.parts import PART_TOPIC
 from ledger.persistence.schema import TABLES
-from ledger.timeline.batch import IMPORT_SNAPSHOT_FROM
+from ledger.timeline.batch import IMPORT_SNAPSHOT_FROM, retried_without_parts
 from ledger.timeline.importer import import_timeline
 from ledger.timeline.parsing import parse_timeline
 
@@ -203,3 +204,19 @@ def test_the_openings_of_many_talks_are_read_at_once(db_url: str) -> None:
     assert {e.originator_version for e in found} == {1}
     bihar = [app.mapper.to_domain_event(e) for e in found if e.originator_id == held[1]]
     assert [opening.seats for opening in bihar] == [40]
+
+
+def test_a_talks_folded_again_without_its_parts_is_counted_once() -> None:
+    steps: list[int] = []
+    runs: list[int] = []
+
+    def fold(step: Callable[[], None]) -> None:
+        runs.append(1)
+        step()
+        step()
+        if len(runs) == 1:
+            raise PartsUnavailable("its part 0123... is missing")
+        step()
+
+    retried_without_parts(fold, lambda: steps.append(1))
+    assert len(runs) == 2 and len(steps) == 3  # three items, each counted once
