@@ -111,16 +111,29 @@ def _snapshots(db_url: str) -> int:
         return int(conn.execute(query).scalar_one())
 
 
+def _assert_loads_as_replayed(app: NegotiationLedger, db_url: str, version: int) -> None:
+    """Each talks of `_long` loads (from its snapshot) to what replaying its events gives."""
+    for slug in ("up", "mp"):
+        loaded = NegotiationLedger(db_url).negotiation(slug)
+        replayed: Any = as_known(cast(Any, app.events.get(negotiation_id(slug))), None)
+        assert loaded.version == replayed.version == version
+        assert loaded.state == replayed.state
+        assert loaded.story.moves == replayed.story.moves
+
+
+def _snapshot_versions(db_url: str) -> list[int]:
+    """The versions of the snapshots kept (not their parts), in order."""
+    table = TABLES.snapshots
+    with get_engine(db_url).connect() as conn:
+        found = conn.execute(select(table.c.originator_version).where(table.c.topic != PART_TOPIC))
+        return sorted(found.scalars())
+
+
 def test_snapshots_are_written_after_the_import_and_load_to_the_same_state(db_url: str) -> None:
     app = NegotiationLedger(db_url, recorded_by="analyst")
     import_timeline(app, parse_timeline(_long(SNAPSHOT_EVERY)))
     assert _snapshots(db_url) == 2  # one per talks, at its final version
-    for slug in ("up", "mp"):
-        loaded = NegotiationLedger(db_url).negotiation(slug)
-        replayed: Any = as_known(cast(Any, app.events.get(negotiation_id(slug))), None)
-        assert loaded.version == replayed.version == SNAPSHOT_EVERY + 1
-        assert loaded.state == replayed.state
-        assert loaded.story.moves == replayed.story.moves
+    _assert_loads_as_replayed(app, db_url, SNAPSHOT_EVERY + 1)
 
 
 def test_a_refused_file_writes_no_event_and_no_snapshot(db_url: str) -> None:
@@ -137,48 +150,26 @@ def test_a_later_snapshot_replaces_the_one_it_supersedes(db_url: str) -> None:
     import_timeline(app, parse_timeline(_long(2 * SNAPSHOT_EVERY)))  # 200 more moves per talks
     table = TABLES.snapshots
     with get_engine(db_url).connect() as conn:
-        kept = conn.execute(
-            select(table.c.originator_version).where(table.c.topic != PART_TOPIC)
-        ).scalars().all()
         parts = conn.execute(
             select(table.c.originator_version).where(table.c.topic == PART_TOPIC)
         ).scalars().all()
-    assert sorted(kept) == [2 * SNAPSHOT_EVERY + 1] * 2  # only the latest of each talks
+    assert _snapshot_versions(db_url) == [2 * SNAPSHOT_EVERY + 1] * 2  # the latest of each talks
     # Each talks' rows in full parts of their own (the rest stays in the snapshot).
     assert parts == [0] * 2 * ((2 * SNAPSHOT_EVERY + 1) // PART_ROWS)
-    for slug in ("up", "mp"):
-        loaded = NegotiationLedger(db_url).negotiation(slug)
-        replayed: Any = as_known(cast(Any, app.events.get(negotiation_id(slug))), None)
-        assert loaded.version == replayed.version == 2 * SNAPSHOT_EVERY + 1
-        assert loaded.state == replayed.state
-        assert loaded.story.moves == replayed.story.moves
+    _assert_loads_as_replayed(app, db_url, 2 * SNAPSHOT_EVERY + 1)
 
 
 def test_a_few_moves_more_keep_the_snapshot_until_enough_follow_it(db_url: str) -> None:
     app = NegotiationLedger(db_url, recorded_by="analyst")
-    table = TABLES.snapshots
-
-    def snapshot_versions() -> list[int]:
-        with get_engine(db_url).connect() as conn:
-            found = conn.execute(
-                select(table.c.originator_version).where(table.c.topic != PART_TOPIC)
-            )
-            return sorted(found.scalars())
-
     import_timeline(app, parse_timeline(_long(SNAPSHOT_EVERY)))
-    assert snapshot_versions() == [SNAPSHOT_EVERY + 1] * 2
+    assert _snapshot_versions(db_url) == [SNAPSHOT_EVERY + 1] * 2
     # Ten moves more a talks: loading it replays ten events; no snapshot is rewritten.
     import_timeline(app, parse_timeline(_long(SNAPSHOT_EVERY + 10)))
-    assert snapshot_versions() == [SNAPSHOT_EVERY + 1] * 2
-    for slug in ("up", "mp"):
-        loaded = NegotiationLedger(db_url).negotiation(slug)
-        replayed: Any = as_known(cast(Any, app.events.get(negotiation_id(slug))), None)
-        assert loaded.version == replayed.version == SNAPSHOT_EVERY + 11
-        assert loaded.state == replayed.state
-        assert loaded.story.moves == replayed.story.moves
+    assert _snapshot_versions(db_url) == [SNAPSHOT_EVERY + 1] * 2
+    _assert_loads_as_replayed(app, db_url, SNAPSHOT_EVERY + 11)
     # Once IMPORT_SNAPSHOT_FROM events follow the snapshot, the import takes a new one.
     import_timeline(app, parse_timeline(_long(SNAPSHOT_EVERY + IMPORT_SNAPSHOT_FROM)))
-    assert snapshot_versions() == [SNAPSHOT_EVERY + IMPORT_SNAPSHOT_FROM + 1] * 2
+    assert _snapshot_versions(db_url) == [SNAPSHOT_EVERY + IMPORT_SNAPSHOT_FROM + 1] * 2
 
 
 def test_talks_the_ledger_holds_are_extended_and_their_seats_checked(db_url: str) -> None:
